@@ -1,0 +1,56 @@
+/**
+ * The engine seam. Task code talks only to these types; each runtime entry wires one implementation
+ * (onnxruntime-node natively, onnxruntime-web on WASM or WebGPU). Nothing here imports an ONNX Runtime.
+ */
+
+export type TensorType = 'float32' | 'float16' | 'int64' | 'int32' | 'int8' | 'uint8' | 'bool';
+
+export type TensorData = Float32Array | Uint16Array | BigInt64Array | Int32Array | Int8Array | Uint8Array;
+
+/** A dense tensor. Engines accept and return this shape, so tasks never see a runtime's own tensor class. */
+export interface Tensor {
+  readonly type: TensorType;
+  readonly data: TensorData;
+  readonly dims: readonly number[];
+}
+
+export type Feeds = Record<string, Tensor>;
+
+/** A dimension is a number when fixed and a name (for example "batch_size") when dynamic. */
+export type Dimension = number | string;
+
+export interface ValueMetadata {
+  readonly name: string;
+  readonly type: TensorType | string;
+  readonly shape: readonly Dimension[];
+}
+
+export interface InferenceSession {
+  readonly inputs: readonly ValueMetadata[];
+  readonly outputs: readonly ValueMetadata[];
+  run(feeds: Feeds, outputNames?: readonly string[]): Promise<Record<string, Tensor>>;
+  release(): Promise<void>;
+}
+
+export interface SessionOptions {
+  /** Intra-op threads. Left unset, the engine's default applies. */
+  threads?: number;
+  /** Preferred execution providers in order, for example ["webgpu", "wasm"]; the engine falls back along the list. */
+  executionProviders?: readonly string[];
+}
+
+/** Where a model's bytes come from: a path on disk (native engines map it) or the bytes themselves. */
+export type ModelInput = string | Uint8Array;
+
+export interface Engine {
+  /** The runtime package, for example "onnxruntime-node". */
+  readonly name: string;
+  /** True when the engine maps a model file by path itself (native); false when it needs the bytes (WASM). */
+  readonly acceptsPaths: boolean;
+  createSession(model: ModelInput, options?: SessionOptions): Promise<EngineSession>;
+}
+
+/** A session plus the execution provider the engine actually chose, which `GET /<function>` reports. */
+export interface EngineSession extends InferenceSession {
+  readonly executionProvider: string;
+}

@@ -1,0 +1,52 @@
+import type { EngineSession, Feeds, Tensor, ValueMetadata } from './engine.ts';
+
+/** The part of an ONNX Runtime session (node or web, same API) that the adapters use. */
+export interface OrtSessionLike {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  readonly inputMetadata?: readonly unknown[];
+  readonly outputMetadata?: readonly unknown[];
+  run(feeds: Record<string, unknown>, fetches?: readonly string[]): Promise<Record<string, unknown>>;
+  release(): Promise<void>;
+}
+
+type TensorConstructor = new (type: Tensor['type'], data: Tensor['data'], dims: readonly number[]) => unknown;
+
+function readMetadata(names: readonly string[], metadata: readonly unknown[] | undefined): ValueMetadata[] {
+  return names.map((name, index) => {
+    const entry = metadata?.[index] as { type?: string; shape?: (number | string)[] } | undefined;
+    return { name, type: entry?.type ?? 'unknown', shape: entry?.shape ?? [] };
+  });
+}
+
+/**
+ * Adapts an onnxruntime-node or onnxruntime-web session to the engine seam. Both packages share
+ * onnxruntime-common's API, so one adapter serves both; only the Tensor class differs.
+ */
+export function wrapSession(
+  session: OrtSessionLike,
+  TensorClass: TensorConstructor,
+  executionProvider: string,
+  { serializeRuns = false }: { serializeRuns?: boolean } = {},
+): EngineSession {
+  // The WASM backend refuses a second run while one is in flight, so its runs are chained; native runs overlap.
+  let queue: Promise<unknown> = Promise.resolve();
+  const run = async (feeds: Feeds, outputNames?: readonly string[]) => {
+    const ortFeeds: Record<string, unknown> = {};
+    for (const [name, tensor] of Object.entries(feeds)) ortFeeds[name] = new TensorClass(tensor.type, tensor.data, tensor.dims);
+    const results = await session.run(ortFeeds, outputNames);
+    return results as Record<string, Tensor>;
+  };
+  return {
+    executionProvider,
+    inputs: readMetadata(session.inputNames, session.inputMetadata),
+    outputs: readMetadata(session.outputNames, session.outputMetadata),
+    run(feeds, outputNames) {
+      if (!serializeRuns) return run(feeds, outputNames);
+      const result = queue.then(() => run(feeds, outputNames));
+      queue = result.catch(() => undefined);
+      return result;
+    },
+    release: () => session.release(),
+  };
+}

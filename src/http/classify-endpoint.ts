@@ -1,0 +1,39 @@
+import * as z from 'zod/mini';
+import { classify, createClassifier, type Classifier, type LabelScore } from '../tasks/classify/classify.ts';
+import { optionalCountSchema, textOrTextsSchema, toTextList } from './schemas.ts';
+import type { TaskEndpoint } from './task-endpoint.ts';
+
+const classifyParametersSchema = z.strictObject({
+  top_k: optionalCountSchema,
+  function_to_apply: z.optional(z.enum(['softmax', 'sigmoid', 'none'])),
+  /** Cut inputs longer than the model accepts instead of refusing them with 413. */
+  truncation: z.optional(z.boolean()),
+});
+
+export type ClassifyParameters = z.infer<typeof classifyParametersSchema>;
+
+/** Sequence classification, answered as the Hugging Face Inference API does: one `[{label, score}]` list per input. */
+export const classifyEndpoint: TaskEndpoint<Classifier, string | string[], ClassifyParameters, LabelScore[][]> = {
+  task: 'classify',
+  inputsSchema: textOrTextsSchema,
+  parametersSchema: classifyParametersSchema,
+  defaultLimits: { maxBodyBytes: 1 << 20, maxInputs: 64, maxInputTokens: 4096, maxNewTokens: 0 },
+  prepare: createClassifier,
+  async warmUp(classifier) {
+    await classify(classifier, ['warm up'], { truncate: true });
+  },
+  describe: (classifier) => ({
+    labels: classifier.labels,
+    max_input_tokens: Number.isFinite(classifier.textEncoder.maxLength) ? classifier.textEncoder.maxLength : null,
+    featurizer: classifier.textEncoder.kind,
+    function_to_apply: classifier.defaultScoreFunction,
+    execution_provider: classifier.session.executionProvider,
+  }),
+  answer: (classifier, inputs, { parameters, limits }) =>
+    classify(classifier, toTextList(inputs), {
+      topK: parameters.top_k,
+      scoreFunction: parameters.function_to_apply,
+      truncate: parameters.truncation,
+      maxTokens: limits.maxInputTokens,
+    }),
+};

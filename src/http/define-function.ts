@@ -1,0 +1,41 @@
+import { Hono } from 'hono';
+import type { ModelVariant } from '../models/model-bundle.ts';
+import { answerFunctionRequest, describeFunction } from './function-handlers.ts';
+import type { FunctionHost } from './function-host.ts';
+import type { FunctionLimits, TaskEndpoint } from './task-endpoint.ts';
+
+type ParametersOf<Endpoint> = Endpoint extends TaskEndpoint<unknown, unknown, infer Parameters> ? Parameters : never;
+
+export interface FunctionDefinition<Endpoint extends TaskEndpoint = TaskEndpoint> {
+  /** The task, imported from honnx (`classifyEndpoint`, ...). Only that task's code is bundled with the function. */
+  task: Endpoint;
+  /** The model's name: a folder in `models/`, the cache or the mirror, or a hub repository id. */
+  model: string;
+  /** Which quantization of the model to load (`onnx/model_<variant>.onnx`); fp32 by default. */
+  variant?: ModelVariant;
+  /** Default task parameters; a request's own `parameters` override them. */
+  parameters?: Partial<ParametersOf<Endpoint>>;
+  limits?: FunctionLimits;
+  /** URL path; `/<name>` by default, where the name is the function file's name. */
+  route?: string;
+  /** Execution providers for the WASM engine, in order of preference (for example ["webgpu", "wasm"]). */
+  executionProviders?: string[];
+  description?: string;
+}
+
+/** Variables the runtime sets for each function's requests. */
+export interface FunctionEnv {
+  Variables: { functionHost: FunctionHost };
+}
+
+/** A honnx function: a Hono app answering `GET /` (what it is) and `POST /` (inference), plus its definition. */
+export type HonnxFunction<Endpoint extends TaskEndpoint = TaskEndpoint> = Hono<FunctionEnv> & {
+  readonly definition: FunctionDefinition<Endpoint>;
+};
+
+export function defineFunction<Endpoint extends TaskEndpoint<any, any, any, any>>(definition: FunctionDefinition<Endpoint>): HonnxFunction<Endpoint> {
+  const app = new Hono<FunctionEnv>();
+  app.get('/', (c) => c.json(describeFunction(c.get('functionHost'))));
+  app.post('/', (c) => answerFunctionRequest(c, c.get('functionHost')));
+  return Object.assign(app, { definition });
+}

@@ -1,0 +1,80 @@
+import type { Context } from 'hono';
+import * as z from 'zod/mini';
+import { HttpError } from './errors.ts';
+import type { FunctionLimits, TaskEndpoint } from './task-endpoint.ts';
+
+export interface InferenceRequest<Inputs, Parameters> {
+  inputs: Inputs;
+  parameters: Partial<Parameters>;
+  stream: boolean;
+}
+
+/** Top-level keys of the Hugging Face Inference API request; `options` (wait_for_model, use_cache) is accepted and has no effect here. */
+const requestEnvelope = z.strictObject({
+  inputs: z.unknown(),
+  parameters: z.optional(z.unknown()),
+  stream: z.optional(z.boolean()),
+  options: z.optional(z.record(z.string(), z.unknown())),
+});
+
+function describeIssues(error: z.core.$ZodError, prefix: string): string {
+  return error.issues
+    .map((issue) => {
+      const path = [prefix, ...issue.path.map(String)].filter(Boolean).join('.');
+      return path ? `${path}: ${issue.message}` : issue.message;
+    })
+    .join('; ');
+}
+
+async function readBodyText(c: Context, maxBodyBytes: number): Promise<string> {
+  const declared = Number(c.req.header('content-length'));
+  if (Number.isFinite(declared) && declared > maxBodyBytes) {
+    throw new HttpError(413, 'body_too_large', `request body is ${declared} bytes, over this function's limit of ${maxBodyBytes}`);
+  }
+  const bytes = new Uint8Array(await c.req.arrayBuffer());
+  if (bytes.byteLength > maxBodyBytes) {
+    throw new HttpError(413, 'body_too_large', `request body is ${bytes.byteLength} bytes, over this function's limit of ${maxBodyBytes}`);
+  }
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new HttpError(400, 'invalid_json', 'request body is not valid UTF-8');
+  }
+}
+
+/**
+ * Reads and validates an inference request: JSON content type, body size, the request envelope, then the
+ * task's own `inputs` and `parameters` schemas. Every failure is an HttpError that says what is wrong.
+ */
+export async function readValidatedRequest<Inputs, Parameters>(
+  c: Context,
+  endpoint: TaskEndpoint<unknown, Inputs, Parameters>,
+  limits: Required<FunctionLimits>,
+): Promise<InferenceRequest<Inputs, Parameters>> {
+  const contentType = c.req.header('content-type') ?? '';
+  if (!/^application\/json\s*(;|$)/i.test(contentType)) {
+    throw new HttpError(415, 'unsupported_media_type', `send the request as JSON with "content-type: application/json" (got "${contentType || 'none'}")`);
+  }
+  const text = await readBodyText(c, limits.maxBodyBytes);
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch (error) {
+    throw new HttpError(400, 'invalid_json', `request body is not valid JSON: ${(error as Error).message}`);
+  }
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    throw new HttpError(400, 'invalid_request', 'request body must be a JSON object like {"inputs": ..., "parameters": {...}}');
+  }
+  const envelope = requestEnvelope.safeParse(body);
+  if (!envelope.success) throw new HttpError(400, 'invalid_request', describeIssues(envelope.error, ''));
+  if (!('inputs' in body)) throw new HttpError(400, 'invalid_request', 'request body has no "inputs"');
+
+  const inputs = endpoint.inputsSchema.safeParse(envelope.data.inputs);
+  if (!inputs.success) throw new HttpError(400, 'invalid_inputs', describeIssues(inputs.error, 'inputs'));
+  if (Array.isArray(inputs.data) && inputs.data.length > limits.maxInputs) {
+    throw new HttpError(413, 'too_many_inputs', `request has ${inputs.data.length} inputs, over this function's limit of ${limits.maxInputs}`);
+  }
+  const parameters = endpoint.parametersSchema.safeParse(envelope.data.parameters ?? {});
+  if (!parameters.success) throw new HttpError(400, 'invalid_parameters', describeIssues(parameters.error, 'parameters'));
+  return { inputs: inputs.data, parameters: parameters.data as Partial<Parameters>, stream: envelope.data.stream ?? false };
+}

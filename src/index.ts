@@ -1,0 +1,51 @@
+// honnx's public API. Every export is named here on purpose: what is not listed is internal.
+
+// Functions and the HTTP layer
+export { defineFunction } from './http/define-function.ts';
+export type { FunctionDefinition, FunctionEnv, HonnxFunction } from './http/define-function.ts';
+export { createHonnxApp } from './http/create-app.ts';
+export type { HonnxAppOptions } from './http/create-app.ts';
+export { createFunctionHost } from './http/function-host.ts';
+export type { FunctionHost, FunctionHostOptions, FunctionState, LoadFunctionModel } from './http/function-host.ts';
+export { HttpError } from './http/errors.ts';
+export type { ErrorBody } from './http/errors.ts';
+export type { EndpointContext, FunctionLimits, TaskEndpoint } from './http/task-endpoint.ts';
+
+// Task endpoints: a function names one of these as its task
+export { classifyEndpoint } from './http/classify-endpoint.ts';
+export type { ClassifyParameters } from './http/classify-endpoint.ts';
+export { summarizeEndpoint } from './http/summarize-endpoint.ts';
+export type { SummarizeParameters, SummaryAnswer } from './http/summarize-endpoint.ts';
+
+// Tasks, usable without HTTP
+export { classify, createClassifier } from './tasks/classify/classify.ts';
+export type { Classifier, ClassifyOptions, LabelScore } from './tasks/classify/classify.ts';
+export { createExtractiveSummarizer, summarizeExtractively } from './tasks/summarize/extractive.ts';
+export type { ExtractiveSummarizer, ExtractiveSummary, ExtractiveSummaryOptions } from './tasks/summarize/extractive.ts';
+export { InputError } from './tasks/input-error.ts';
+export type { InputErrorReason } from './tasks/input-error.ts';
+
+// Models
+export { loadModelBundle, onnxPath, readLabels } from './models/model-bundle.ts';
+export type { LoadModelOptions, ModelBundle, ModelConfig, ModelVariant } from './models/model-bundle.ts';
+export { createMemoryModelFiles } from './models/model-files.ts';
+export type { ModelFiles } from './models/model-files.ts';
+
+// Engine seam
+export type {
+  Engine,
+  EngineSession,
+  Feeds,
+  InferenceSession,
+  ModelInput,
+  SessionOptions,
+  Tensor,
+  TensorType,
+  ValueMetadata,
+} from './engine/engine.ts';
+
+// Text processing
+export { createTokenizer } from './text/tokenizer.ts';
+export type { Encoded, EncodedWithOffsets, Offset, TextTokenizer } from './text/tokenizer.ts';
+export { createFastTextFeaturizer } from './text/fasttext-featurizer.ts';
+export { splitSentences } from './text/sentence-splitter.ts';

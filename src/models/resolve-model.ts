@@ -1,0 +1,74 @@
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+/** Where a Node process looks for models, in order. */
+export interface ModelSearchPaths {
+  /** The repository's own `models/` folder. */
+  projectModels: string;
+  /** `HONNX_CACHE`, by default `~/.cache/honnx/models` (XDG_CACHE_HOME respected). Never inside node_modules. */
+  cache: string;
+  /** `HONNX_MIRROR`: a folder of models in the Hugging Face layout, for example a fleet's shared copy. */
+  mirror?: string;
+  /** `HF_ENDPOINT`: a hub speaking the Hugging Face protocol, for `honnx models pull`. */
+  hubEndpoint: string;
+}
+
+export interface ProjectSettings {
+  /** Mirror folder used when HONNX_MIRROR is unset, relative to the project root; ignored when it does not exist. */
+  mirror?: string;
+}
+
+export function readModelSearchPaths(projectRoot: string, environment: NodeJS.ProcessEnv = process.env, settings: ProjectSettings = {}): ModelSearchPaths {
+  const cacheHome = environment.XDG_CACHE_HOME ?? join(homedir(), '.cache');
+  const settingsMirror = settings.mirror ? resolve(projectRoot, settings.mirror) : undefined;
+  return {
+    projectModels: join(projectRoot, 'models'),
+    cache: resolve(environment.HONNX_CACHE ?? join(cacheHome, 'honnx', 'models')),
+    mirror: environment.HONNX_MIRROR ? resolve(environment.HONNX_MIRROR) : settingsMirror && existsSync(settingsMirror) ? settingsMirror : undefined,
+    hubEndpoint: environment.HF_ENDPOINT ?? 'https://huggingface.co',
+  };
+}
+
+export interface ResolvedModel {
+  name: string;
+  folder: string;
+  source: 'project' | 'cache' | 'mirror';
+}
+
+export class ModelNotFoundError extends Error {
+  constructor(
+    readonly modelName: string,
+    readonly searched: readonly string[],
+  ) {
+    super(
+      [
+        `model "${modelName}" was not found. Looked in:`,
+        ...searched.map((folder) => `  - ${folder}`),
+        'To get it, do one of:',
+        `  - set HONNX_MIRROR to a folder that holds ${modelName}/ (config.json, tokenizer.json, onnx/model.onnx)`,
+        `  - download it into the cache: npx honnx models pull ${modelName}`,
+        `  - copy the model folder to models/${modelName}/`,
+      ].join('\n'),
+    );
+    this.name = 'ModelNotFoundError';
+  }
+}
+
+/** A model is present where its folder has a config.json; hub ids ("org/name") map to nested folders. */
+export function resolveModel(name: string, paths: ModelSearchPaths): ResolvedModel {
+  const candidates: [ResolvedModel['source'], string | undefined][] = [
+    ['project', paths.projectModels],
+    ['cache', paths.cache],
+    ['mirror', paths.mirror],
+  ];
+  const searched: string[] = [];
+  for (const [source, root] of candidates) {
+    if (!root) continue;
+    const folder = join(root, name);
+    searched.push(folder);
+    if (existsSync(join(folder, 'config.json'))) return { name, folder, source };
+  }
+  if (!paths.mirror) searched.push('(no mirror: HONNX_MIRROR is unset)');
+  throw new ModelNotFoundError(name, searched);
+}

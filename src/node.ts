@@ -1,0 +1,10 @@
+// The Node runtime entry: the native engine, models from folders, and the server.
+export { createNodeEngine } from './engine/onnxruntime-node.ts';
+export type { NodeEngineOptions } from './engine/onnxruntime-node.ts';
+export { createFolderModelFiles } from './models/folder-model-files.ts';
+export { ModelNotFoundError, readModelSearchPaths, resolveModel } from './models/resolve-model.ts';
+export type { ModelSearchPaths, ProjectSettings, ResolvedModel } from './models/resolve-model.ts';
+export { createNodeApp, MissingModelsError } from './runtime/node/create-node-app.ts';
+export { discoverFunctions } from './runtime/node/discover-functions.ts';
+export { serveProject } from './runtime/node/serve.ts';
+export type { RunningServer, ServeOptions } from './runtime/node/serve.ts';

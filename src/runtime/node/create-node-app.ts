@@ -1,0 +1,55 @@
+import type { Engine } from '../../engine/engine.ts';
+import { createHonnxApp } from '../../http/create-app.ts';
+import { createFunctionHost, type FunctionHost } from '../../http/function-host.ts';
+import { createFolderModelFiles } from '../../models/folder-model-files.ts';
+import { loadModelBundle } from '../../models/model-bundle.ts';
+import { ModelNotFoundError, resolveModel, type ModelSearchPaths, type ResolvedModel } from '../../models/resolve-model.ts';
+import type { NamedFunction } from './discover-functions.ts';
+
+export interface NodeAppOptions {
+  functions: readonly NamedFunction[];
+  engine: Engine;
+  searchPaths: ModelSearchPaths;
+}
+
+/** Several models can be missing at once; the message names each, so one start-up shows everything to fix. */
+export class MissingModelsError extends Error {
+  constructor(readonly missing: readonly ModelNotFoundError[]) {
+    super(missing.map((error) => error.message).join('\n\n'));
+    this.name = 'MissingModelsError';
+  }
+}
+
+/**
+ * Builds the Node app: resolves every function's model first (refusing to start half-working when one is
+ * missing), then starts loading them all. Requests get 503 until their model is ready.
+ */
+export function createNodeApp({ functions, engine, searchPaths }: NodeAppOptions) {
+  const resolved = new Map<string, ResolvedModel>();
+  const missing: ModelNotFoundError[] = [];
+  for (const { fn } of functions) {
+    const name = fn.definition.model;
+    if (resolved.has(name)) continue;
+    try {
+      resolved.set(name, resolveModel(name, searchPaths));
+    } catch (error) {
+      if (!(error instanceof ModelNotFoundError)) throw error;
+      if (!missing.some((known) => known.modelName === name)) missing.push(error);
+    }
+  }
+  if (missing.length > 0) throw new MissingModelsError(missing);
+
+  const hosts: FunctionHost[] = [];
+  const mounted = functions.map(({ name, fn }) => {
+    const host = createFunctionHost(name, fn.definition, (definition) => {
+      const model = resolved.get(definition.model)!;
+      return loadModelBundle(createFolderModelFiles(model.folder, model.name), engine, { variant: definition.variant });
+    });
+    hosts.push(host);
+    return { fn, host };
+  });
+  const app = createHonnxApp({ functions: mounted });
+  /** Resolves when every model is loaded and warmed; rejects with the first failure. */
+  const ready = () => Promise.all(hosts.map((host) => host.load()));
+  return { app, hosts, resolved, ready };
+}

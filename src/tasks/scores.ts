@@ -1,0 +1,23 @@
+/** Score functions shared by the classification tasks, with Hugging Face's names. */
+export type ScoreFunction = 'softmax' | 'sigmoid' | 'none';
+
+export function softmax(logits: ArrayLike<number>): Float64Array {
+  let max = -Infinity;
+  for (let i = 0; i < logits.length; i++) max = Math.max(max, logits[i]);
+  const scores = new Float64Array(logits.length);
+  let sum = 0;
+  for (let i = 0; i < logits.length; i++) sum += scores[i] = Math.exp(logits[i] - max);
+  for (let i = 0; i < scores.length; i++) scores[i] /= sum;
+  return scores;
+}
+
+export function sigmoid(value: number): number {
+  return 1 / (1 + Math.exp(-value));
+}
+
+export function applyScoreFunction(logits: ArrayLike<number>, scoreFunction: ScoreFunction): Float64Array {
+  if (scoreFunction === 'softmax') return softmax(logits);
+  const scores = Float64Array.from(logits as ArrayLike<number>);
+  if (scoreFunction === 'sigmoid') for (let i = 0; i < scores.length; i++) scores[i] = sigmoid(scores[i]);
+  return scores;
+}

@@ -1,0 +1,102 @@
+import { Tokenizer } from '@huggingface/tokenizers';
+import { computeTokenOffsets } from './token-offsets.ts';
+
+export type Offset = readonly [start: number, end: number];
+
+export interface Encoded {
+  ids: number[];
+  tokens: string[];
+}
+
+export interface EncodedWithOffsets extends Encoded {
+  /** Character offsets into the original text; `text.slice(start, end)` is the token's surface. Special tokens get [0, 0]. */
+  offsets: Offset[];
+  /** True for tokens the post-processor added ([CLS], [SEP], <s>, ...). */
+  special: boolean[];
+}
+
+export interface SpecialTokenIds {
+  pad?: number;
+  unk?: number;
+  bos?: number;
+  eos?: number;
+  cls?: number;
+  sep?: number;
+}
+
+/** A Hugging Face tokenizer with what honnx needs on top: offsets, special ids and limits from the config files. */
+export interface TextTokenizer {
+  encode(text: string, options?: { addSpecialTokens?: boolean }): Encoded;
+  encodeWithOffsets(text: string): EncodedWithOffsets;
+  decode(ids: readonly number[], options?: { skipSpecialTokens?: boolean }): string;
+  tokenToId(token: string): number | undefined;
+  idToToken(id: number): string | undefined;
+  readonly specialIds: SpecialTokenIds;
+  /** The longest sequence the model accepts, special tokens included (tokenizer_config `model_max_length`). */
+  readonly modelMaxLength: number;
+  readonly chatTemplate?: string;
+  readonly config: Readonly<Record<string, unknown>>;
+}
+
+type TokenizerConfig = Record<string, unknown>;
+
+/** tokenizer_config stores a special token as a string or as an AddedToken object. */
+function tokenContent(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (value && typeof value === 'object' && typeof (value as { content?: unknown }).content === 'string') {
+    return (value as { content: string }).content;
+  }
+  return undefined;
+}
+
+// Hugging Face writes a huge sentinel (1e30) when a tokenizer has no limit of its own.
+const UNLIMITED = 1e15;
+
+export function createTokenizer(tokenizerJson: object, tokenizerConfig: TokenizerConfig = {}, modelConfig: Record<string, unknown> = {}): TextTokenizer {
+  const tokenizer = new Tokenizer(tokenizerJson, tokenizerConfig);
+  const idOf = (key: string) => {
+    const content = tokenContent(tokenizerConfig[key]);
+    return content === undefined ? undefined : tokenizer.token_to_id(content);
+  };
+  const configId = (key: string) => (typeof modelConfig[key] === 'number' ? (modelConfig[key] as number) : undefined);
+  const specialIds: SpecialTokenIds = {
+    pad: idOf('pad_token') ?? configId('pad_token_id'),
+    unk: idOf('unk_token'),
+    bos: idOf('bos_token') ?? configId('bos_token_id'),
+    eos: idOf('eos_token') ?? configId('eos_token_id'),
+    cls: idOf('cls_token'),
+    sep: idOf('sep_token'),
+  };
+  const configured = Number(tokenizerConfig.model_max_length);
+  const positions = Number(modelConfig.max_position_embeddings);
+  const modelMaxLength =
+    Number.isFinite(configured) && configured > 0 && configured < UNLIMITED
+      ? configured
+      : Number.isFinite(positions) && positions > 0
+        ? positions
+        : 512;
+  const specialIdSet = new Set(
+    [...tokenizer.get_added_tokens_decoder().entries()].filter(([, token]) => token.special).map(([id]) => id),
+  );
+
+  const encode = (text: string, options: { addSpecialTokens?: boolean } = {}): Encoded => {
+    const { ids, tokens } = tokenizer.encode(text, { add_special_tokens: options.addSpecialTokens ?? true });
+    return { ids, tokens };
+  };
+
+  return {
+    encode,
+    encodeWithOffsets(text) {
+      const { ids, tokens } = encode(text);
+      const special = ids.map((id) => specialIdSet.has(id));
+      return { ids, tokens, special, offsets: computeTokenOffsets(text, tokens, special, tokenizerJson) };
+    },
+    decode: (ids, options = {}) => tokenizer.decode([...ids], { skip_special_tokens: options.skipSpecialTokens ?? true }),
+    tokenToId: (token) => tokenizer.token_to_id(token),
+    idToToken: (id) => tokenizer.id_to_token(id),
+    specialIds,
+    modelMaxLength,
+    chatTemplate: typeof tokenizerConfig.chat_template === 'string' ? tokenizerConfig.chat_template : undefined,
+    config: tokenizerConfig,
+  };
+}
