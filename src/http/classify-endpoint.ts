@@ -5,7 +5,7 @@ import type { TaskEndpoint } from './task-endpoint.ts';
 
 const classifyParametersSchema = z.strictObject({
   top_k: optionalCountSchema,
-  function_to_apply: z.optional(z.enum(['softmax', 'sigmoid', 'none'])),
+  function_to_apply: z.optional(z.enum(['softmax', 'sigmoid', 'exp', 'none'])),
   /** Cut inputs longer than the model accepts instead of refusing them with 413. */
   truncation: z.optional(z.boolean()),
 });

@@ -1,5 +1,8 @@
-/** Score functions shared by the classification tasks, with Hugging Face's names. */
-export type ScoreFunction = 'softmax' | 'sigmoid' | 'none';
+/**
+ * Score functions shared by the classification tasks, with Hugging Face's names, plus `exp` for models whose
+ * logits are already log-probabilities (fastText): it gives exactly the probabilities fastText reports.
+ */
+export type ScoreFunction = 'softmax' | 'sigmoid' | 'exp' | 'none';
 
 export function softmax(logits: ArrayLike<number>): Float64Array {
   let max = -Infinity;
@@ -19,5 +22,6 @@ export function applyScoreFunction(logits: ArrayLike<number>, scoreFunction: Sco
   if (scoreFunction === 'softmax') return softmax(logits);
   const scores = Float64Array.from(logits as ArrayLike<number>);
   if (scoreFunction === 'sigmoid') for (let i = 0; i < scores.length; i++) scores[i] = sigmoid(scores[i]);
+  if (scoreFunction === 'exp') for (let i = 0; i < scores.length; i++) scores[i] = Math.exp(scores[i]);
   return scores;
 }

@@ -54,6 +54,24 @@ export const classifyCases: ConformanceCases = (context) => {
       }
     });
 
+    it('reproduces the README test accuracy (0.8232) on the held-out SST-2 test split', async () => {
+      const rows = (await context.readSharedText('datasets/sst2/test.tsv'))
+        .trim()
+        .split('\n')
+        .slice(1)
+        .map((line) => line.split('\t'));
+      expect(rows).toHaveLength(1821);
+      let correct = 0;
+      for (let start = 0; start < rows.length; start += 32) {
+        const batch = rows.slice(start, start + 32);
+        const results = await classify(classifier, batch.map(([sentence]) => sentence), { truncate: true });
+        results.forEach(([best], index) => {
+          if (best.label === (batch[index][1] === '1' ? 'POSITIVE' : 'NEGATIVE')) correct++;
+        });
+      }
+      expect(Math.abs(correct / rows.length - 0.8232)).toBeLessThanOrEqual(0.005);
+    });
+
     it('refuses over-long input with too_large, and truncates it when asked', async () => {
       const long = 'great '.repeat(400);
       await expect(classify(classifier, [long])).rejects.toSatisfy((error) => error instanceof InputError && error.reason === 'too_large');

@@ -29,8 +29,12 @@ export interface LabelScore {
   score: number;
 }
 
-/** Sigmoid for multi-label and single-logit models, softmax otherwise: the rule of transformers' pipeline. */
+/**
+ * Sigmoid for multi-label and single-logit models, softmax otherwise: the rule of transformers' pipeline.
+ * fastText models emit log-probabilities, so their probabilities are exp(logits).
+ */
 function pickScoreFunction(model: ModelBundle, labelCount: number): ScoreFunction {
+  if (model.config.model_type === 'fasttext') return 'exp';
   if (model.config.problem_type === 'multi_label_classification' || labelCount === 1) return 'sigmoid';
   return 'softmax';
 }
