@@ -1,8 +1,15 @@
-import * as ort from 'onnxruntime-web';
+import type * as OnnxRuntimeWeb from 'onnxruntime-web';
 import type { Engine, ModelInput, SessionOptions } from './engine.ts';
 import { wrapSession, type OrtSessionLike } from './wrap-session.ts';
 
+/**
+ * The onnxruntime-web module to use. The runtime entry picks the build: `onnxruntime-web` in Node,
+ * `onnxruntime-web/wasm` in Workers (glue embedded, no run-time WASM compile), `onnxruntime-web/webgpu` for GPUs.
+ */
+export type OnnxRuntimeWebModule = typeof OnnxRuntimeWeb;
+
 export interface WebEngineOptions {
+  ort: OnnxRuntimeWebModule;
   /** Execution providers to try in order. WebGPU is tried only where the host exposes `navigator.gpu`. */
   executionProviders?: readonly string[];
   /** Reads a model path into bytes; WASM cannot map files, and Workers have no file system. */
@@ -20,7 +27,8 @@ export function chooseWebProviders(requested: readonly string[]): string[] {
 }
 
 /** The portable engine: onnxruntime-web on WASM, with WebGPU where the host has one. */
-export function createWebEngine(engineOptions: WebEngineOptions = {}): Engine {
+export function createWebEngine(engineOptions: WebEngineOptions): Engine {
+  const { ort } = engineOptions;
   // Workers and most edge hosts have no threads; a single thread also keeps the proxy worker out.
   ort.env.wasm.numThreads = 1;
   ort.env.wasm.proxy = false;
