@@ -16,12 +16,22 @@ export { classifyEndpoint } from './http/classify-endpoint.ts';
 export type { ClassifyParameters } from './http/classify-endpoint.ts';
 export { summarizeEndpoint } from './http/summarize-endpoint.ts';
 export type { SummarizeParameters, SummaryAnswer } from './http/summarize-endpoint.ts';
+export { generateEndpoint } from './http/generate-endpoint.ts';
+export type { GenerateAnswer, GenerateParameters, GenerateStreamEvent, GenerationDetails } from './http/generate-endpoint.ts';
 
 // Tasks, usable without HTTP
 export { classify, createClassifier } from './tasks/classify/classify.ts';
 export type { Classifier, ClassifyOptions, LabelScore } from './tasks/classify/classify.ts';
+export { createSummarizer } from './tasks/summarize/create-summarizer.ts';
+export type { Summarizer } from './tasks/summarize/create-summarizer.ts';
 export { createExtractiveSummarizer, summarizeExtractively } from './tasks/summarize/extractive.ts';
 export type { ExtractiveSummarizer, ExtractiveSummary, ExtractiveSummaryOptions } from './tasks/summarize/extractive.ts';
+export { createGenerativeSummarizer, summarizeGeneratively } from './tasks/summarize/generative.ts';
+export type { GenerativeSummarizer, GenerativeSummaryOptions } from './tasks/summarize/generative.ts';
+export { createTextGenerator } from './tasks/generate/text-generator.ts';
+export type { TextGenerator } from './tasks/generate/text-generator.ts';
+export { generateText, streamText } from './tasks/generate/generate-text.ts';
+export type { GenerateRequestOptions, GenerationEvent, GenerationResult } from './tasks/generate/generate-text.ts';
 export { InputError } from './tasks/input-error.ts';
 export type { InputErrorReason } from './tasks/input-error.ts';
 

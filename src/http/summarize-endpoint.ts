@@ -1,20 +1,27 @@
 import * as z from 'zod/mini';
-import {
-  createExtractiveSummarizer,
-  summarizeExtractively,
-  type ExtractiveSummarizer,
-} from '../tasks/summarize/extractive.ts';
+import { createSummarizer, type Summarizer } from '../tasks/summarize/create-summarizer.ts';
+import { summarizeExtractively, type ExtractiveSummarizer } from '../tasks/summarize/extractive.ts';
+import { readSummaryLengths, summarizeGeneratively, type GenerativeSummarizer } from '../tasks/summarize/generative.ts';
+import { InputError } from '../tasks/input-error.ts';
+import { samplingShape, toGenerationOptions } from './generate-endpoint.ts';
 import { textOrTextsSchema, toTextList } from './schemas.ts';
-import type { TaskEndpoint } from './task-endpoint.ts';
+import type { EndpointContext, TaskEndpoint } from './task-endpoint.ts';
 
-const summarizeParametersSchema = z.strictObject({
+const extractiveShape = {
   /** Sentences to keep. */
   sentences: z.optional(z.int().check(z.minimum(1))),
   /** Or the share of the document's sentences to keep, in (0, 1]. */
   ratio: z.optional(z.number().check(z.gt(0), z.lte(1))),
   /** Also return each sentence's score and which were kept. */
   return_scores: z.optional(z.boolean()),
-});
+};
+
+const generativeShape = {
+  ...samplingShape,
+  min_new_tokens: z.optional(z.int().check(z.minimum(0))),
+};
+
+const summarizeParametersSchema = z.strictObject({ ...extractiveShape, ...generativeShape });
 
 export type SummarizeParameters = z.infer<typeof summarizeParametersSchema>;
 
@@ -24,39 +31,88 @@ export interface SummaryAnswer {
   sentences?: { text: string; score: number }[];
 }
 
+/** A parameter of the other kind of summarizer is refused rather than silently ignored. */
+function refuseParametersOfOtherKind(summarizer: Summarizer, parameters: SummarizeParameters): void {
+  const otherShape = summarizer.kind === 'extractive' ? generativeShape : extractiveShape;
+  const misplaced = Object.keys(otherShape).filter((key) => parameters[key as keyof SummarizeParameters] !== undefined);
+  if (misplaced.length > 0) {
+    throw new InputError('invalid', `parameter ${misplaced.join(', ')} does not apply to this ${summarizer.kind} summarizer`);
+  }
+}
+
+async function summarizeWithSentenceScores(summarizer: ExtractiveSummarizer, texts: string[], parameters: SummarizeParameters) {
+  const answers: SummaryAnswer[] = [];
+  // One document per run: the model's contract forbids batching documents together.
+  for (const text of texts) {
+    const result = await summarizeExtractively(summarizer, text, { sentences: parameters.sentences, ratio: parameters.ratio });
+    answers.push(
+      parameters.return_scores
+        ? {
+            summary_text: result.summary,
+            selected: result.selected,
+            sentences: result.sentences.map((sentence, index) => ({ text: sentence, score: result.scores[index] })),
+          }
+        : { summary_text: result.summary },
+    );
+  }
+  return answers;
+}
+
+async function summarizeByGeneration(summarizer: GenerativeSummarizer, texts: string[], context: EndpointContext<SummarizeParameters>) {
+  const { parameters, limits, signal } = context;
+  const options = {
+    ...toGenerationOptions(parameters, readSummaryLengths(summarizer).maxNewTokens, limits),
+    minNewTokens: parameters.min_new_tokens,
+    template: parameters.prompt_template,
+    useChatTemplate: parameters.use_chat_template,
+    systemPrompt: parameters.system_prompt,
+    maxPromptTokens: limits.maxInputTokens,
+    signal,
+  };
+  const answers: SummaryAnswer[] = [];
+  for (const text of texts) answers.push({ summary_text: (await summarizeGeneratively(summarizer, text, options)).generatedText });
+  return answers;
+}
+
 /**
- * Extractive summarization, answered in the Hugging Face shape `[{summary_text}]`. Each document is one
- * model run, as the model's sentence-scoring contract requires; a batch is answered document by document.
+ * Summarization, answered in the Hugging Face shape `[{summary_text}]` per input. The model decides the
+ * runner: extractive sentence scoring (one run per document), an encoder-decoder, or a prompted causal LM.
  */
-export const summarizeEndpoint: TaskEndpoint<ExtractiveSummarizer, string | string[], SummarizeParameters, SummaryAnswer[]> = {
+export const summarizeEndpoint: TaskEndpoint<Summarizer, string | string[], SummarizeParameters, SummaryAnswer[]> = {
   task: 'summarize',
   inputsSchema: textOrTextsSchema,
   parametersSchema: summarizeParametersSchema,
-  defaultLimits: { maxBodyBytes: 1 << 20, maxInputs: 8, maxInputTokens: 128, maxNewTokens: 0 },
-  prepare: createExtractiveSummarizer,
+  defaultLimits: { maxBodyBytes: 1 << 20, maxInputs: 8, maxInputTokens: 2048, maxNewTokens: 256 },
+  prepare: createSummarizer,
   async warmUp(summarizer) {
-    await summarizeExtractively(summarizer, 'A first sentence. A second one.');
+    const text = 'A first sentence. A second one.';
+    if (summarizer.kind === 'extractive') await summarizeExtractively(summarizer, text);
+    else await summarizeGeneratively(summarizer, text, { maxNewTokens: 2 });
   },
-  describe: (summarizer) => ({
-    kind: summarizer.kind,
-    default_sentences: summarizer.contract.default_k ?? 3,
-    summary_ratio: summarizer.contract.summary_ratio,
-    execution_provider: summarizer.session.executionProvider,
-  }),
-  async answer(summarizer, inputs, { parameters }) {
-    const answers: SummaryAnswer[] = [];
-    for (const text of toTextList(inputs)) {
-      const result = await summarizeExtractively(summarizer, text, { sentences: parameters.sentences, ratio: parameters.ratio });
-      answers.push(
-        parameters.return_scores
-          ? {
-              summary_text: result.summary,
-              selected: result.selected,
-              sentences: result.sentences.map((sentence, index) => ({ text: sentence, score: result.scores[index] })),
-            }
-          : { summary_text: result.summary },
-      );
+  describe(summarizer) {
+    if (summarizer.kind === 'extractive') {
+      return {
+        kind: summarizer.kind,
+        default_sentences: summarizer.contract.default_k ?? 3,
+        summary_ratio: summarizer.contract.summary_ratio,
+        execution_provider: summarizer.session.executionProvider,
+      };
     }
-    return answers;
+    const { model, chatTemplate } = summarizer.generator;
+    return {
+      kind: summarizer.kind,
+      model_kind: model.kind,
+      kv_cache: model.hasCache,
+      prefix: summarizer.taskParams.prefix ?? null,
+      chat_template: chatTemplate !== undefined,
+      execution_provider: model.executionProvider,
+    };
+  },
+  async answer(summarizer, inputs, context) {
+    refuseParametersOfOtherKind(summarizer, context.parameters);
+    const texts = toTextList(inputs);
+    return summarizer.kind === 'extractive'
+      ? summarizeWithSentenceScores(summarizer, texts, context.parameters)
+      : summarizeByGeneration(summarizer, texts, context);
   },
 };

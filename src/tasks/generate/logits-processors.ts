@@ -1,0 +1,77 @@
+/**
+ * The logits transforms of Hugging Face `generate`, with the same semantics, applied in its order:
+ * repetition penalty, then temperature, top-k and top-p. Each works in place on one row of scores.
+ */
+
+/**
+ * HF `RepetitionPenaltyLogitsProcessor`: every token already in the sequence (prompt included) has its
+ * score divided by `penalty` when positive and multiplied by it when negative, once however often it occurs.
+ */
+export function applyRepetitionPenalty(scores: Float32Array, previousIds: Iterable<number>, penalty: number): void {
+  if (penalty === 1) return;
+  for (const id of new Set(previousIds)) {
+    if (id < 0 || id >= scores.length) continue;
+    const score = scores[id];
+    scores[id] = score < 0 ? score * penalty : score / penalty;
+  }
+}
+
+export function applyTemperature(scores: Float32Array, temperature: number): void {
+  if (temperature === 1) return;
+  for (let i = 0; i < scores.length; i++) scores[i] /= temperature;
+}
+
+/** HF `TopKLogitsWarper`: scores below the k-th largest become -Infinity (ties with it stay). */
+export function applyTopK(scores: Float32Array, topK: number): void {
+  if (topK <= 0 || topK >= scores.length) return;
+  const threshold = Float32Array.from(scores).sort().reverse()[topK - 1];
+  for (let i = 0; i < scores.length; i++) if (scores[i] < threshold) scores[i] = -Infinity;
+}
+
+/**
+ * HF `TopPLogitsWarper`: sorted from least to most likely, tokens are dropped while the cumulative
+ * probability stays at or below 1 - topP; the most likely token always stays.
+ */
+export function applyTopP(scores: Float32Array, topP: number): void {
+  if (topP >= 1) return;
+  const probabilities = softmax(scores);
+  // Tokens already at -Infinity (top-k) have probability 0 and change nothing, so only the rest are sorted.
+  const order = Array.from(scores.keys())
+    .filter((index) => scores[index] !== -Infinity)
+    .sort((a, b) => probabilities[a] - probabilities[b]);
+  let cumulative = 0;
+  for (let rank = 0; rank < order.length - 1; rank++) {
+    cumulative += probabilities[order[rank]];
+    if (cumulative > 1 - topP) break;
+    scores[order[rank]] = -Infinity;
+  }
+}
+
+export function softmax(scores: Float32Array): Float64Array {
+  let max = -Infinity;
+  for (const score of scores) if (score > max) max = score;
+  const result = new Float64Array(scores.length);
+  if (max === -Infinity) return result;
+  let sum = 0;
+  for (let i = 0; i < scores.length; i++) {
+    result[i] = Math.exp(scores[i] - max);
+    sum += result[i];
+  }
+  for (let i = 0; i < scores.length; i++) result[i] /= sum;
+  return result;
+}
+
+export function logSoftmaxAt(scores: Float32Array, index: number): number {
+  let max = -Infinity;
+  for (const score of scores) if (score > max) max = score;
+  let sum = 0;
+  for (const score of scores) sum += Math.exp(score - max);
+  return scores[index] - max - Math.log(sum);
+}
+
+/** The first index of the largest score, as `torch.argmax` picks. */
+export function argmax(scores: Float32Array): number {
+  let best = 0;
+  for (let i = 1; i < scores.length; i++) if (scores[i] > scores[best]) best = i;
+  return best;
+}

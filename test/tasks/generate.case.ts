@@ -1,0 +1,153 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ModelFiles } from '../../src/models/model-files.ts';
+import { loadModelBundle } from '../../src/models/model-bundle.ts';
+import { generateText, streamText } from '../../src/tasks/generate/generate-text.ts';
+import { argmax } from '../../src/tasks/generate/logits-processors.ts';
+import { createTextGenerator, type TextGenerator } from '../../src/tasks/generate/text-generator.ts';
+import type { ConformanceCases, ConformanceContext } from './conformance.ts';
+
+interface GreedySample {
+  prompt: string;
+  prompt_ids: number[];
+  max_new_tokens: number;
+  greedy_ids: number[];
+  greedy_text: string;
+}
+
+/**
+ * Steps a cached and an uncached decoding side by side, feeding both the cached run's greedy token, and
+ * returns the largest score difference seen and the tokens chosen.
+ */
+async function compareCacheWithoutCache(generator: TextGenerator, promptIds: number[], steps: number) {
+  const cached = await generator.model.start(promptIds, { useCache: true });
+  const uncached = await generator.model.start(promptIds, { useCache: false });
+  let largestDifference = 0;
+  let largestScore = 0;
+  const chosen: number[] = [];
+  for (let step = 0; step < steps; step++) {
+    const withCache = await cached.nextScores();
+    const without = await uncached.nextScores();
+    expect(withCache.length).toBe(without.length);
+    for (let i = 0; i < withCache.length; i++) {
+      largestDifference = Math.max(largestDifference, Math.abs(withCache[i] - without[i]));
+      largestScore = Math.max(largestScore, Math.abs(without[i]));
+    }
+    const id = argmax(withCache);
+    expect(argmax(without)).toBe(id);
+    chosen.push(id);
+    cached.push(id);
+    uncached.push(id);
+  }
+  return { largestDifference, largestScore, chosen };
+}
+
+/** A generated tiny model, or undefined while the fixtures have not been built. */
+async function openGeneratedModel(context: ConformanceContext, name: string): Promise<TextGenerator | undefined> {
+  let files: ModelFiles;
+  try {
+    files = context.generatedModel(name);
+  } catch {
+    return undefined;
+  }
+  if (!(await files.has('config.json'))) return undefined;
+  return createTextGenerator(await loadModelBundle(files, context.engine));
+}
+
+export const generateCases: ConformanceCases = (context) => {
+  describe('generate: tinystories-260k (Llama architecture, GQA, KV cache)', () => {
+    let generator: TextGenerator;
+    let samples: GreedySample[];
+    beforeAll(async () => {
+      generator = await createTextGenerator(await loadModelBundle(context.sharedModel('tinystories-260k'), context.engine));
+      samples = JSON.parse(await context.readSharedText('tinystories-260k/sanity.json')).greedy;
+    });
+    afterAll(() => generator?.model.release());
+
+    for (const useCache of [true, false]) {
+      it(`greedy output matches the published ids token for token, ${useCache ? 'with' : 'without'} the KV cache`, async () => {
+        expect(samples.map((sample) => sample.prompt)).toEqual(['', 'Once upon a time, there was a dog', 'Lily and Tom went to the']);
+        for (const sample of samples) {
+          const result = await generateText(generator, sample.prompt, { maxNewTokens: sample.max_new_tokens, useCache, returnFullText: true });
+          expect(result.promptTokens).toBe(sample.prompt_ids.length);
+          expect([...sample.prompt_ids, ...result.tokenIds]).toEqual(sample.greedy_ids);
+          expect(result.generatedText).toBe(sample.greedy_text);
+          expect(result.finishReason).toBe('length');
+        }
+      });
+    }
+
+    it('reads the layout from the export: cache inputs, 512 positions, BOS as end of sequence', () => {
+      expect(generator.model.kind).toBe('decoder-only');
+      expect(generator.model.hasCache).toBe(true);
+      expect(generator.model.maxSequenceLength).toBe(512);
+      expect(generator.defaults.eosTokenIds).toEqual([1]);
+    });
+
+    it('gives the same scores with and without the cache at every step', async () => {
+      const { largestDifference, largestScore } = await compareCacheWithoutCache(generator, [1, 317, 269, 274], 12);
+      expect(largestScore).toBeGreaterThan(1);
+      expect(largestDifference).toBeLessThan(1e-4 * largestScore);
+    });
+
+    it('streams the text of the non-streamed call, token by token', async () => {
+      const options = { maxNewTokens: 40, seed: 5, temperature: 0.8, stop: ['park'] };
+      const whole = await generateText(generator, 'Lily and Tom', options);
+      const events = [];
+      for await (const event of streamText(generator, 'Lily and Tom', options)) events.push(event);
+      const tokens = events.filter((event) => event.kind === 'token');
+      const done = events.at(-1)!;
+      expect(done.kind).toBe('done');
+      expect(tokens.map((event) => event.text).join('')).toBe(whole.generatedText);
+      expect(tokens.map((event) => event.id)).toEqual(whole.tokenIds);
+      if (done.kind === 'done') expect(done.generatedText).toBe(whole.generatedText);
+    });
+
+    it('samples the same tokens from a seed with and without the cache', async () => {
+      const options = { maxNewTokens: 30, seed: 1234, temperature: 1, topP: 0.95 };
+      const cached = await generateText(generator, 'Once upon a time', { ...options, useCache: true });
+      const uncached = await generateText(generator, 'Once upon a time', { ...options, useCache: false });
+      expect(uncached.tokenIds).toEqual(cached.tokenIds);
+    });
+  });
+
+  describe('generate: tiny-gpt2-decoder (generated GPT-2 layout)', () => {
+    let generator: TextGenerator | undefined;
+    beforeAll(async () => {
+      generator = await openGeneratedModel(context, 'tiny-gpt2-decoder');
+    });
+    afterAll(() => generator?.model.release());
+
+    it('gives the same scores and tokens with and without the KV cache', async ({ skip }) => {
+      if (!generator) return skip('tiny-gpt2-decoder has not been generated');
+      expect(generator.model.hasCache).toBe(true);
+      const promptIds = generator.tokenizer.encode('The movie was wonderful and').ids;
+      const { largestDifference, largestScore } = await compareCacheWithoutCache(generator, promptIds, 10);
+      expect(largestDifference).toBeLessThan(1e-4 * Math.max(1, largestScore));
+      const options = { maxNewTokens: 12, seed: 9, temperature: 1, repetitionPenalty: 1.5 };
+      const cached = await generateText(generator, 'The movie was', { ...options, useCache: true });
+      const uncached = await generateText(generator, 'The movie was', { ...options, useCache: false });
+      expect(uncached.tokenIds).toEqual(cached.tokenIds);
+    });
+  });
+
+  describe('generate: tiny-t5-encoder-decoder (generated T5 layout)', () => {
+    let generator: TextGenerator | undefined;
+    beforeAll(async () => {
+      generator = await openGeneratedModel(context, 'tiny-t5-encoder-decoder');
+    });
+    afterAll(() => generator?.model.release());
+
+    it('gives the same scores and tokens with and without the KV cache', async ({ skip }) => {
+      if (!generator) return skip('tiny-t5-encoder-decoder has not been generated');
+      expect(generator.model.kind).toBe('encoder-decoder');
+      expect(generator.model.hasCache).toBe(true);
+      const promptIds = generator.tokenizer.encode('summarize: The movie was wonderful and the actors were great.').ids;
+      const { largestDifference, largestScore } = await compareCacheWithoutCache(generator, promptIds, 10);
+      expect(largestDifference).toBeLessThan(1e-4 * Math.max(1, largestScore));
+      const options = { maxNewTokens: 12, seed: 9, temperature: 1, repetitionPenalty: 1.5 };
+      const cached = await generateText(generator, 'The movie was', { ...options, useCache: true });
+      const uncached = await generateText(generator, 'The movie was', { ...options, useCache: false });
+      expect(uncached.tokenIds).toEqual(cached.tokenIds);
+    });
+  });
+};
