@@ -14,6 +14,8 @@ export type { EndpointContext, FunctionLimits, TaskEndpoint } from './http/task-
 // Task endpoints: a function names one of these as its task
 export { classifyEndpoint } from './http/classify-endpoint.ts';
 export type { ClassifyParameters } from './http/classify-endpoint.ts';
+export { extractEndpoint } from './http/extract-endpoint.ts';
+export type { ExtractParameters } from './http/extract-endpoint.ts';
 export { summarizeEndpoint } from './http/summarize-endpoint.ts';
 export type { SummarizeParameters, SummaryAnswer } from './http/summarize-endpoint.ts';
 export { generateEndpoint } from './http/generate-endpoint.ts';
@@ -22,6 +24,12 @@ export type { GenerateAnswer, GenerateParameters, GenerateStreamEvent, Generatio
 // Tasks, usable without HTTP
 export { classify, createClassifier } from './tasks/classify/classify.ts';
 export type { Classifier, ClassifyOptions, LabelScore } from './tasks/classify/classify.ts';
+export { createEntityExtractor } from './tasks/extract/entity-extractor.ts';
+export type { EntityExtractor, EntityExtractorOptions } from './tasks/extract/entity-extractor.ts';
+export { extractEntities } from './tasks/extract/extract-entities.ts';
+export type { ExtractOptions } from './tasks/extract/extract-entities.ts';
+export { aggregateEntities } from './tasks/extract/aggregate-entities.ts';
+export type { AggregationStrategy, Entity, EntityGroup, TokenEntity } from './tasks/extract/aggregate-entities.ts';
 export { createSummarizer } from './tasks/summarize/create-summarizer.ts';
 export type { Summarizer } from './tasks/summarize/create-summarizer.ts';
 export { createExtractiveSummarizer, summarizeExtractively } from './tasks/summarize/extractive.ts';

@@ -11,7 +11,7 @@ export interface Encoded {
 export interface EncodedWithOffsets extends Encoded {
   /** Character offsets into the original text; `text.slice(start, end)` is the token's surface. Special tokens get [0, 0]. */
   offsets: Offset[];
-  /** True for tokens the post-processor added ([CLS], [SEP], <s>, ...). */
+  /** True for special tokens such as [CLS], [SEP], <s>; false for the unknown token, which stands for text. */
   special: boolean[];
 }
 
@@ -75,8 +75,11 @@ export function createTokenizer(tokenizerJson: object, tokenizerConfig: Tokenize
       : Number.isFinite(positions) && positions > 0
         ? positions
         : 512;
+  // The unknown token is listed as special, but it stands for real text, so it keeps an offset.
   const specialIdSet = new Set(
-    [...tokenizer.get_added_tokens_decoder().entries()].filter(([, token]) => token.special).map(([id]) => id),
+    [...tokenizer.get_added_tokens_decoder().entries()]
+      .filter(([id, token]) => token.special && id !== specialIds.unk)
+      .map(([id]) => id),
   );
 
   const encode = (text: string, options: { addSpecialTokens?: boolean } = {}): Encoded => {

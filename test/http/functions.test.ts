@@ -37,7 +37,7 @@ describe.each(transports)('default functions over HTTP ($name)', (transport) => 
     expect(ready.status).toBe(200);
     const body = (await ready.json()) as { status: string; functions: Record<string, string> };
     expect(body.status).toBe('ready');
-    expect(Object.keys(body.functions)).toEqual(expect.arrayContaining(['classify', 'langid', 'summarize']));
+    expect(Object.keys(body.functions).sort()).toEqual(['classify', 'extract', 'generate', 'langid', 'summarize']);
   });
 
   it('classify: one list of labels per input, best first, as the Hugging Face API answers', async () => {
@@ -77,6 +77,40 @@ describe.each(transports)('default functions over HTTP ($name)', (transport) => 
     const sanity = JSON.parse(await readFile(join(mirrorFolder, 'summarize-bbc-extractive/sanity.json'), 'utf8')).cases[0];
     const answer = (await (await send('/summarize', postJson({ inputs: body }))).json()) as { summary_text: string }[];
     expect(answer).toEqual([{ summary_text: sanity.summary_k3 }]);
+  });
+
+  it('extract: entities with offsets into the text, first-token aggregation by default', async () => {
+    const text = 'Angela Merkel met Emmanuel Macron in Paris on Tuesday';
+    const response = await send('/extract', postJson({ inputs: text }));
+    expect(response.status).toBe(200);
+    const entities = (await response.json()) as { entity_group: string; word: string; start: number; end: number; score: number }[];
+    // The model README's sanity output for this sentence.
+    expect(entities.map((entity) => [entity.entity_group, entity.word])).toEqual([
+      ['PER', 'Angela Merkel'],
+      ['PER', 'Emmanuel Macron'],
+      ['LOC', 'Paris'],
+    ]);
+    for (const entity of entities) expect(text.slice(entity.start, entity.end)).toBe(entity.word);
+    const batch = (await (await send('/extract', postJson({ inputs: [text, 'Nothing here.'] }))).json()) as unknown[][];
+    expect(batch).toHaveLength(2);
+    expect(batch[1]).toEqual([]);
+  });
+
+  it('generate: the TinyStories greedy continuation, and the same text streamed as server-sent events', async () => {
+    const sanity = JSON.parse(await readFile(join(mirrorFolder, 'tinystories-260k/sanity.json'), 'utf8')).greedy[1];
+    const request = { inputs: sanity.prompt, parameters: { max_new_tokens: sanity.max_new_tokens, do_sample: false } };
+    const answer = (await (await send('/generate', postJson(request))).json()) as { generated_text: string }[];
+    expect(sanity.prompt + answer[0].generated_text).toBe(sanity.greedy_text);
+
+    const streamed = await send('/generate', postJson({ ...request, stream: true }));
+    expect(streamed.headers.get('content-type')).toMatch(/text\/event-stream/);
+    const events = (await streamed.text())
+      .split('\n')
+      .filter((line) => line.startsWith('data:'))
+      .map((line) => JSON.parse(line.slice(5)) as { token: { text: string }; generated_text: string | null });
+    expect(events).toHaveLength(sanity.max_new_tokens);
+    expect(events.map((event) => event.token.text).join('')).toBe(answer[0].generated_text);
+    expect(events.at(-1)!.generated_text).toBe(answer[0].generated_text);
   });
 
   describe('errors are JSON with the right status', () => {
@@ -133,6 +167,12 @@ describe.each(transports)('default functions over HTTP ($name)', (transport) => 
       const response = await send('/classify', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'I love this' });
       expect(response.status).toBe(415);
       expect((await readErrorBody(response)).code).toBe('unsupported_media_type');
+    });
+
+    it('413 when generation asks for more new tokens than the function allows', async () => {
+      const response = await send('/generate', postJson({ inputs: 'Once', parameters: { max_new_tokens: 100_000 } }));
+      expect(response.status).toBe(413);
+      expect((await readErrorBody(response)).message).toMatch(/max_new_tokens/);
     });
 
     it('keeps answering normally after bad requests', async () => {

@@ -6,11 +6,12 @@ import type { EngineUnderTest } from '../support/engines.ts';
 import { mirrorFolder, mirrorModelFiles } from '../support/shared-models.ts';
 import { classifyCases } from './classify.case.ts';
 import type { ConformanceCases, ConformanceContext } from './conformance.ts';
+import { extractCases } from './extract.case.ts';
 import { generateCases } from './generate.case.ts';
 import { summarizeCases } from './summarize.case.ts';
 
 /** Every task's cases; each engine's test file runs all of them unchanged. */
-export const allTaskCases: readonly ConformanceCases[] = [classifyCases, summarizeCases, generateCases];
+export const allTaskCases: readonly ConformanceCases[] = [classifyCases, extractCases, summarizeCases, generateCases];
 
 export const generatedModelsFolder = join(import.meta.dirname, '../../.cache/tiny-models');
 

@@ -1,0 +1,50 @@
+import * as z from 'zod/mini';
+import { AGGREGATION_STRATEGIES, type Entity } from '../tasks/extract/aggregate-entities.ts';
+import { createEntityExtractor, type EntityExtractor } from '../tasks/extract/entity-extractor.ts';
+import { DEFAULT_AGGREGATION_STRATEGY, defaultStride, extractEntities } from '../tasks/extract/extract-entities.ts';
+import { textOrTextsSchema, toTextList } from './schemas.ts';
+import type { TaskEndpoint } from './task-endpoint.ts';
+
+/** The Hugging Face Inference API's token-classification parameters. */
+const extractParametersSchema = z.strictObject({
+  aggregation_strategy: z.optional(z.enum(AGGREGATION_STRATEGIES)),
+  ignore_labels: z.optional(z.array(z.string())),
+  /** Tokens shared by consecutive windows when a text is longer than the model reads at once. */
+  stride: z.optional(z.int().check(z.minimum(0))),
+});
+
+export type ExtractParameters = z.infer<typeof extractParametersSchema>;
+
+/**
+ * Named entities (token classification), answered as the Hugging Face Inference API does: a flat list of entities
+ * for one text, a list of such lists for a batch. Texts longer than the model reads are read in overlapping windows,
+ * up to the function's `maxInputTokens`.
+ */
+export const extractEndpoint: TaskEndpoint<EntityExtractor, string | string[], ExtractParameters, Entity[] | Entity[][]> = {
+  task: 'extract',
+  inputsSchema: textOrTextsSchema,
+  parametersSchema: extractParametersSchema,
+  defaultLimits: { maxBodyBytes: 1 << 20, maxInputs: 32, maxInputTokens: 4096, maxNewTokens: 0 },
+  prepare: createEntityExtractor,
+  async warmUp(extractor) {
+    await extractEntities(extractor, ['Warm up in Paris.']);
+  },
+  describe: (extractor) => ({
+    labels: extractor.labels,
+    entity_types: [...new Set(extractor.labels.filter((label) => label !== 'O').map((label) => label.replace(/^[BI]-/, '')))],
+    max_tokens_per_window: extractor.maxLength,
+    default_stride: defaultStride(extractor),
+    aggregation_strategy: DEFAULT_AGGREGATION_STRATEGY,
+    execution_provider: extractor.session.executionProvider,
+  }),
+  async answer(extractor, inputs, { parameters, limits, signal }) {
+    const results = await extractEntities(extractor, toTextList(inputs), {
+      aggregationStrategy: parameters.aggregation_strategy,
+      ignoreLabels: parameters.ignore_labels,
+      stride: parameters.stride,
+      maxTokens: limits.maxInputTokens,
+      signal,
+    });
+    return typeof inputs === 'string' ? results[0] : results;
+  },
+};
