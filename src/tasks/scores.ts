@@ -8,6 +8,8 @@ export function softmax(logits: ArrayLike<number>): Float64Array {
   let max = -Infinity;
   for (let i = 0; i < logits.length; i++) max = Math.max(max, logits[i]);
   const scores = new Float64Array(logits.length);
+  // Every logit masked out (sampling filters set them to -Infinity): nothing is possible.
+  if (max === -Infinity) return scores;
   let sum = 0;
   for (let i = 0; i < logits.length; i++) sum += scores[i] = Math.exp(logits[i] - max);
   for (let i = 0; i < scores.length; i++) scores[i] /= sum;
@@ -24,4 +26,11 @@ export function applyScoreFunction(logits: ArrayLike<number>, scoreFunction: Sco
   if (scoreFunction === 'sigmoid') for (let i = 0; i < scores.length; i++) scores[i] = sigmoid(scores[i]);
   if (scoreFunction === 'exp') for (let i = 0; i < scores.length; i++) scores[i] = Math.exp(scores[i]);
   return scores;
+}
+
+/** The first index of the largest value, as `torch.argmax` picks. */
+export function argmax(values: ArrayLike<number>): number {
+  let best = 0;
+  for (let i = 1; i < values.length; i++) if (values[i] > values[best]) best = i;
+  return best;
 }

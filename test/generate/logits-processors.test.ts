@@ -5,10 +5,9 @@ import {
   applyTemperature,
   applyTopK,
   applyTopP,
-  argmax,
   logSoftmaxAt,
-  softmax,
 } from '../../src/tasks/generate/logits-processors.ts';
+import { argmax, softmax } from '../../src/tasks/scores.ts';
 import { createSeededRandom } from '../../src/tasks/generate/seeded-random.ts';
 
 const greedy = { sampling: false, temperature: 1, topK: 0, topP: 1, repetitionPenalty: 1 };

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ModelFiles } from '../../src/models/model-files.ts';
 import { loadModelBundle } from '../../src/models/model-bundle.ts';
 import { generateText, streamText } from '../../src/tasks/generate/generate-text.ts';
-import { argmax } from '../../src/tasks/generate/logits-processors.ts';
+import { argmax } from '../../src/tasks/scores.ts';
 import { createTextGenerator, type TextGenerator } from '../../src/tasks/generate/text-generator.ts';
 import type { ConformanceCases, ConformanceContext } from './conformance.ts';
 

@@ -5,6 +5,7 @@
  * between `start` and `end` rather than the tokens decoded again (which lowercases for uncased models and puts
  * spaces into "U.S.").
  */
+import { argmax } from '../scores.ts';
 
 export const AGGREGATION_STRATEGIES = ['none', 'simple', 'first', 'average', 'max'] as const;
 export type AggregationStrategy = (typeof AGGREGATION_STRATEGIES)[number];
@@ -140,13 +141,6 @@ function groupEntities(text: string, spans: readonly LabeledSpan[]): EntityGroup
   }
   close();
   return groups;
-}
-
-/** Index of the largest value; the first one on a tie, as numpy's argmax. */
-export function argmax(values: ArrayLike<number>): number {
-  let best = 0;
-  for (let index = 1; index < values.length; index++) if (values[index] > values[best]) best = index;
-  return best;
 }
 
 function maximum(values: ArrayLike<number>): number {

@@ -4,10 +4,9 @@ import {
   applyTemperature,
   applyTopK,
   applyTopP,
-  argmax,
   logSoftmaxAt,
-  softmax,
 } from './logits-processors.ts';
+import { argmax, softmax } from '../scores.ts';
 import type { RandomSource } from './seeded-random.ts';
 
 export interface TokenChoice {

@@ -1,3 +1,5 @@
+import { softmax } from '../scores.ts';
+
 /**
  * The logits transforms of Hugging Face `generate`, with the same semantics, applied in its order:
  * repetition penalty, then temperature, top-k and top-p. Each works in place on one row of scores.
@@ -47,31 +49,10 @@ export function applyTopP(scores: Float32Array, topP: number): void {
   }
 }
 
-export function softmax(scores: Float32Array): Float64Array {
-  let max = -Infinity;
-  for (const score of scores) if (score > max) max = score;
-  const result = new Float64Array(scores.length);
-  if (max === -Infinity) return result;
-  let sum = 0;
-  for (let i = 0; i < scores.length; i++) {
-    result[i] = Math.exp(scores[i] - max);
-    sum += result[i];
-  }
-  for (let i = 0; i < scores.length; i++) result[i] /= sum;
-  return result;
-}
-
 export function logSoftmaxAt(scores: Float32Array, index: number): number {
   let max = -Infinity;
   for (const score of scores) if (score > max) max = score;
   let sum = 0;
   for (const score of scores) sum += Math.exp(score - max);
   return scores[index] - max - Math.log(sum);
-}
-
-/** The first index of the largest score, as `torch.argmax` picks. */
-export function argmax(scores: Float32Array): number {
-  let best = 0;
-  for (let i = 1; i < scores.length; i++) if (scores[i] > scores[best]) best = i;
-  return best;
 }
