@@ -1,4 +1,7 @@
 import { parseArgs } from 'node:util';
+import { BUILD_USAGE, buildCommand } from './build-command.ts';
+import { MIRROR_USAGE, mirrorCommand } from './mirror-command.ts';
+import { MODELS_USAGE, modelsCommand } from './models-command.ts';
 import { MissingModelsError } from '../runtime/node/create-node-app.ts';
 import { serveProject } from '../runtime/node/serve.ts';
 
@@ -6,9 +9,13 @@ const USAGE = `honnx: task-specific inference endpoints on small ONNX models
 
 Usage:
   honnx serve [--port N] [--host H] [--threads N]   serve every function in functions/ (PORT, HOST from the environment)
+${BUILD_USAGE}
+${MODELS_USAGE}
+${MIRROR_USAGE}
   honnx help                                         this text
 
-Models resolve from models/, then HONNX_CACHE, then HONNX_MIRROR (honnx.config.json "mirror" when unset).`;
+Models resolve from models/, then HONNX_CACHE, then HONNX_MIRROR (honnx.config.json "mirror" when unset);
+"honnx models pull" fetches from the hub (HF_ENDPOINT, HF_TOKEN). Locked files (models/honnx.lock.json) are verified before serving.`;
 
 async function serveCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -50,6 +57,12 @@ export async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'serve':
       return serveCommand(rest);
+    case 'build':
+      return buildCommand(rest);
+    case 'models':
+      return modelsCommand(rest);
+    case 'mirror':
+      return mirrorCommand(rest);
     case 'help':
     case '--help':
     case '-h':

@@ -1,6 +1,6 @@
 import type * as OnnxRuntimeWeb from 'onnxruntime-web';
 import type { Engine, ModelInput, SessionOptions } from './engine.ts';
-import { wrapSession, type OrtSessionLike } from './wrap-session.ts';
+import { createCallQueue, wrapSession, type CallQueue, type OrtSessionLike } from './wrap-session.ts';
 
 /**
  * The onnxruntime-web module to use. The runtime entry picks the build: `onnxruntime-web` in Node,
@@ -26,9 +26,24 @@ export function chooseWebProviders(requested: readonly string[]): string[] {
   return usable.includes('wasm') ? usable : [...usable, 'wasm'];
 }
 
+/**
+ * One WASM instance serves every session made from an ORT module, and its calls must not overlap: two first
+ * sessions created together both initialise the backend ("multiple calls to 'initWasm()'"), and runs of two
+ * sessions interleave on the WASM stack across their awaits ("output name cannot be empty"). So every call
+ * into one module goes through one queue, shared by all engines made from that module.
+ */
+const queues = new WeakMap<object, CallQueue>();
+
+function queueFor(ort: OnnxRuntimeWebModule): CallQueue {
+  let queue = queues.get(ort.env);
+  if (!queue) queues.set(ort.env, (queue = createCallQueue()));
+  return queue;
+}
+
 /** The portable engine: onnxruntime-web on WASM, with WebGPU where the host has one. */
 export function createWebEngine(engineOptions: WebEngineOptions): Engine {
   const { ort } = engineOptions;
+  const enqueue = queueFor(ort);
   // Workers and most edge hosts have no threads; a single thread also keeps the proxy worker out.
   ort.env.wasm.numThreads = 1;
   ort.env.wasm.proxy = false;
@@ -46,8 +61,10 @@ export function createWebEngine(engineOptions: WebEngineOptions): Engine {
       let lastError: unknown;
       for (const provider of providers) {
         try {
-          const session = await ort.InferenceSession.create(bytes, { executionProviders: [provider], graphOptimizationLevel: 'all' });
-          return wrapSession(session as unknown as OrtSessionLike, ort.Tensor as never, provider, { serializeRuns: true });
+          const session = await enqueue(() =>
+            ort.InferenceSession.create(bytes, { executionProviders: [provider], graphOptimizationLevel: 'all' }),
+          );
+          return wrapSession(session as unknown as OrtSessionLike, ort.Tensor as never, provider, { enqueue });
         } catch (error) {
           lastError = error;
         }

@@ -10,6 +10,18 @@ export interface OrtSessionLike {
   release(): Promise<void>;
 }
 
+/** Runs calls one after another, in the order they were queued. */
+export type CallQueue = <T>(call: () => Promise<T>) => Promise<T>;
+
+export function createCallQueue(): CallQueue {
+  let tail: Promise<unknown> = Promise.resolve();
+  return (call) => {
+    const result = tail.then(call);
+    tail = result.catch(() => undefined);
+    return result;
+  };
+}
+
 type TensorConstructor = new (type: Tensor['type'], data: Tensor['data'], dims: readonly number[]) => unknown;
 
 function readMetadata(names: readonly string[], metadata: readonly unknown[] | undefined): ValueMetadata[] {
@@ -27,10 +39,8 @@ export function wrapSession(
   session: OrtSessionLike,
   TensorClass: TensorConstructor,
   executionProvider: string,
-  { serializeRuns = false }: { serializeRuns?: boolean } = {},
+  { enqueue }: { enqueue?: CallQueue } = {},
 ): EngineSession {
-  // The WASM backend refuses a second run while one is in flight, so its runs are chained; native runs overlap.
-  let queue: Promise<unknown> = Promise.resolve();
   const run = async (feeds: Feeds, outputNames?: readonly string[]) => {
     const ortFeeds: Record<string, unknown> = {};
     for (const [name, tensor] of Object.entries(feeds)) ortFeeds[name] = new TensorClass(tensor.type, tensor.data, tensor.dims);
@@ -41,12 +51,7 @@ export function wrapSession(
     executionProvider,
     inputs: readMetadata(session.inputNames, session.inputMetadata),
     outputs: readMetadata(session.outputNames, session.outputMetadata),
-    run(feeds, outputNames) {
-      if (!serializeRuns) return run(feeds, outputNames);
-      const result = queue.then(() => run(feeds, outputNames));
-      queue = result.catch(() => undefined);
-      return result;
-    },
-    release: () => session.release(),
+    run: (feeds, outputNames) => (enqueue ? enqueue(() => run(feeds, outputNames)) : run(feeds, outputNames)),
+    release: () => (enqueue ? enqueue(() => session.release()) : session.release()),
   };
 }

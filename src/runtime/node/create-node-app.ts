@@ -2,7 +2,9 @@ import type { Engine } from '../../engine/engine.ts';
 import { createHonnxApp } from '../../http/create-app.ts';
 import { createFunctionHost, type FunctionHost } from '../../http/function-host.ts';
 import { createFolderModelFiles } from '../../models/folder-model-files.ts';
-import { loadModelBundle } from '../../models/model-bundle.ts';
+import { findLockEntry, lockFilePath, readLockFileSync } from '../../models/lock/lock-file.ts';
+import { assertModelMatchesLock } from '../../models/lock/verify-model.ts';
+import { loadModelBundle, type ModelVariant } from '../../models/model-bundle.ts';
 import { ModelNotFoundError, resolveModel, type ModelSearchPaths, type ResolvedModel } from '../../models/resolve-model.ts';
 import type { NamedFunction } from './discover-functions.ts';
 
@@ -22,7 +24,9 @@ export class MissingModelsError extends Error {
 
 /**
  * Builds the Node app: resolves every function's model first (refusing to start half-working when one is
- * missing), then starts loading them all. Requests get 503 until their model is ready.
+ * missing), then starts loading them all. Requests get 503 until their model is ready. A model with an entry in
+ * models/honnx.lock.json is re-hashed before its session is created; on any difference its function refuses
+ * to load (and `ready` rejects) with a message naming each file and the sha256 expected.
  */
 export function createNodeApp({ functions, engine, searchPaths }: NodeAppOptions) {
   const resolved = new Map<string, ResolvedModel>();
@@ -39,10 +43,23 @@ export function createNodeApp({ functions, engine, searchPaths }: NodeAppOptions
   }
   if (missing.length > 0) throw new MissingModelsError(missing);
 
+  const lockPath = lockFilePath(searchPaths.projectModels);
+  const lock = readLockFileSync(lockPath);
+  // One check per model and variant, however many functions share it.
+  const verified = new Map<string, Promise<void>>();
+  const verify = (model: ResolvedModel, variant: ModelVariant) => {
+    const entry = findLockEntry(lock, model.name, variant);
+    if (!entry) return Promise.resolve();
+    const key = `${model.name}\0${variant}`;
+    if (!verified.has(key)) verified.set(key, assertModelMatchesLock(model.folder, entry, lockPath));
+    return verified.get(key)!;
+  };
+
   const hosts: FunctionHost[] = [];
   const mounted = functions.map(({ name, fn }) => {
-    const host = createFunctionHost(name, fn.definition, (definition) => {
+    const host = createFunctionHost(name, fn.definition, async (definition) => {
       const model = resolved.get(definition.model)!;
+      await verify(model, definition.variant ?? 'fp32');
       return loadModelBundle(createFolderModelFiles(model.folder, model.name), engine, { variant: definition.variant });
     });
     hosts.push(host);

@@ -1,0 +1,136 @@
+import { build } from 'esbuild';
+import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { honnxNodePaths, honnxRoot, honnxSourceFolder, honnxSourcePath, resolveFromHonnx } from './honnx-paths.ts';
+import { listBundledSources, treatSourcesAsPure } from './esbuild-plugins.ts';
+import type { FunctionSource } from './function-sources.ts';
+import { lockFilePath, writeLockFile } from '../models/lock/lock-file.ts';
+import { MEGABYTE } from './memory-estimate.ts';
+import type { ShippedModel } from './model-files-to-ship.ts';
+
+export const NODE_ENTRY = 'index.mjs';
+
+export interface NodeBuildOptions {
+  projectRoot: string;
+  outDir: string;
+  fn: FunctionSource & { model: ShippedModel };
+  /** Copy the model into `models/<name>/` beside the entry, making the folder runnable with no mirror or cache. */
+  includeModel?: boolean;
+  /** The mirror the build resolved models from; recorded so the artifact finds them on this machine. */
+  mirror?: string;
+  minify?: boolean;
+}
+
+export interface NodeMemoryEstimate {
+  runtimeBytes: number;
+  modelBytes: number;
+  workingBytes: number;
+  totalBytes: number;
+}
+
+/**
+ * Calibrated on onnxruntime-node 1.30 (CPU, one thread): a Node process with the runtime loaded holds 56 MB,
+ * a session 30-40 MB more for 3.5-10.5 MB graphs, and a 64 × 128-token batch through a 4-layer BERT 60 MB more.
+ */
+export function estimateNodeMemory(model: ShippedModel): NodeMemoryEstimate {
+  const runtimeBytes = 80 * MEGABYTE;
+  const modelBytes = model.totalBytes + 2.5 * model.graphBytes;
+  const workingBytes = 64 * MEGABYTE;
+  return { runtimeBytes, modelBytes, workingBytes, totalBytes: runtimeBytes + modelBytes + workingBytes };
+}
+
+export interface NodeBuildResult {
+  outDir: string;
+  name: string;
+  model: string;
+  entryBytes: number;
+  entryGzipBytes: number;
+  modelBytes: number;
+  modelIncluded: boolean;
+  memory: NodeMemoryEstimate;
+  sources: string[];
+}
+
+function writeEntry(fn: FunctionSource): string {
+  return [
+    `import { dirname } from 'node:path';`,
+    `import { fileURLToPath } from 'node:url';`,
+    `import fn from ${JSON.stringify(fn.file)};`,
+    `import { serveArtifact } from ${JSON.stringify(honnxSourcePath('build/node-artifact.ts'))};`,
+    `serveArtifact({ name: ${JSON.stringify(fn.name)}, fn, folder: dirname(fileURLToPath(import.meta.url)) }).catch((error) => {`,
+    `  console.error(error instanceof Error ? error.message : error);`,
+    `  process.exit(1);`,
+    `});`,
+    '',
+  ].join('\n');
+}
+
+/**
+ * Builds `dist/node/<function>/`: one ES module with every JavaScript dependency bundled except
+ * onnxruntime-node (native binaries, named in the folder's package.json), the model manifest, and
+ * optionally the model itself.
+ */
+export async function buildNode(options: NodeBuildOptions): Promise<NodeBuildResult> {
+  const { projectRoot, outDir, fn } = options;
+  await rm(outDir, { recursive: true, force: true });
+  await mkdir(outDir, { recursive: true });
+  const result = await build({
+    stdin: { contents: writeEntry(fn), resolveDir: outDir, sourcefile: 'honnx-node-entry.mjs', loader: 'js' },
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    external: ['onnxruntime-node'],
+    // Bundled CommonJS dependencies call require() for Node built-ins; an ES module has none of its own.
+    banner: { js: "import { createRequire as honnxCreateRequire } from 'node:module'; const require = honnxCreateRequire(import.meta.url);" },
+    minifySyntax: options.minify ?? true,
+    minifyWhitespace: options.minify ?? true,
+    keepNames: true,
+    legalComments: 'eof',
+    nodePaths: honnxNodePaths,
+    absWorkingDir: projectRoot,
+    outfile: join(outDir, NODE_ENTRY),
+    metafile: true,
+    logLevel: 'silent',
+    plugins: [treatSourcesAsPure(honnxSourceFolder)],
+  });
+
+  const ortVersion = (JSON.parse(await readFile(resolveFromHonnx('onnxruntime-node/package.json'), 'utf8')) as { version: string }).version;
+  const packageJson = {
+    name: `honnx-${fn.name}`,
+    private: true,
+    type: 'module',
+    description: `honnx function ${fn.name} (${fn.definition.description ?? fn.definition.task.task}), built by honnx build --target node`,
+    scripts: { start: `node ${NODE_ENTRY}` },
+    dependencies: { 'onnxruntime-node': ortVersion },
+  };
+  await writeFile(join(outDir, 'package.json'), `${JSON.stringify(packageJson, null, 2)}\n`);
+  // The model manifest is a lock file in the artifact's models/: the Node runtime verifies the model it resolves
+  // against it (sizes and sha256) before creating a session, so a box never serves another model than was built.
+  await writeLockFile(lockFilePath(join(outDir, 'models')), { lockfileVersion: 1, models: [fn.model.lock] });
+  if (options.mirror) {
+    await writeFile(join(outDir, 'honnx.config.json'), `${JSON.stringify({ mirror: relative(outDir, options.mirror) || '.' }, null, 2)}\n`);
+  }
+  if (options.includeModel) {
+    for (const file of fn.model.files) {
+      const target = join(outDir, 'models', fn.model.name, file.path);
+      await mkdir(dirname(target), { recursive: true });
+      await copyFile(join(fn.model.folder, file.path), target);
+    }
+  }
+  const entry = await readFile(join(outDir, NODE_ENTRY));
+  const built: NodeBuildResult = {
+    outDir,
+    name: fn.name,
+    model: fn.model.name,
+    entryBytes: entry.byteLength,
+    entryGzipBytes: gzipSync(entry).byteLength,
+    modelBytes: fn.model.totalBytes,
+    modelIncluded: options.includeModel ?? false,
+    memory: estimateNodeMemory(fn.model),
+    sources: listBundledSources(result.metafile, join(outDir, NODE_ENTRY), { project: projectRoot, honnx: honnxRoot }),
+  };
+  await writeFile(join(outDir, 'build.json'), `${JSON.stringify(built, null, 2)}\n`);
+  return built;
+}

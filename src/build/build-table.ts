@@ -1,0 +1,27 @@
+import type { BuildRow } from './build-project.ts';
+
+const KILOBYTE = 1000;
+const MEGABYTE = 1_000_000;
+
+function formatBytes(bytes: number): string {
+  if (bytes >= MEGABYTE) return `${(bytes / MEGABYTE).toFixed(1)} MB`;
+  return `${(bytes / KILOBYTE).toFixed(1)} KB`;
+}
+
+/** The table `honnx build` prints: one row per function and target. */
+export function formatBuildTable(rows: readonly BuildRow[]): string {
+  const header = ['function', 'target', 'bundle (gzip)', 'upload', 'model', 'est. peak memory / limit', 'model from', 'status'];
+  const body = rows.map((row) => [
+    row.function,
+    row.target,
+    row.refusal ? '-' : `${formatBytes(row.bundleBytes)} (${formatBytes(row.bundleGzipBytes)})`,
+    row.uploadBytes && !row.refusal ? formatBytes(row.uploadBytes) : '-',
+    formatBytes(row.modelBytes),
+    `${formatBytes(row.memoryBytes)} / ${formatBytes(row.memoryLimitBytes)} (${Math.round((100 * row.memoryBytes) / row.memoryLimitBytes)}%)`,
+    row.delivery,
+    row.refusal ? 'REFUSED' : 'built',
+  ]);
+  const widths = header.map((title, column) => Math.max(title.length, ...body.map((cells) => cells[column].length)));
+  const line = (cells: string[]) => cells.map((cell, column) => cell.padEnd(widths[column])).join('  ').trimEnd();
+  return [line(header), line(widths.map((width) => '-'.repeat(width))), ...body.map(line)].join('\n');
+}

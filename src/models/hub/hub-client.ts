@@ -1,0 +1,117 @@
+import { explainHubStatus, HubError } from './hub-errors.ts';
+import { requestFromHub, type HubResponse } from './hub-request.ts';
+
+export const DEFAULT_HUB_ENDPOINT = 'https://huggingface.co';
+export const DEFAULT_TIMEOUT_MS = 30_000;
+
+/** One file of a repository as the hub lists it. */
+export interface HubFile {
+  path: string;
+  size?: number;
+  /** Files kept in LFS (graphs, weights) carry their sha256. */
+  sha256?: string;
+  /** Files kept in git (JSON) carry their git blob id instead. */
+  gitBlobId?: string;
+}
+
+export interface RepositoryListing {
+  repo: string;
+  revision: string;
+  /** The commit the revision pointed to: downloads use it, so that every file comes from the same snapshot. */
+  commit: string;
+  files: HubFile[];
+}
+
+export interface HubClientOptions {
+  /** `HF_ENDPOINT`; the Hugging Face hub by default. A `honnx mirror serve` URL works the same way. */
+  endpoint?: string;
+  /** `HF_TOKEN`: sent as a bearer token to the endpoint only, never to the hosts downloads redirect to. */
+  token?: string;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface HubClient {
+  readonly endpoint: string;
+  readonly tokenSent: boolean;
+  listRepository(repo: string, revision: string): Promise<RepositoryListing>;
+  fileUrl(repo: string, revision: string, path: string): string;
+  /** Opens a file for reading from byte `start` on; throws a HubError for any answer but 200 or 206 (or 416 when resuming). */
+  openFile(repo: string, revision: string, path: string, start?: number): Promise<HubResponse>;
+}
+
+interface Sibling {
+  rfilename?: string;
+  size?: number;
+  blobId?: string;
+  lfs?: { sha256?: string; oid?: string; size?: number };
+}
+
+const REPOSITORY_ID = /^[\w.-]+(\/[\w.-]+)?$/;
+
+export function checkRepositoryId(repo: string): void {
+  if (!REPOSITORY_ID.test(repo) || repo.split('/').some((part) => part === '.' || part === '..')) {
+    throw new HubError('not_found', `"${repo}" is not a repository id; use "organisation/name", for example "Xenova/distilbert-base-uncased-finetuned-sst-2-english"`);
+  }
+}
+
+const encodePath = (path: string) => path.split('/').map(encodeURIComponent).join('/');
+
+function readListing(repo: string, revision: string, body: unknown, endpoint: string): RepositoryListing {
+  const info = body as { sha?: string; siblings?: Sibling[] };
+  if (!info || !Array.isArray(info.siblings)) throw new HubError('http', `${endpoint} sent no file list for ${repo}; is it a Hugging Face hub or a honnx mirror?`);
+  return {
+    repo,
+    revision,
+    commit: info.sha ?? revision,
+    files: info.siblings
+      .filter((sibling) => typeof sibling.rfilename === 'string')
+      .map((sibling) => ({
+        path: sibling.rfilename!,
+        size: sibling.lfs?.size ?? sibling.size,
+        sha256: sibling.lfs?.sha256 ?? sibling.lfs?.oid,
+        gitBlobId: sibling.lfs ? undefined : sibling.blobId,
+      })),
+  };
+}
+
+/** A client for the parts of the Hugging Face hub protocol that downloading a model needs. */
+export function createHubClient(options: HubClientOptions = {}): HubClient {
+  const endpoint = (options.endpoint ?? DEFAULT_HUB_ENDPOINT).replace(/\/+$/, '');
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const token = options.token || undefined;
+  const request = (url: string, headers?: Record<string, string>) => requestFromHub(url, { token, timeoutMs, headers, signal: options.signal });
+  const fail = async (opened: HubResponse, repo: string, revision: string, file?: string): Promise<never> => {
+    opened.finish();
+    await opened.response.body?.cancel();
+    const { headers, status } = opened.response;
+    throw explainHubStatus({ endpoint, repo, revision, file, status, errorCode: headers.get('x-error-code'), errorMessage: headers.get('x-error-message'), tokenSent: token !== undefined });
+  };
+  return {
+    endpoint,
+    tokenSent: token !== undefined,
+    async listRepository(repo, revision) {
+      checkRepositoryId(repo);
+      const opened = await request(`${endpoint}/api/models/${repo}/revision/${encodeURIComponent(revision)}?blobs=true`, { accept: 'application/json' });
+      if (opened.response.status !== 200) return fail(opened, repo, revision);
+      try {
+        return readListing(repo, revision, await opened.response.json(), endpoint);
+      } catch (error) {
+        if (error instanceof HubError) throw error;
+        throw new HubError('http', `${endpoint} sent an unreadable file list for ${repo}: ${(error as Error).message}`);
+      } finally {
+        opened.finish();
+      }
+    },
+    fileUrl(repo, revision, path) {
+      return `${endpoint}/${repo}/resolve/${encodeURIComponent(revision)}/${encodePath(path)}`;
+    },
+    async openFile(repo, revision, path, start = 0) {
+      checkRepositoryId(repo);
+      const opened = await request(this.fileUrl(repo, revision, path), start > 0 ? { range: `bytes=${start}-` } : undefined);
+      const { status } = opened.response;
+      if (status === 200 || status === 206 || (status === 416 && start > 0)) return opened;
+      return fail(opened, repo, revision, path);
+    },
+  };
+}

@@ -1,0 +1,158 @@
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { downloadFile, type DownloadedFile } from './hub/download-file.ts';
+import type { HubClient, HubFile, RepositoryListing } from './hub/hub-client.ts';
+import { HubError } from './hub/hub-errors.ts';
+import { silentReporter, type PullReporter } from './hub/progress.ts';
+import { hashFile } from './lock/hash-file.ts';
+import { findLockEntry, readLockFile, upsertLockEntry, writeLockFile, type LockEntry, type LockedFile } from './lock/lock-file.ts';
+import { findLockMismatches } from './lock/verify-model.ts';
+import type { ModelVariant } from './model-bundle.ts';
+import { listVariants, selectModelFiles } from './model-file-selection.ts';
+
+export interface PullModelOptions {
+  /** The hub repository id, which is also the model's name in functions, the cache and the lock file. */
+  repo: string;
+  /** Branch, tag or commit. Without it, a locked model is fetched at its locked commit, anything else at "main". */
+  revision?: string;
+  variant?: ModelVariant;
+  /** `HONNX_CACHE`: the model lands in `<cache>/<repo>/`. */
+  cacheFolder: string;
+  /** The project's lock file, to check against and to update; leave it out to pull without locking. */
+  lockPath?: string;
+  client: HubClient;
+  reporter?: PullReporter;
+  /** Resumed attempts per file after a cut or a timeout. */
+  retries?: number;
+}
+
+export interface PullResult {
+  folder: string;
+  entry: LockEntry;
+  /** Bytes fetched over the network by this pull. */
+  fetchedBytes: number;
+  /** The cache already held every locked file, unchanged: nothing was fetched. */
+  upToDate: boolean;
+}
+
+/** Where part files wait: inside the cache (so renames stay on one file system) but never under a model's folder. */
+export const PARTIAL_FOLDER = '.partial';
+
+function stagingFolder(cacheFolder: string, repo: string, commit: string): string {
+  return join(cacheFolder, PARTIAL_FOLDER, `${repo.replaceAll('/', '--')}@${commit}`);
+}
+
+/** Drops this repository's part files, of this commit and of older ones, and the staging folder once it is empty. */
+async function removeStaging(cacheFolder: string, repo: string): Promise<void> {
+  const root = join(cacheFolder, PARTIAL_FOLDER);
+  const prefix = `${repo.replaceAll('/', '--')}@`;
+  for (const entry of await readdir(root).catch(() => [])) {
+    if (entry.startsWith(prefix)) await rm(join(root, entry), { recursive: true, force: true });
+  }
+  if ((await readdir(root).catch(() => ['?'])).length === 0) await rm(root, { recursive: true, force: true });
+}
+
+/** The files to fetch: what a task needs in this variant, checked against the lock entry when there is one. */
+function planFiles(listing: RepositoryListing, variant: ModelVariant, endpoint: string, locked: LockEntry | undefined): HubFile[] {
+  const paths = listing.files.map((file) => file.path);
+  const { files, graphs } = selectModelFiles(paths, variant);
+  if (graphs.length === 0) {
+    const available = listVariants(paths);
+    throw new HubError(
+      'not_found',
+      available.length > 0
+        ? `${listing.repo} has no ONNX graph in variant ${variant} at ${endpoint}; it has ${available.join(', ')}: pass --variant ${available[0]}` +
+          (variant === 'int8' || variant === 'q4' ? `, or pull it and make ${variant} with: honnx models quantize <folder> <folder> --${variant}` : '')
+        : `${listing.repo} has no onnx/*.onnx at ${endpoint}: it is not an ONNX export; look for a conversion under onnx-community/ or Xenova/`,
+    );
+  }
+  if (!locked) return files.map((path) => listing.files.find((file) => file.path === path)!);
+  const missing = locked.files.filter((file) => !paths.includes(file.path));
+  if (missing.length > 0) {
+    throw new HubError('not_found', `${listing.repo} at ${listing.commit} lacks locked files: ${missing.map((file) => file.path).join(', ')}`);
+  }
+  return locked.files.map((lockedFile) => ({ ...listing.files.find((file) => file.path === lockedFile.path)!, size: lockedFile.size, sha256: lockedFile.sha256 }));
+}
+
+/** A file already installed with the expected size and sha256 is kept rather than fetched again. */
+async function isInstalled(folder: string, file: HubFile): Promise<boolean> {
+  if (!file.sha256) return false;
+  const path = join(folder, file.path);
+  const info = await stat(path).catch(() => undefined);
+  return info?.isFile() === true && info.size === file.size && (await hashFile(path)) === file.sha256;
+}
+
+/** Moves verified part files into the model folder, config.json last: the folder counts as a model only once it is whole. */
+async function install(folder: string, staged: ReadonlyMap<string, string>): Promise<void> {
+  const order = [...staged.keys()].sort((a, b) => Number(a === 'config.json') - Number(b === 'config.json'));
+  for (const path of order) {
+    const target = join(folder, path);
+    await mkdir(dirname(target), { recursive: true });
+    await rename(staged.get(path)!, target);
+  }
+}
+
+/**
+ * `honnx models pull`: downloads exactly the files a task needs from a hub (or a `honnx mirror serve`), each
+ * into a part file that resumes after a cut, checks every file's size and hash, installs them atomically into
+ * the cache and records the lock entry.
+ */
+export async function pullModel(options: PullModelOptions): Promise<PullResult> {
+  const { repo, client, cacheFolder } = options;
+  const reporter = options.reporter ?? silentReporter;
+  const lock = options.lockPath ? await readLockFile(options.lockPath) : undefined;
+  const variant = options.variant ?? 'fp32';
+  const locked = lock ? findLockEntry(lock, repo, variant) : undefined;
+  const followLock = locked !== undefined && options.revision === undefined;
+  const folder = join(cacheFolder, repo);
+  if (followLock && existsSync(folder) && (await findLockMismatches(folder, locked)).length === 0) {
+    return { folder, entry: locked, fetchedBytes: 0, upToDate: true };
+  }
+  const revision = options.revision ?? (followLock && locked.source.type === 'hub' ? locked.source.commit : 'main');
+  const listing = await client.listRepository(repo, revision);
+  const files = planFiles(listing, variant, client.endpoint, followLock ? locked : undefined);
+  const staging = stagingFolder(cacheFolder, repo, listing.commit);
+  const heldBytes = (await Promise.all(files.map((file) => stat(join(staging, `${file.path}.part`)).then((info) => info.size, () => 0)))).reduce((a, b) => a + b, 0);
+  reporter.begin({ name: repo, commit: listing.commit, files, heldBytes });
+  const staged = new Map<string, string>();
+  const lockedFiles: LockedFile[] = [];
+  let fetchedBytes = 0;
+  try {
+    for (const file of files) {
+      if (await isInstalled(folder, file)) {
+        lockedFiles.push({ path: file.path, size: file.size!, sha256: file.sha256! });
+        reporter.fileDone({ path: file.path, size: file.size!, fetched: 0, resumedFrom: 0 });
+        continue;
+      }
+      const partPath = join(staging, `${file.path}.part`);
+      const downloaded: DownloadedFile = await downloadFile(client, {
+        repo,
+        commit: listing.commit,
+        file,
+        partPath,
+        retries: options.retries,
+        onProgress: (held) => reporter.progress(file.path, held),
+      });
+      fetchedBytes += downloaded.fetched;
+      staged.set(file.path, partPath);
+      lockedFiles.push({ path: file.path, size: downloaded.size, sha256: downloaded.sha256 });
+      reporter.fileDone(downloaded);
+    }
+    await install(folder, staged);
+  } finally {
+    reporter.end();
+  }
+  await removeStaging(cacheFolder, repo);
+  // A pull that follows the lock reproduces it byte for byte (every file was checked against it), so the lock
+  // file, which belongs to the repository, is left exactly as it was.
+  if (followLock) return { folder, entry: locked, fetchedBytes, upToDate: false };
+  const entry: LockEntry = {
+    name: repo,
+    variant,
+    source: { type: 'hub', repo, revision, commit: listing.commit },
+    files: lockedFiles,
+  };
+  if (options.lockPath && lock) await writeLockFile(options.lockPath, upsertLockEntry(await readLockFile(options.lockPath), entry));
+  return { folder, entry, fetchedBytes, upToDate: false };
+}

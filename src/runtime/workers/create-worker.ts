@@ -1,0 +1,85 @@
+import type { OnnxRuntimeWebModule } from '../../engine/onnxruntime-web.ts';
+import type { ExecutionContext } from 'hono';
+import { createHonnxApp } from '../../http/create-app.ts';
+import type { HonnxFunction } from '../../http/define-function.ts';
+import { createFunctionHost, type FunctionHost } from '../../http/function-host.ts';
+import { loadModelBundle } from '../../models/model-bundle.ts';
+import { openModelFiles, type ModelSource, type WorkerBindings } from './model-source.ts';
+import { createWorkersEngine, type WorkersEngine } from './workers-engine.ts';
+
+export interface WorkerFunction {
+  /** The function's name; its route is `/<name>` unless the definition sets one. */
+  name: string;
+  fn: HonnxFunction;
+  model: ModelSource;
+}
+
+export interface CreateWorkerOptions {
+  /** `onnxruntime-web/wasm` (or `/webgpu`), imported by the worker entry. */
+  ort: OnnxRuntimeWebModule;
+  /** The matching `.wasm`, imported as a compiled module. */
+  wasmModule: WebAssembly.Module;
+  functions: readonly WorkerFunction[];
+}
+
+/** The execution context Workers pass to `fetch`, as Hono types it. */
+export type WorkerExecutionContext = ExecutionContext;
+
+export interface HonnxWorker {
+  fetch(request: Request, env?: WorkerBindings, context?: WorkerExecutionContext): Promise<Response>;
+  /** This isolate's function hosts, created by the first request (empty before it). */
+  hosts(): readonly FunctionHost[];
+}
+
+/**
+ * A Workers module (`export default createWorker(...)`) serving functions through the same app as Node.
+ * Hosts are created once per isolate, on its first request, because bindings arrive with requests; each
+ * loads its model on first use and concurrent first requests wait for the same load (`waitWhileLoading`).
+ */
+export function createWorker({ ort, wasmModule, functions }: CreateWorkerOptions): HonnxWorker {
+  let engine: WorkersEngine | undefined;
+  let served: ReturnType<typeof serve> | undefined;
+
+  function serve(env: WorkerBindings) {
+    // Wiring ORT here rather than at module scope keeps the isolate's start-up (limited to 1 s) short.
+    engine ??= createWorkersEngine({ ort, wasmModule });
+    const workersEngine: WorkersEngine = engine;
+    const mounted = functions.map(({ name, fn, model }) => {
+      const host = createFunctionHost(
+        name,
+        fn.definition,
+        (definition) =>
+          loadModelBundle(openModelFiles(definition.model, model, env), workersEngine, {
+            variant: definition.variant,
+            session: definition.executionProviders ? { executionProviders: definition.executionProviders } : undefined,
+          }),
+        { waitWhileLoading: true },
+      );
+      return { fn, host };
+    });
+    const app = createHonnxApp({ functions: mounted });
+    return { app, engine: workersEngine, hosts: mounted.map(({ host }) => host) };
+  }
+
+  return {
+    hosts: () => served?.hosts ?? [],
+    async fetch(request, env = {}, context) {
+      const started = performance.now();
+      const { app, engine: servingEngine, hosts } = (served ??= serve(env));
+      const runsBefore = servingEngine.runMilliseconds();
+      // Node loads every model at start-up; a worker loads on first use, so the probes and a function's
+      // description wait for the load to say what Node would say (ready, execution provider, labels).
+      if (request.method === 'GET') {
+        const { pathname } = new URL(request.url);
+        const waitFor = pathname === '/readyz' ? hosts : hosts.filter((host) => pathname === host.route || pathname === `${host.route}/`);
+        await Promise.allSettled(waitFor.map((host) => host.load()));
+      }
+      const response = await app.fetch(request, env, context);
+      // How long the worker itself took (model loading included; `wrangler dev`'s proxy and the network are not),
+      // and how much of it ONNX Runtime ran, which is exact while requests do not overlap. Workers clocks tick in ms.
+      const runs = servingEngine.runMilliseconds() - runsBefore;
+      response.headers.append('server-timing', `honnx;dur=${(performance.now() - started).toFixed(2)}, ort;dur=${runs.toFixed(2)}`);
+      return response;
+    },
+  };
+}
