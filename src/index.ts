@@ -2,7 +2,7 @@
 
 // Functions and the HTTP layer
 export { defineFunction } from './http/define-function.ts';
-export type { FunctionDefinition, FunctionEnv, HonnxFunction } from './http/define-function.ts';
+export type { FunctionDefinition, FunctionEnv, HonnxFunction, ModelDelivery, WorkersFunctionOptions } from './http/define-function.ts';
 export { createHonnxApp } from './http/create-app.ts';
 export type { HonnxAppOptions } from './http/create-app.ts';
 export { createFunctionHost } from './http/function-host.ts';

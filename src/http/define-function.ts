@@ -21,6 +21,17 @@ export interface FunctionDefinition<Endpoint extends TaskEndpoint = TaskEndpoint
   /** Execution providers for the WASM engine, in order of preference (for example ["webgpu", "wasm"]). */
   executionProviders?: string[];
   description?: string;
+  /** Options for the Workers target (`honnx build --target workers`). */
+  workers?: WorkersFunctionOptions;
+}
+
+/** Where a Workers build reads the model: bundled into the upload (default when it fits), static assets, or R2. */
+export type ModelDelivery = 'bundle' | 'assets' | 'r2';
+
+export interface WorkersFunctionOptions {
+  model?: ModelDelivery;
+  /** R2 bucket name for `model: 'r2'`; `honnx-models` by default. */
+  bucket?: string;
 }
 
 /** Variables the runtime sets for each function's requests. */
