@@ -9,7 +9,8 @@ import { loadModelBundle, type ModelBundle } from '../../src/models/model-bundle
 import { readModelSearchPaths } from '../../src/models/resolve-model.ts';
 import { createNodeApp, MissingModelsError } from '../../src/runtime/node/create-node-app.ts';
 import { mirrorModelFiles } from '../support/shared-models.ts';
-import { postJson, transports } from '../support/transports.ts';
+import { postJson } from '../support/requests.ts';
+import { transports } from '../support/transports.ts';
 
 const sentiment = defineFunction({ task: classifyEndpoint, model: 'sentiment-sst2-mini' });
 

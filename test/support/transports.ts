@@ -1,27 +1,23 @@
 import { serve, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
-
-/** Sends a request to the app under test and returns the response. */
-export type SendRequest = (path: string, init?: RequestInit) => Promise<Response>;
+import { sendThrough, type FetchHandler, type SendRequest } from './requests.ts';
 
 export interface Transport {
   name: string;
   /** Starts the transport for an app's fetch handler; returns how to send requests and how to stop. */
-  start(fetch: (request: Request) => Response | Promise<Response>): Promise<{ send: SendRequest; stop(): Promise<void> }>;
+  start(fetch: FetchHandler): Promise<{ send: SendRequest; stop(): Promise<void> }>;
 }
 
 /**
  * Every HTTP suite runs twice, as in h3: straight against the web `fetch` handler (what Workers call), and
- * against a real Node server over a loopback socket (what `npm start` serves).
+ * against a real Node server over a loopback socket (what `npm start` serves). Node-only: workerd tests send
+ * through `sendThrough` in ./requests.ts instead.
  */
 export const transports: Transport[] = [
   {
     name: 'fetch handler',
     async start(fetch) {
-      return {
-        send: async (path, init) => fetch(new Request(new URL(path, 'http://honnx.test'), init)),
-        stop: async () => {},
-      };
+      return { send: sendThrough(fetch), stop: async () => {} };
     },
   },
   {
@@ -38,9 +34,3 @@ export const transports: Transport[] = [
     },
   },
 ];
-
-export const postJson = (body: unknown): RequestInit => ({
-  method: 'POST',
-  headers: { 'content-type': 'application/json' },
-  body: typeof body === 'string' ? body : JSON.stringify(body),
-});
