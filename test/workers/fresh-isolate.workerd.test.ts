@@ -2,12 +2,14 @@ import * as ort from 'onnxruntime-web/wasm';
 import wasmModule from 'onnxruntime-web/ort-wasm-simd-threaded.wasm';
 import { expect, it } from 'vitest';
 import classify from '../../functions/classify.ts';
+import extract from '../../functions/extract.ts';
 import generate from '../../functions/generate.ts';
 import langid from '../../functions/langid.ts';
 import summarize from '../../functions/summarize.ts';
 import type { HonnxFunction } from '../../src/http/define-function.ts';
 import { createWorker, type HonnxWorker } from '../../src/runtime/workers/create-worker.ts';
 import type { ModelSource } from '../../src/runtime/workers/model-source.ts';
+import { postJson } from '../support/requests.ts';
 import { modelService } from './workerd-context.ts';
 
 /** A model's files read ahead into memory, as a built worker holds them in Data modules. */
@@ -24,7 +26,7 @@ const CANDIDATE_FILES = ['config.json', 'tokenizer.json', 'tokenizer_config.json
 
 // Kept alone in its file so that ONNX Runtime has not initialised before this test (each file runs on its
 // own module instances). With models in memory, several functions' first sessions start in the same tick.
-const functions = { classify, langid, summarize, generate } as Record<string, HonnxFunction>;
+const functions = { classify, extract, langid, summarize, generate } as Record<string, HonnxFunction>;
 let worker: HonnxWorker;
 
 it('loads several bundled functions at once in a fresh isolate: every one becomes ready', async () => {
@@ -37,7 +39,7 @@ it('loads several bundled functions at once in a fresh isolate: every one become
   for (const name of Object.keys(functions)) {
     if (body.functions[name] !== 'ready') failures.push(((await (await worker.fetch(new Request(`https://honnx.test/${name}`))).json()) as { failure?: string }).failure);
   }
-  expect(body.functions, failures.join('\n')).toEqual({ classify: 'ready', langid: 'ready', summarize: 'ready', generate: 'ready' });
+  expect(body.functions, failures.join('\n')).toEqual({ classify: 'ready', extract: 'ready', langid: 'ready', summarize: 'ready', generate: 'ready' });
   expect(response.status).toBe(200);
 });
 
@@ -46,11 +48,12 @@ it('answers concurrent requests to different functions as it answers them one at
     ['/generate', { inputs: 'Once upon a time, there was a dog', parameters: { max_new_tokens: 24, do_sample: false } }],
     ['/classify', { inputs: ['I love this', 'The movie was boring and far too long'] }],
     ['/langid', { inputs: 'Ich liebe dieses Buch sehr.' }],
+    ['/extract', { inputs: ['Angela Merkel met Emmanuel Macron in Paris on Tuesday', 'Nothing here.'] }],
     ['/summarize', { inputs: 'The first sentence is here. A second follows it. Then a third one ends the text.', parameters: { sentences: 1, return_scores: true } }],
     ['/generate', { inputs: 'Lily and Tom went to the', parameters: { max_new_tokens: 24, do_sample: false } }],
   ];
   const send = async ([path, body]: [string, unknown]) => {
-    const response = await worker.fetch(new Request(`https://honnx.test${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }));
+    const response = await worker.fetch(new Request(`https://honnx.test${path}`, postJson(body)));
     return { status: response.status, body: await response.json() };
   };
   const oneByOne = [];

@@ -2,6 +2,7 @@ import * as ort from 'onnxruntime-web/wasm';
 import wasmModule from 'onnxruntime-web/ort-wasm-simd-threaded.wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import classify from '../../functions/classify.ts';
+import extract from '../../functions/extract.ts';
 import generate from '../../functions/generate.ts';
 import langid from '../../functions/langid.ts';
 import summarize from '../../functions/summarize.ts';
@@ -10,114 +11,32 @@ import { defineFunction, type HonnxFunction } from '../../src/http/define-functi
 import { createWorker, type HonnxWorker } from '../../src/runtime/workers/create-worker.ts';
 import type { FetcherLike } from '../../src/runtime/workers/fetcher-model-files.ts';
 import type { ModelSource } from '../../src/runtime/workers/model-source.ts';
-import { modelService } from './workerd-context.ts';
-
-// test/support/transports.ts cannot be imported here: it loads @hono/node-server, which crashes workerd.
-const postJson = (body: unknown): RequestInit => ({
-  method: 'POST',
-  headers: { 'content-type': 'application/json' },
-  body: typeof body === 'string' ? body : JSON.stringify(body),
-});
+import { functionHttpCases } from '../http/functions.case.ts';
+import { postJson, sendThrough } from '../support/requests.ts';
+import { modelService, readSharedText } from './workerd-context.ts';
 
 const fromMirror = (fn: HonnxFunction): ModelSource => ({ from: 'assets', binding: 'MODELS', prefix: `/shared/${fn.definition.model}` });
 
+/** Every function in functions/, as `wrangler dev` serves them, with models from the mirror. */
 function createDefaultWorker(): HonnxWorker {
   return createWorker({
     ort,
     wasmModule,
-    functions: [
-      { name: 'classify', fn: classify, model: fromMirror(classify) },
-      { name: 'langid', fn: langid, model: fromMirror(langid) },
-      { name: 'summarize', fn: summarize, model: fromMirror(summarize) },
-      { name: 'generate', fn: generate, model: fromMirror(generate) },
-    ],
+    functions: Object.entries({ classify, extract, generate, langid, summarize }).map(([name, fn]) => ({ name, fn, model: fromMirror(fn) })),
   });
 }
 
-async function readSharedJson<T>(path: string): Promise<T> {
-  return (await (await modelService.fetch(`https://honnx-model.internal/shared/${path}`)).json()) as T;
-}
-
-async function readErrorBody(response: Response) {
-  expect(response.headers.get('content-type')).toMatch(/application\/json/);
-  const body = (await response.json()) as { error: { code: string; message: string } };
-  expect(body.error.message.length).toBeGreaterThan(0);
-  return body.error;
-}
-
+// The shared HTTP cases (test/http/functions.case.ts), as Node runs them, against the worker's fetch.
 describe('the default functions served by createWorker inside workerd', () => {
   const worker = createDefaultWorker();
-  const send = (path: string, init?: RequestInit) => worker.fetch(new Request(new URL(path, 'https://honnx.test'), init), { MODELS: modelService });
+  const send = sendThrough((request) => worker.fetch(request, { MODELS: modelService }), 'https://honnx.test');
 
-  it('classify: the same answer shape and scores as on Node', async () => {
+  functionHttpCases({ send, readSharedText, engine: { name: 'onnxruntime-web', executionProvider: 'wasm' } });
+
+  it('reports in a Server-Timing header how long the worker and ONNX Runtime took', async () => {
     const response = await send('/classify', postJson({ inputs: 'I love this' }));
     expect(response.status).toBe(200);
-    const body = (await response.json()) as { label: string; score: number }[][];
-    expect(body[0][0].label).toBe('POSITIVE');
-    // sentiment-sst2-mini sanity.json: "I love this" → POSITIVE 0.99422.
-    expect(body[0][0].score).toBeCloseTo(0.9942, 3);
-    const batch = (await (await send('/classify', postJson({ inputs: ['I love this', 'I hate this'], parameters: { top_k: 1 } }))).json()) as { label: string }[][];
-    expect(batch.map((labels) => labels.map((entry) => entry.label))).toEqual([['POSITIVE'], ['NEGATIVE']]);
-  });
-
-  it('GET /<function> describes the function, its loaded model and the WASM execution provider', async () => {
-    const info = (await (await send('/classify')).json()) as Record<string, any>;
-    expect(info.task).toBe('classify');
-    expect(info.state).toBe('ready');
-    expect(info.engine).toBe('onnxruntime-web');
-    expect(info.execution_provider).toBe('wasm');
-    expect(info.labels).toEqual(['NEGATIVE', 'POSITIVE']);
-    expect(info.max_input_tokens).toBe(128);
-  });
-
-  it('langid: top 3 languages', async () => {
-    const body = (await (await send('/langid', postJson({ inputs: 'Ich liebe dieses Buch sehr.' }))).json()) as { label: string; score: number }[][];
-    expect(body[0]).toHaveLength(3);
-    expect(body[0][0].label).toBe('de');
-    expect(body[0][0].score).toBeCloseTo(0.9991, 3);
-  });
-
-  it('summarize: the held-out article gives the summary its sanity.json records', async () => {
-    const raw = await (await modelService.fetch('https://honnx-model.internal/shared/datasets/bbc-news-summary/BBC News Summary/News Articles/business/026.txt')).text();
-    const article = raw.split('\n').slice(1).join('\n');
-    const sanity = (await readSharedJson<{ cases: { summary_k3: string }[] }>('summarize-bbc-extractive/sanity.json')).cases[0];
-    const answer = await (await send('/summarize', postJson({ inputs: article }))).json();
-    expect(answer).toEqual([{ summary_text: sanity.summary_k3 }]);
-  });
-
-  it('generate: greedy continuation equal to the published sample', async () => {
-    const sample = (await readSharedJson<{ greedy: { prompt: string; max_new_tokens: number; greedy_text: string }[] }>('tinystories-260k/sanity.json')).greedy[1];
-    const response = await send('/generate', postJson({ inputs: sample.prompt, parameters: { max_new_tokens: sample.max_new_tokens, do_sample: false, return_full_text: true } }));
-    expect(response.status).toBe(200);
-    expect(await response.json()).toEqual([{ generated_text: sample.greedy_text }]);
-  });
-
-  it('answers probes, 404, 405, 400, 413 and 415 as Node does', async () => {
-    expect((await send('/healthz')).status).toBe(200);
-    const ready = await send('/readyz');
-    expect(ready.status).toBe(200);
-    expect(((await ready.json()) as { functions: Record<string, string> }).functions).toEqual({ classify: 'ready', langid: 'ready', summarize: 'ready', generate: 'ready' });
-
-    const notFound = await send('/nope', postJson({ inputs: 'hi' }));
-    expect(notFound.status).toBe(404);
-    expect((await readErrorBody(notFound)).message).toMatch(/\/classify/);
-    const wrongMethod = await send('/classify', { method: 'DELETE' });
-    expect(wrongMethod.status).toBe(405);
-    expect(wrongMethod.headers.get('allow')).toBe('GET, POST');
-
-    expect((await readErrorBody(await send('/classify', postJson('{"inputs": "unterminated')))).code).toBe('invalid_json');
-    expect((await readErrorBody(await send('/classify', postJson({ inputs: 42 })))).code).toBe('invalid_inputs');
-    expect((await readErrorBody(await send('/classify', postJson({ inputs: 'hi', parameters: { top_kk: 2 } })))).code).toBe('invalid_parameters');
-
-    const tooManyTokens = await send('/classify', postJson({ inputs: 'good '.repeat(300) }));
-    expect(tooManyTokens.status).toBe(413);
-    expect((await readErrorBody(tooManyTokens)).message).toMatch(/truncation/);
-    const tooBig = await send('/summarize', postJson({ inputs: 'A sentence. '.repeat(30_000) }));
-    expect(tooBig.status).toBe(413);
-    expect((await readErrorBody(tooBig)).code).toBe('body_too_large');
-
-    const notJson = await send('/classify', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'I love this' });
-    expect(notJson.status).toBe(415);
+    expect(response.headers.get('server-timing')).toMatch(/^honnx;dur=\d+\.\d{2}, ort;dur=\d+\.\d{2}$/);
   });
 });
 

@@ -18,6 +18,13 @@ export function workersEngine(): Engine {
   return engine;
 }
 
+/** Reads a file from the shared mirror (datasets, sanity.json) through the model service. */
+export async function readSharedText(path: string): Promise<string> {
+  const response = await modelService.fetch(new URL(`/shared/${path}`, 'https://honnx-model.internal').href);
+  if (!response.ok) throw new Error(`shared file ${path}: HTTP ${response.status}`);
+  return response.text();
+}
+
 export const sharedModelFiles = (name: string): ModelFiles => createFetcherModelFiles(modelService, name, { prefix: `/shared/${name}`, bindingName: 'MODELS' });
 
 /** The conformance context inside workerd: the workers engine, and every file through the model service. */
@@ -27,10 +34,6 @@ export function createWorkerdContext(): ConformanceContext {
     engine: workersEngine(),
     sharedModel: sharedModelFiles,
     generatedModel: (name) => createFetcherModelFiles(modelService, name, { prefix: `/generated/${name}`, bindingName: 'MODELS' }),
-    async readSharedText(path) {
-      const response = await modelService.fetch(new URL(`/shared/${path}`, 'https://honnx-model.internal').href);
-      if (!response.ok) throw new Error(`shared file ${path}: HTTP ${response.status}`);
-      return response.text();
-    },
+    readSharedText,
   };
 }
