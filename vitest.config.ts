@@ -35,14 +35,20 @@ export default defineConfig({
               // A local R2 bucket, filled by the test of R2 model delivery.
               r2Buckets: ['MODEL_BUCKET'],
               // Models reach workerd through a service binding implemented in Node, never as copies.
-              serviceBindings: { MODELS: createModelService({ shared: mirror, generated: join(import.meta.dirname, '.cache/tiny-models') }) },
+              serviceBindings: {
+                MODELS: createModelService({
+                  shared: mirror,
+                  generated: join(import.meta.dirname, '.cache/tiny-models'),
+                  quantized: join(import.meta.dirname, '.cache/quantized-models'),
+                }),
+              },
             },
           }),
         ],
         test: {
           name: 'workers',
           include: [workerdTests],
-          globalSetup: ['test/fixtures/global-setup.ts'],
+          globalSetup: ['test/fixtures/global-setup.ts', 'test/workers/quantized-global-setup.ts'],
           // The first use of ONNX Runtime in an isolate compiles 14 MB of WASM: 6-8 s on 2 cores.
           testTimeout: 60_000,
           hookTimeout: 60_000,
