@@ -1,0 +1,80 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { mirrorFolder } from './mirror.ts';
+import { readProcessCpuMilliseconds } from './process-cpu.ts';
+import { READY_PREFIX } from './servers/announce-ready.ts';
+
+const projectRoot = join(import.meta.dirname, '..');
+const RESULT = 'BENCH_RESULT ';
+
+const running = new Set<ChildProcess>();
+
+// A bench stopped with Ctrl-C or a crash must not leave servers behind, holding memory and a port.
+process.once('exit', () => running.forEach((child) => child.kill('SIGKILL')));
+process.once('SIGINT', () => process.exit(130));
+
+/** Runs a bench TypeScript entry in its own Node process (through tsx, as `npm run bench` runs this file). */
+function spawnEntry(entry: string, args: readonly string[]): ChildProcess {
+  const child = spawn(process.execPath, [join(projectRoot, 'bin/run-ts.mjs'), join(projectRoot, entry), ...args], {
+    cwd: projectRoot,
+    env: { ...process.env, HONNX_MIRROR: mirrorFolder },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  return child;
+}
+
+/** Resolves with the payload of the first stdout line starting with `prefix`; rejects if the process ends first. */
+function waitForLine(child: ChildProcess, prefix: string, what: string, timeoutSeconds: number): Promise<string> {
+  const stderr: string[] = [];
+  child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${what} said nothing in ${timeoutSeconds} s\n${stderr.join('')}`));
+    }, timeoutSeconds * 1000);
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      if (!line.startsWith(prefix)) return;
+      clearTimeout(timer);
+      resolve(line.slice(prefix.length));
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${what} exited with code ${code} before answering\n${stderr.join('').slice(-3000)}`));
+    });
+  });
+}
+
+/** Runs a measuring child to its end and returns the JSON it printed as its result. */
+export async function runMeasuringChild<Result>(entry: string, args: readonly string[]): Promise<Result> {
+  const child = spawnEntry(entry, args);
+  const payload = await waitForLine(child, RESULT, entry, 300);
+  await new Promise((resolve) => (child.exitCode === null ? child.once('exit', resolve) : resolve(undefined)));
+  return JSON.parse(payload) as Result;
+}
+
+export interface ChildServer {
+  /** The function's URL, ready to answer. */
+  url: string;
+  /** CPU the server process has used so far, in milliseconds (undefined off Linux). */
+  cpuMilliseconds(): number | undefined;
+  stop(): Promise<void>;
+}
+
+/** Starts a server entry in its own process and waits until its model is loaded and it listens. */
+export async function startChildServer(entry: string, args: readonly string[]): Promise<ChildServer> {
+  const child = spawnEntry(entry, args);
+  const url = await waitForLine(child, READY_PREFIX, entry, 180);
+  return {
+    url,
+    cpuMilliseconds: () => (child.pid === undefined ? undefined : readProcessCpuMilliseconds(child.pid)),
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
