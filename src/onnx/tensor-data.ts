@@ -44,7 +44,8 @@ export function elementTypeName(dataType: number | undefined): string {
   return entry ? entry[0] : `type ${dataType}`;
 }
 
-const BYTES_PER_ELEMENT: Partial<Record<number, number>> = {
+/** Bytes per element of each fixed-size TensorProto.DataType; 4-bit and string types have none. */
+export const BYTES_PER_ELEMENT: Partial<Record<number, number>> = {
   [DataType.FLOAT]: 4,
   [DataType.DOUBLE]: 8,
   [DataType.FLOAT16]: 2,

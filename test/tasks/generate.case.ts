@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ModelFiles } from '../../src/models/model-files.ts';
 import { loadModelBundle } from '../../src/models/model-bundle.ts';
 import { generateText, streamText } from '../../src/tasks/generate/generate-text.ts';
 import { argmax } from '../../src/tasks/scores.ts';
 import { createTextGenerator, type TextGenerator } from '../../src/tasks/generate/text-generator.ts';
-import type { ConformanceCases, ConformanceContext } from './conformance.ts';
+import type { ConformanceCases } from './conformance.ts';
 
 interface GreedySample {
   prompt: string;
@@ -42,17 +41,6 @@ async function compareCacheWithoutCache(generator: TextGenerator, promptIds: num
 }
 
 /** A generated tiny model, or undefined while the fixtures have not been built. */
-async function openGeneratedModel(context: ConformanceContext, name: string): Promise<TextGenerator | undefined> {
-  let files: ModelFiles;
-  try {
-    files = context.generatedModel(name);
-  } catch {
-    return undefined;
-  }
-  if (!(await files.has('config.json'))) return undefined;
-  return createTextGenerator(await loadModelBundle(files, context.engine));
-}
-
 export const generateCases: ConformanceCases = (context) => {
   describe('generate: tinystories-260k (Llama architecture, GQA, KV cache)', () => {
     let generator: TextGenerator;
@@ -110,44 +98,30 @@ export const generateCases: ConformanceCases = (context) => {
     });
   });
 
-  describe('generate: tiny-gpt2-decoder (generated GPT-2 layout)', () => {
-    let generator: TextGenerator | undefined;
-    beforeAll(async () => {
-      generator = await openGeneratedModel(context, 'tiny-gpt2-decoder');
-    });
-    afterAll(() => generator?.model.release());
+  // The generated models prove the cache loop of both layouts: decoder-only (GPT-2) and encoder-decoder (T5, merged decoder).
+  const generatedModels = [
+    { name: 'tiny-gpt2-decoder', kind: 'decoder-only', prompt: 'The movie was wonderful and' },
+    { name: 'tiny-t5-encoder-decoder', kind: 'encoder-decoder', prompt: 'summarize: The movie was wonderful and the actors were great.' },
+  ] as const;
+  for (const { name, kind, prompt } of generatedModels) {
+    describe(`generate: ${name} (generated ${kind} layout)`, () => {
+      let generator: TextGenerator;
+      beforeAll(async () => {
+        generator = await createTextGenerator(await loadModelBundle(context.generatedModel(name), context.engine));
+      });
+      afterAll(() => generator?.model.release());
 
-    it('gives the same scores and tokens with and without the KV cache', async ({ skip }) => {
-      if (!generator) return skip('tiny-gpt2-decoder has not been generated');
-      expect(generator.model.hasCache).toBe(true);
-      const promptIds = generator.tokenizer.encode('The movie was wonderful and').ids;
-      const { largestDifference, largestScore } = await compareCacheWithoutCache(generator, promptIds, 10);
-      expect(largestDifference).toBeLessThan(1e-4 * Math.max(1, largestScore));
-      const options = { maxNewTokens: 12, seed: 9, temperature: 1, repetitionPenalty: 1.5 };
-      const cached = await generateText(generator, 'The movie was', { ...options, useCache: true });
-      const uncached = await generateText(generator, 'The movie was', { ...options, useCache: false });
-      expect(uncached.tokenIds).toEqual(cached.tokenIds);
+      it('gives the same scores and tokens with and without the KV cache', async () => {
+        expect(generator.model.kind).toBe(kind);
+        expect(generator.model.hasCache).toBe(true);
+        const promptIds = generator.tokenizer.encode(prompt).ids;
+        const { largestDifference, largestScore } = await compareCacheWithoutCache(generator, promptIds, 10);
+        expect(largestDifference).toBeLessThan(1e-4 * Math.max(1, largestScore));
+        const options = { maxNewTokens: 12, seed: 9, temperature: 1, repetitionPenalty: 1.5 };
+        const cached = await generateText(generator, 'The movie was', { ...options, useCache: true });
+        const uncached = await generateText(generator, 'The movie was', { ...options, useCache: false });
+        expect(uncached.tokenIds).toEqual(cached.tokenIds);
+      });
     });
-  });
-
-  describe('generate: tiny-t5-encoder-decoder (generated T5 layout)', () => {
-    let generator: TextGenerator | undefined;
-    beforeAll(async () => {
-      generator = await openGeneratedModel(context, 'tiny-t5-encoder-decoder');
-    });
-    afterAll(() => generator?.model.release());
-
-    it('gives the same scores and tokens with and without the KV cache', async ({ skip }) => {
-      if (!generator) return skip('tiny-t5-encoder-decoder has not been generated');
-      expect(generator.model.kind).toBe('encoder-decoder');
-      expect(generator.model.hasCache).toBe(true);
-      const promptIds = generator.tokenizer.encode('summarize: The movie was wonderful and the actors were great.').ids;
-      const { largestDifference, largestScore } = await compareCacheWithoutCache(generator, promptIds, 10);
-      expect(largestDifference).toBeLessThan(1e-4 * Math.max(1, largestScore));
-      const options = { maxNewTokens: 12, seed: 9, temperature: 1, repetitionPenalty: 1.5 };
-      const cached = await generateText(generator, 'The movie was', { ...options, useCache: true });
-      const uncached = await generateText(generator, 'The movie was', { ...options, useCache: false });
-      expect(uncached.tokenIds).toEqual(cached.tokenIds);
-    });
-  });
+  }
 };

@@ -1,6 +1,6 @@
 import { readAttribute } from '../../onnx/attributes.ts';
 import { DataLocation, DataType, type GraphProto, type ModelProto, type TensorProto, type ValueInfoProto } from '../../onnx/onnx-types.ts';
-import { countElements, elementTypeName, readExternalDataReference } from '../../onnx/tensor-data.ts';
+import { BYTES_PER_ELEMENT, countElements, elementTypeName, readExternalDataReference } from '../../onnx/tensor-data.ts';
 import { forEachGraph } from '../quantize/graph-walk.ts';
 
 export interface ValueSummary {
@@ -34,22 +34,6 @@ export interface GraphSummary {
   /** The weight format, from the operators and weight types: fp32, fp16, int8, q4, ... */
   precision: string;
 }
-
-const BYTES_PER_ELEMENT: Partial<Record<number, number>> = {
-  [DataType.FLOAT]: 4,
-  [DataType.DOUBLE]: 8,
-  [DataType.FLOAT16]: 2,
-  [DataType.BFLOAT16]: 2,
-  [DataType.INT8]: 1,
-  [DataType.UINT8]: 1,
-  [DataType.BOOL]: 1,
-  [DataType.INT16]: 2,
-  [DataType.UINT16]: 2,
-  [DataType.INT32]: 4,
-  [DataType.UINT32]: 4,
-  [DataType.INT64]: 8,
-  [DataType.UINT64]: 8,
-};
 
 /** Index, shape and flag constants: stored in the graph, but not weights. */
 const NOT_PARAMETERS = new Set<number>([DataType.INT64, DataType.INT32, DataType.BOOL, DataType.STRING, DataType.UINT64]);
