@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -76,7 +75,7 @@ function onlyType(tags: readonly string[], type: string): string[] {
 
 const round4 = (value: number) => Math.round(value * 10_000) / 10_000;
 
-describe.skipIf(!existsSync(testSplit))('CoNLL-2003 test F1 of ner-conll03-mini-cased through the extract task', () => {
+describe('CoNLL-2003 test F1 of ner-conll03-mini-cased through the extract task', () => {
   let sentences: ConllSentence[];
   let sanity: Sanity;
   let nodeTags: string[][] | undefined;
@@ -120,22 +119,26 @@ describe.skipIf(!existsSync(testSplit))('CoNLL-2003 test F1 of ner-conll03-mini-
         }
       });
 
-      it.runIf(engineUnderTest.name === 'onnxruntime-node')(
-        "reproduces the README's scores exactly, per type, when read as the README did",
-        { timeout: 300_000 },
-        async () => {
-          const tags = await tagFirstSubTokens(extractor, sentences);
-          const gold = sentences.map((sentence) => sentence.tags);
-          const expected = sanity.test_scores_onnxruntime_node;
-          const check = (name: string, score: Score) => {
-            expect({ precision: round4(score.precision), recall: round4(score.recall), f1: round4(score.f1), support: score.gold }, name).toEqual(expected[name]);
-          };
-          check('micro', scoreEntities(gold, tags));
-          for (const type of TYPES) {
-            check(type, scoreEntities(gold.map((entry) => onlyType(entry, type)), tags.map((entry) => onlyType(entry, type))));
-          }
-        },
-      );
+      // The README scored each word by its first sub-token with long sentences cut at word boundaries; the native
+      // engine read that way must give its published figures to the fourth decimal.
+      if (engineUnderTest.name === 'onnxruntime-node') {
+        it(
+          "reproduces the README's scores exactly, per type, when read as the README did",
+          { timeout: 300_000 },
+          async () => {
+            const tags = await tagFirstSubTokens(extractor, sentences);
+            const gold = sentences.map((sentence) => sentence.tags);
+            const expected = sanity.test_scores_onnxruntime_node;
+            const check = (name: string, score: Score) => {
+              expect({ precision: round4(score.precision), recall: round4(score.recall), f1: round4(score.f1), support: score.gold }, name).toEqual(expected[name]);
+            };
+            check('micro', scoreEntities(gold, tags));
+            for (const type of TYPES) {
+              check(type, scoreEntities(gold.map((entry) => onlyType(entry, type)), tags.map((entry) => onlyType(entry, type))));
+            }
+          },
+        );
+      }
     });
   }
 });

@@ -1,0 +1,74 @@
+import * as z from 'zod/mini';
+
+// The answers each task sends, declared as schemas so that the OpenAPI document is generated rather than written
+// by hand, and so that the tests can check real answers against it: a task that changes its answer shape fails there.
+
+const labelScoreSchema = z.object({ label: z.string(), score: z.number() });
+
+/** One `[{label, score}]` list per input, best first. */
+export const classifyAnswerSchema = z.array(z.array(labelScoreSchema));
+
+/** An entity of `aggregation_strategy: "none"`: one token and its label. */
+const tokenEntitySchema = z.object({
+  entity: z.string(),
+  score: z.number(),
+  index: z.int(),
+  word: z.string(),
+  start: z.int(),
+  end: z.int(),
+});
+
+/** An entity of every other strategy: adjacent words of one type, `word` being the text between `start` and `end`. */
+const entityGroupSchema = z.object({
+  entity_group: z.string(),
+  score: z.number(),
+  word: z.string(),
+  start: z.int(),
+  end: z.int(),
+});
+
+const entityListSchema = z.array(z.union([entityGroupSchema, tokenEntitySchema]));
+
+/** A list of entities for one text, a list of such lists for a batch. */
+export const extractAnswerSchema = z.union([entityListSchema, z.array(entityListSchema)]);
+
+/** One summary per input; the sentences and their scores when an extractive summarizer is asked `return_scores`. */
+export const summarizeAnswerSchema = z.array(
+  z.object({
+    summary_text: z.string(),
+    selected: z.optional(z.array(z.int())),
+    sentences: z.optional(z.array(z.object({ text: z.string(), score: z.number() }))),
+  }),
+);
+
+const generationDetailsSchema = z.object({
+  finish_reason: z.enum(['length', 'eos_token', 'stop_sequence']),
+  generated_tokens: z.int(),
+  seed: z.int(),
+});
+
+/** `[{generated_text}]`, with `details` when asked. */
+export const generateAnswerSchema = z.array(z.object({ generated_text: z.string(), details: z.optional(generationDetailsSchema) }));
+
+/** The `data` of one server-sent event of a streamed generation, as text-generation-inference sends it. */
+export const generateStreamEventSchema = z.object({
+  token: z.object({ id: z.int(), text: z.string(), logprob: z.number(), special: z.boolean() }),
+  generated_text: z.nullable(z.string()).check(z.describe('The whole generated text, on the last event only.')),
+  details: z.nullable(generationDetailsSchema),
+});
+
+/** Every error answer. */
+export const errorBodySchema = z.object({
+  error: z.object({
+    code: z.string().check(z.describe('Machine-readable reason, such as invalid_inputs or body_too_large.')),
+    message: z.string().check(z.describe('What is wrong and how to fix it, for a person.')),
+  }),
+});
+
+/** Answer schemas of the built-in tasks, by task name. A task not listed here is documented as answering any JSON. */
+export const answerSchemas: Record<string, z.ZodMiniType> = {
+  classify: classifyAnswerSchema,
+  extract: extractAnswerSchema,
+  summarize: summarizeAnswerSchema,
+  generate: generateAnswerSchema,
+};
