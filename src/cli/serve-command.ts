@@ -1,4 +1,6 @@
 import { parseArgs } from 'node:util';
+import { describeError } from '../http/logging/logger.ts';
+import { ServerSettingsError } from '../http/settings/server-settings.ts';
 import { MissingModelsError } from '../runtime/node/create-node-app.ts';
 import { serveProject } from '../runtime/node/serve.ts';
 
@@ -15,15 +17,26 @@ export async function serveCommand(args: string[]): Promise<number> {
       host: values.host,
       threads: values.threads === undefined ? undefined : Number(values.threads),
     });
+    const { logger } = running;
     // A stray rejection in one request's code must not take the whole server down with it.
-    process.on('unhandledRejection', (reason) => console.error('honnx: unhandled rejection:', reason));
-    console.log(`honnx listening on ${running.url}, loading models...`);
-    const shutdown = () => void running.close().then(() => process.exit(0));
+    process.on('unhandledRejection', (reason) => logger.error('unhandled_rejection', describeError(reason)));
+    logger.info('listening', { url: running.url, message: `honnx listening on ${running.url}, loading models...` });
+    // Stop accepting, finish what was accepted, exit 0. A second signal gets the default action: exit at once.
+    const shutdown = (signal: NodeJS.Signals) => {
+      logger.info('signal', { signal });
+      running.shutdown().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error('shutdown_failed', describeError(error));
+          process.exit(1);
+        },
+      );
+    };
     process.once('SIGTERM', shutdown);
     process.once('SIGINT', shutdown);
     try {
       await running.ready;
-      console.log(`honnx ready on ${running.url}`);
+      logger.info('ready', { url: running.url, message: `honnx ready on ${running.url}` });
     } catch (error) {
       console.error(`honnx: ${(error as Error).message}`);
       await running.close();
@@ -33,7 +46,7 @@ export async function serveCommand(args: string[]): Promise<number> {
     await new Promise(() => {});
     return 0;
   } catch (error) {
-    if (error instanceof MissingModelsError) {
+    if (error instanceof MissingModelsError || error instanceof ServerSettingsError) {
       console.error(`honnx cannot start:\n\n${error.message}`);
       return 1;
     }

@@ -2,23 +2,43 @@ import { Hono } from 'hono';
 import type { FunctionEnv, HonnxFunction } from './define-function.ts';
 import { HttpError, sendError } from './errors.ts';
 import type { FunctionHost } from './function-host.ts';
+import { createLogger, describeError, type Logger } from './logging/logger.ts';
+import { createServingMetrics, type ServingMetrics } from './metrics/serving-metrics.ts';
+import type { RequestDrain } from './middleware/request-drain.ts';
+import { useServingMiddleware } from './middleware/serving-middleware.ts';
+import type { ServerSettings } from './settings/server-settings.ts';
+import type { InterfacePages } from './playground/interface-pages.ts';
 
 export interface HonnxAppOptions {
   /** Each function with the host that serves its model, in mount order. */
   functions: readonly { fn: HonnxFunction; host: FunctionHost }[];
+  /** Serves `GET /openapi.json`, `/docs` and the `/` playground (`interfacePages`); left out, they add nothing to a bundle. */
+  pages?: InterfacePages;
+  /** API keys, CORS and logging (`resolveServerSettings`). Unset: everything open, no CORS, only errors logged. */
+  server?: ServerSettings;
+  /** Request counts and the scheduler's events (`metrics.events`), served at `/metrics`; a fresh set when unset. */
+  metrics?: ServingMetrics;
+  /** Where request and error lines go; JSON lines on the console at `server.logging.level` when unset. */
+  logger?: Logger;
+  /** Given by a runtime that shuts down gracefully (Node): tracks in-flight requests, answers them at the deadline. */
+  drain?: RequestDrain;
 }
 
 /**
  * The HTTP app every runtime serves: each function at its route, liveness and readiness probes, and JSON
  * errors for everything that is not a function.
  */
-export function createHonnxApp({ functions }: HonnxAppOptions): Hono<FunctionEnv> {
+export function createHonnxApp({ functions, pages, server, metrics = createServingMetrics(), logger, drain }: HonnxAppOptions): Hono<FunctionEnv> {
   const app = new Hono<FunctionEnv>();
   const hosts = functions.map(({ host }) => host);
+  const log = logger ?? createLogger({ level: server?.logging.level ?? 'error' });
+  useServingMiddleware(app, { hosts, server, metrics, logger: log, drain });
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', (c) => {
     const states = Object.fromEntries(hosts.map((host) => [host.name, host.state()]));
+    // A draining server takes itself out of a load balancer's rotation while it finishes what it accepted.
+    if (drain?.draining) return c.json({ status: 'draining', functions: states }, 503);
     const ready = hosts.every((host) => host.state() === 'ready');
     return c.json({ status: ready ? 'ready' : 'not_ready', functions: states }, ready ? 200 : 503);
   });
@@ -36,12 +56,19 @@ export function createHonnxApp({ functions }: HonnxAppOptions): Hono<FunctionEnv
     app.all(host.route, (c) => sendError(c, new HttpError(405, 'method_not_allowed', `${host.route} answers GET and POST`, { Allow: 'GET, POST' })));
   }
 
+  if (pages) {
+    let apiDocument: object | undefined;
+    app.get('/openapi.json', (c) => c.json((apiDocument ??= pages.describeApi(hosts))));
+    app.get('/docs', (c) => c.html(pages.docsHtml));
+    app.get('/', (c) => c.html(pages.playgroundHtml));
+  }
+
   app.notFound((c) => {
     const routes = hosts.map((host) => host.route).join(', ');
     return sendError(c, new HttpError(404, 'not_found', `no function at ${c.req.path}; functions here: ${routes || 'none'}`));
   });
   app.onError((error, c) => {
-    console.error('unhandled error:', error);
+    log.error('unhandled_error', { request_id: c.get('requestId'), path: c.req.path, ...describeError(error) });
     return sendError(c, new HttpError(500, 'internal_error', 'the server failed while answering; the error is in the server log'));
   });
   return app;

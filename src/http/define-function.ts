@@ -1,5 +1,7 @@
 import { Hono } from 'hono';
 import type { ModelVariant } from '../models/model-bundle.ts';
+import type { BatchingOptions } from '../serving/serving-options.ts';
+import type { FunctionAuth } from './auth/access-policy.ts';
 import { answerFunctionRequest, describeFunction } from './function-handlers.ts';
 import type { FunctionHost } from './function-host.ts';
 import type { FunctionLimits, TaskEndpoint } from './task-endpoint.ts';
@@ -16,11 +18,27 @@ export interface FunctionDefinition<Endpoint extends TaskEndpoint = TaskEndpoint
   /** Default task parameters; a request's own `parameters` override them. */
   parameters?: Partial<ParametersOf<Endpoint>>;
   limits?: FunctionLimits;
+  /**
+   * Dynamic batching: concurrent requests merged into one run, up to `maxBatchSize` inputs, waiting at most
+   * `maxWaitMilliseconds` for company while the model is free; `false` runs every request alone. Each task has a
+   * default (on for classify, extract and generation; off for summarize, whose extractive models must never
+   * batch documents together).
+   */
+  batching?: BatchingOptions | false;
+  /** Requests that may wait for a run; one more is answered 429 with Retry-After at once. */
+  maxQueuedRequests?: number;
+  /** A request not answered within this many milliseconds gets 504; its work is dropped (not run if not started). */
+  timeoutMilliseconds?: number;
   /** URL path; `/<name>` by default, where the name is the function file's name. */
   route?: string;
   /** Execution providers for the WASM engine, in order of preference (for example ["webgpu", "wasm"]). */
   executionProviders?: string[];
   description?: string;
+  /**
+   * API keys for this function alone, replacing the server's (`{ keysEnv: 'REVIEWS_API_KEYS' }`, or `keysFile` on
+   * Node); `false` leaves it open even when the server has keys. Unset: the server's keys, if any.
+   */
+  auth?: FunctionAuth;
   /** Options for the Workers target (`honnx build --target workers`). */
   workers?: WorkersFunctionOptions;
 }

@@ -1,17 +1,27 @@
 import type { Engine } from '../../engine/engine.ts';
-import { createHonnxApp } from '../../http/create-app.ts';
+import { createHonnxApp, type HonnxAppOptions } from '../../http/create-app.ts';
 import { createFunctionHost, type FunctionHost } from '../../http/function-host.ts';
+import { createServingMetrics } from '../../http/metrics/serving-metrics.ts';
+import { interfacePages } from '../../http/playground/interface-pages.ts';
 import { createFolderModelFiles } from '../../models/folder-model-files.ts';
 import { findLockEntry, lockFilePath, readLockFileSync } from '../../models/lock/lock-file.ts';
 import { assertModelMatchesLock } from '../../models/lock/verify-model.ts';
 import { loadModelBundle, type ModelVariant } from '../../models/model-bundle.ts';
 import { ModelNotFoundError, resolveModel, type ModelSearchPaths, type ResolvedModel } from '../../models/resolve-model.ts';
 import type { NamedFunction } from './discover-functions.ts';
+import { createWorkerLanes, type WorkerThreadOptions } from './worker-lanes.ts';
 
 export interface NodeAppOptions {
   functions: readonly NamedFunction[];
   engine: Engine;
   searchPaths: ModelSearchPaths;
+  /** Server settings, metrics, logger and shutdown drain, passed to createHonnxApp. */
+  serving?: Pick<HonnxAppOptions, 'server' | 'metrics' | 'logger' | 'drain'>;
+  /**
+   * Run each function's model on worker threads, each with sessions of its own, so that the thread answering
+   * HTTP never runs inference. Unset (or 0 workers): models run on this thread with `engine`.
+   */
+  workerThreads?: WorkerThreadOptions;
 }
 
 /** Several models can be missing at once; the message names each, so one start-up shows everything to fix. */
@@ -28,7 +38,7 @@ export class MissingModelsError extends Error {
  * models/honnx.lock.json is re-hashed before its session is created; on any difference its function refuses
  * to load (and `ready` rejects) with a message naming each file and the sha256 expected.
  */
-export function createNodeApp({ functions, engine, searchPaths }: NodeAppOptions) {
+export function createNodeApp({ functions, engine, searchPaths, serving, workerThreads }: NodeAppOptions) {
   const resolved = new Map<string, ResolvedModel>();
   const missing: ModelNotFoundError[] = [];
   for (const { fn } of functions) {
@@ -55,18 +65,31 @@ export function createNodeApp({ functions, engine, searchPaths }: NodeAppOptions
     return verified.get(key)!;
   };
 
+  // The scheduler reports into the same metrics the app serves at /metrics.
+  const metrics = serving?.metrics ?? createServingMetrics();
   const hosts: FunctionHost[] = [];
-  const mounted = functions.map(({ name, fn }) => {
-    const host = createFunctionHost(name, fn.definition, async (definition) => {
-      const model = resolved.get(definition.model)!;
-      await verify(model, definition.variant ?? 'fp32');
-      return loadModelBundle(createFolderModelFiles(model.folder, model.name), engine, { variant: definition.variant });
-    });
+  const mounted = functions.map((named) => {
+    const { name, fn } = named;
+    const model = resolved.get(fn.definition.model)!;
+    const variant = fn.definition.variant ?? 'fp32';
+    const createLanes = createWorkerLanes(named, model, workerThreads, () => verify(model, variant));
+    const host = createFunctionHost(
+      name,
+      fn.definition,
+      async (definition) => {
+        await verify(model, variant);
+        return loadModelBundle(createFolderModelFiles(model.folder, model.name), engine, { variant: definition.variant });
+      },
+      { events: metrics.events, createLanes },
+    );
     hosts.push(host);
     return { fn, host };
   });
-  const app = createHonnxApp({ functions: mounted });
+  // The Node server carries the API reference and playground; per-function Workers bundles leave them out for size.
+  const app = createHonnxApp({ ...serving, metrics, functions: mounted, pages: interfacePages });
   /** Resolves when every model is loaded and warmed; rejects with the first failure. */
   const ready = () => Promise.all(hosts.map((host) => host.load()));
-  return { app, hosts, resolved, ready };
+  /** Stops every function's worker threads (nothing to do for models on this thread). */
+  const release = () => Promise.all(hosts.map((host) => host.release())).then(() => undefined);
+  return { app, hosts, resolved, ready, release };
 }

@@ -6,6 +6,8 @@ import type { HonnxFunction } from '../../http/define-function.ts';
 export interface NamedFunction {
   name: string;
   fn: HonnxFunction;
+  /** The function's file, when it was loaded from one: worker threads import it to find its task. */
+  file?: string;
 }
 
 const FUNCTION_FILE = /\.(ts|mts|js|mjs)$/;
@@ -19,7 +21,7 @@ export async function discoverFunctions(folder: string): Promise<NamedFunction[]
     if (!module.default?.definition) {
       throw new Error(`${join(folder, file)} must export default defineFunction({...})`);
     }
-    functions.push({ name: basename(file, extname(file)), fn: module.default });
+    functions.push({ name: basename(file, extname(file)), fn: module.default, file: resolve(join(folder, file)) });
   }
   return functions;
 }

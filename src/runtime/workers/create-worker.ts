@@ -2,7 +2,11 @@ import type { OnnxRuntimeWebModule } from '../../engine/onnxruntime-web.ts';
 import type { ExecutionContext } from 'hono';
 import { createHonnxApp } from '../../http/create-app.ts';
 import type { HonnxFunction } from '../../http/define-function.ts';
+import { HttpError } from '../../http/errors.ts';
 import { createFunctionHost, type FunctionHost } from '../../http/function-host.ts';
+import { createLogger } from '../../http/logging/logger.ts';
+import { createServingMetrics } from '../../http/metrics/serving-metrics.ts';
+import { resolveServerSettings, type ServerSettings } from '../../http/settings/server-settings.ts';
 import { loadModelBundle } from '../../models/model-bundle.ts';
 import { openModelFiles, type ModelSource, type WorkerBindings } from './model-source.ts';
 import { createWorkersEngine, type WorkersEngine } from './workers-engine.ts';
@@ -31,6 +35,12 @@ export interface HonnxWorker {
   hosts(): readonly FunctionHost[];
 }
 
+/** Settings that cannot be honoured (a named key binding missing): the worker refuses every request rather than run open. */
+function refuseEveryRequest(error: Error): Response {
+  const { status, code, message } = new HttpError(500, 'server_misconfigured', error.message);
+  return Response.json({ error: { code, message } }, { status });
+}
+
 /**
  * A Workers module (`export default createWorker(...)`) serving functions through the same app as Node.
  * Hosts are created once per isolate, on its first request, because bindings arrive with requests; each
@@ -41,6 +51,16 @@ export function createWorker({ ort, wasmModule, functions }: CreateWorkerOptions
   let served: ReturnType<typeof serve> | undefined;
 
   function serve(env: WorkerBindings) {
+    // API keys (HONNX_API_KEYS or a function's keysEnv, as secrets), CORS and logging come from the bindings.
+    let settings: ServerSettings;
+    try {
+      settings = resolveServerSettings({ environment: env, functions: functions.map(({ name, fn }) => ({ name, auth: fn.definition.auth })) });
+    } catch (error) {
+      createLogger().error('server_misconfigured', { error: (error as Error).message });
+      return { misconfigured: error as Error };
+    }
+    // Metrics are per isolate: each isolate counts what it served since it started.
+    const metrics = createServingMetrics();
     // Wiring ORT here rather than at module scope keeps the isolate's start-up (limited to 1 s) short.
     engine ??= createWorkersEngine({ ort, wasmModule });
     const workersEngine: WorkersEngine = engine;
@@ -53,11 +73,11 @@ export function createWorker({ ort, wasmModule, functions }: CreateWorkerOptions
             variant: definition.variant,
             session: definition.executionProviders ? { executionProviders: definition.executionProviders } : undefined,
           }),
-        { waitWhileLoading: true },
+        { waitWhileLoading: true, events: metrics.events },
       );
       return { fn, host };
     });
-    const app = createHonnxApp({ functions: mounted });
+    const app = createHonnxApp({ functions: mounted, server: settings, metrics, logger: createLogger(settings.logging) });
     return { app, engine: workersEngine, hosts: mounted.map(({ host }) => host) };
   }
 
@@ -65,7 +85,9 @@ export function createWorker({ ort, wasmModule, functions }: CreateWorkerOptions
     hosts: () => served?.hosts ?? [],
     async fetch(request, env = {}, context) {
       const started = performance.now();
-      const { app, engine: servingEngine, hosts } = (served ??= serve(env));
+      served ??= serve(env);
+      if (served.misconfigured) return refuseEveryRequest(served.misconfigured);
+      const { app, engine: servingEngine, hosts } = served;
       const runsBefore = servingEngine.runMilliseconds();
       // Node loads every model at start-up; a worker loads on first use, so the probes and a function's
       // description wait for the load to say what Node would say (ready, execution provider, labels).

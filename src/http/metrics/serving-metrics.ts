@@ -1,0 +1,96 @@
+import type { ServingEvents } from '../../serving/serving-events.ts';
+import type { FunctionHost } from '../function-host.ts';
+import { createMetricsRegistry, type MetricsRegistry } from './registry.ts';
+
+/** Seconds: from a fraction of a millisecond (a cached tiny encoder) to the 30 s of a long generation. */
+const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+const BATCH_SIZE_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128];
+
+/**
+ * honnx's metrics: what the HTTP layer sees of each request, and what the scheduler reports through
+ * `events`. One per server (Node) or per isolate (Workers); `GET /metrics` renders `registry`.
+ */
+export interface ServingMetrics {
+  readonly registry: MetricsRegistry;
+  /** Hand this to the scheduler: queue depth and wait, batch sizes, inference time, tokens, load times, refusals. */
+  readonly events: ServingEvents;
+  /** A function's request was answered with `status` after `seconds` (streamed answers: once the stream ended). */
+  requestAnswered(functionName: string, status: number, seconds: number): void;
+  /** Requests the server is answering right now, function or not. */
+  requestStarted(): void;
+  requestEnded(): void;
+  /** Reports each host's model load time at scrape, and a zero queue for functions that have not queued yet. */
+  watchHosts(hosts: readonly FunctionHost[]): void;
+}
+
+export function createServingMetrics(registry: MetricsRegistry = createMetricsRegistry()): ServingMetrics {
+  const watched: FunctionHost[] = [];
+  const requests = registry.counter({
+    name: 'honnx_requests_total',
+    help: 'Requests to each function, by HTTP status of the answer.',
+    labelNames: ['function', 'status'],
+  });
+  const perFunction = (name: string, help: string, buckets: readonly number[] = LATENCY_BUCKETS) =>
+    registry.histogram({ name, help, labelNames: ['function'], buckets });
+  const requestDuration = perFunction(
+    'honnx_request_duration_seconds',
+    'Time from receiving a function request to the end of its answer (the whole stream for streamed answers).',
+  );
+  const queueWait = perFunction('honnx_queue_wait_seconds', 'Time a request waited in its function queue before a run took it.');
+  const inference = perFunction('honnx_inference_seconds', 'Duration of one batched model run.');
+  const batchSize = perFunction('honnx_batch_size', 'Requests served by one batched model run.', BATCH_SIZE_BUCKETS);
+  const tokens = registry.counter({ name: 'honnx_generated_tokens_total', help: 'Tokens generated.', labelNames: ['function'] });
+  const queueDepth = registry.gauge({
+    name: 'honnx_queue_depth',
+    help: 'Requests waiting in the function queue, not counting those running.',
+    labelNames: ['function'],
+  });
+  const rejected = registry.counter({
+    name: 'honnx_requests_rejected_total',
+    help: 'Requests refused by the scheduler: queue full (429) or timed out (504).',
+    labelNames: ['function', 'reason'],
+  });
+  const loadSeconds = registry.gauge({
+    name: 'honnx_model_load_seconds',
+    help: 'Time the function model took to load and warm up.',
+    labelNames: ['function'],
+    collect(gauge) {
+      for (const host of watched) {
+        const milliseconds = host.loadMilliseconds();
+        if (milliseconds !== undefined) gauge.set({ function: host.name }, milliseconds / 1000);
+      }
+    },
+  });
+  const inFlight = registry.gauge({ name: 'honnx_requests_in_flight', help: 'Requests being answered now.' });
+  inFlight.set({}, 0);
+
+  const events: ServingEvents = {
+    queueDepthChanged: (name, depth) => queueDepth.set({ function: name }, depth),
+    requestDequeued: (name, milliseconds) => queueWait.observe({ function: name }, milliseconds / 1000),
+    batchCompleted(name, size, milliseconds) {
+      batchSize.observe({ function: name }, size);
+      inference.observe({ function: name }, milliseconds / 1000);
+    },
+    tokensGenerated: (name, count) => tokens.inc({ function: name }, count),
+    modelLoaded: (name, milliseconds) => loadSeconds.set({ function: name }, milliseconds / 1000),
+    requestRejected: (name, reason) => rejected.inc({ function: name, reason }),
+  };
+
+  return {
+    registry,
+    events,
+    requestAnswered(name, status, seconds) {
+      requests.inc({ function: name, status: String(status) });
+      requestDuration.observe({ function: name }, seconds);
+    },
+    requestStarted: () => inFlight.add({}, 1),
+    requestEnded: () => inFlight.add({}, -1),
+    watchHosts(hosts) {
+      for (const host of hosts) {
+        if (watched.includes(host)) continue;
+        watched.push(host);
+        queueDepth.set({ function: host.name }, 0);
+      }
+    },
+  };
+}

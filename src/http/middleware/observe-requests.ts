@@ -1,0 +1,93 @@
+import type { MiddlewareHandler } from 'hono';
+import type { Logger, LogFields } from '../logging/logger.ts';
+import { readLoggedBody } from '../logging/request-body.ts';
+import type { ServingMetrics } from '../metrics/serving-metrics.ts';
+import { readRequestId } from './request-id.ts';
+import { isEventStream, watchStream, type StreamEnd } from './response-end.ts';
+
+declare module 'hono' {
+  interface ContextVariableMap {
+    /** The request's id: the caller's `X-Request-Id` when usable, else a fresh one; echoed in the answer. */
+    requestId: string;
+  }
+}
+
+export interface ObserveRequestsOptions {
+  logger: Logger;
+  metrics: ServingMetrics;
+  /** Put the request body in the log line. Off unless a debug setting asks: bodies hold users' text. */
+  logInputs: boolean;
+  /** The name of the function serving a path, if one does. */
+  functionAt(path: string): string | undefined;
+}
+
+/** Probes and scrapes come every few seconds; their lines would drown the requests that matter. A 500 is a failure
+ * of the server (error); other 5xx (loading, overloaded, timed out, shutting down) are conditions (warn). */
+const ROUTINE_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
+
+async function readErrorCode(response: Response): Promise<string | undefined> {
+  if (response.status < 400 || !/application\/json/i.test(response.headers.get('content-type') ?? '')) return undefined;
+  try {
+    const body = (await response.clone().json()) as { error?: { code?: unknown } };
+    return typeof body.error?.code === 'string' ? body.error.code : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const roundMilliseconds = (milliseconds: number) => Math.round(milliseconds * 100) / 100;
+
+/**
+ * The outermost middleware: gives each request its id, and once its answer has ended (a stream's last event
+ * included) writes one log line and records it in the metrics. The line has the id, method, path, function,
+ * status, duration and error code; never headers (they carry API keys) and never the body unless `logInputs`.
+ */
+export function observeRequests({ logger, metrics, logInputs, functionAt }: ObserveRequestsOptions): MiddlewareHandler {
+  return async (c, next) => {
+    const started = performance.now();
+    const requestId = readRequestId(c.req.header('x-request-id'));
+    c.set('requestId', requestId);
+    metrics.requestStarted();
+    const functionName = functionAt(c.req.path);
+    let ended = false;
+    const finish = (fields: LogFields) => {
+      if (ended) return;
+      ended = true;
+      metrics.requestEnded();
+      const milliseconds = performance.now() - started;
+      const status = c.res.status;
+      // A CORS preflight is the browser asking, not a call of the function.
+      if (functionName !== undefined && c.req.method !== 'OPTIONS') metrics.requestAnswered(functionName, status, milliseconds / 1000);
+      const level = ROUTINE_PATHS.has(c.req.path) ? 'debug' : status === 500 ? 'error' : status >= 500 ? 'warn' : 'info';
+      logger[level]('request', {
+        request_id: requestId,
+        method: c.req.method,
+        path: c.req.path,
+        ...(functionName === undefined ? {} : { function: functionName }),
+        status,
+        duration_ms: roundMilliseconds(milliseconds),
+        ...fields,
+      });
+    };
+    try {
+      await next();
+    } catch (error) {
+      finish({ error_code: 'internal_error' });
+      throw error;
+    }
+    c.header('X-Request-Id', requestId);
+    const fields: LogFields = {};
+    const errorCode = await readErrorCode(c.res);
+    if (errorCode !== undefined) fields.error_code = errorCode;
+    if (logInputs) {
+      const body = await readLoggedBody(c);
+      if (body !== undefined) fields.body = body;
+    }
+    if (isEventStream(c.res)) {
+      const firstByteMilliseconds = roundMilliseconds(performance.now() - started);
+      c.res = watchStream(c.res, { onEnd: (end: StreamEnd) => finish({ ...fields, streamed: end, first_byte_ms: firstByteMilliseconds }) });
+    } else {
+      finish(fields);
+    }
+  };
+}

@@ -1,0 +1,51 @@
+/** How a streamed body ended: fully sent, cut by the client, failed, or ended at the shutdown deadline. */
+export type StreamEnd = 'complete' | 'cancelled' | 'failed' | 'deadline';
+
+export interface WatchStreamOptions {
+  onEnd(end: StreamEnd): void;
+  /** When this settles first, `finalChunk` is sent and the stream ends cleanly instead of being cut. */
+  deadline?: Promise<void>;
+  finalChunk?: Uint8Array;
+}
+
+const DEADLINE: unique symbol = Symbol('deadline');
+
+export const isEventStream = (response: Response) => response.body !== null && /^text\/event-stream/i.test(response.headers.get('content-type') ?? '');
+
+/** The same response, its body passed through so that the end of a stream (not of the handler) is known. */
+export function watchStream(response: Response, { onEnd, deadline, finalChunk }: WatchStreamOptions): Response {
+  const reader = response.body!.getReader();
+  let ended = false;
+  const end = (how: StreamEnd) => {
+    if (ended) return;
+    ended = true;
+    onEnd(how);
+  };
+  const passedDeadline = deadline?.then((): typeof DEADLINE => DEADLINE);
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const next = await (passedDeadline ? Promise.race([reader.read(), passedDeadline]) : reader.read());
+        if (next === DEADLINE) {
+          if (finalChunk) controller.enqueue(finalChunk);
+          controller.close();
+          end('deadline');
+          void reader.cancel('server shutting down').catch(() => undefined);
+        } else if (next.done) {
+          controller.close();
+          end('complete');
+        } else {
+          controller.enqueue(next.value);
+        }
+      } catch (error) {
+        controller.error(error);
+        end('failed');
+      }
+    },
+    cancel(reason) {
+      end('cancelled');
+      return reader.cancel(reason);
+    },
+  });
+  return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+}

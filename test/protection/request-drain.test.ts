@@ -1,0 +1,70 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createRequestDrain, type RequestDrain } from '../../src/http/middleware/request-drain.ts';
+import { postJson, readErrorBody, type SendRequest } from '../support/requests.ts';
+import { transports } from '../support/transports.ts';
+import { captureLogs, createControlledFunction, createLoadedApp } from '../observability/serving-fixtures.ts';
+
+describe.each(transports)('draining for a graceful shutdown ($name)', (transport) => {
+  let started: { send: SendRequest; stop(): Promise<void> } | undefined;
+  afterEach(() => started?.stop());
+
+  async function start() {
+    const controlled = createControlledFunction();
+    const drain = createRequestDrain();
+    const app = await createLoadedApp({ functions: [controlled], drain, logger: captureLogs().logger });
+    started = await transport.start(app.fetch);
+    return { ...controlled, drain, send: started.send };
+  }
+
+  const inFlight = (drain: RequestDrain, count: number) => vi.waitFor(() => expect(drain.inFlight()).toBe(count));
+
+  it('finishes what it accepted, closes each connection after its answer, and leaves the load balancer', async () => {
+    const { drain, send, release } = await start();
+    const pending = send('/controlled', postJson({ inputs: 'wait' }));
+    await inFlight(drain, 1);
+    drain.begin(60_000);
+    const ready = await send('/readyz');
+    expect(ready.status).toBe(503);
+    expect(((await ready.json()) as { status: string }).status).toBe('draining');
+    expect((await send('/healthz')).status).toBe(200);
+
+    const settled = drain.settled();
+    release();
+    const answer = await pending;
+    expect(answer.status).toBe(200);
+    expect(await answer.json()).toEqual([{ echo: 'wait' }]);
+    await settled;
+    expect(drain.inFlight()).toBe(0);
+    // A request that arrives on a kept-alive connection during the drain is still answered, then its connection closes.
+    const late = await send('/controlled', postJson({ inputs: 'late' }));
+    expect(late.status).toBe(200);
+    if (transport.name === 'fetch handler') expect(late.headers.get('connection')).toBe('close');
+  });
+
+  it('answers a request still running at the deadline with 503, and any request after it', async () => {
+    const { drain, send } = await start();
+    const hanging = send('/controlled', postJson({ inputs: 'wait' }));
+    await inFlight(drain, 1);
+    drain.begin(1);
+    const answer = await hanging;
+    expect(answer.status).toBe(503);
+    expect(answer.headers.get('retry-after')).toBe('1');
+    expect((await readErrorBody(answer)).code).toBe('shutting_down');
+    await drain.settled();
+
+    const afterDeadline = await send('/controlled', postJson({ inputs: 'new' }));
+    expect(afterDeadline.status).toBe(503);
+  });
+
+  it('ends a stream still running at the deadline with an error event, as a whole answer', async () => {
+    const { drain, send } = await start();
+    const streamed = await send('/controlled', postJson({ inputs: 'go', stream: true }));
+    expect(streamed.status).toBe(200);
+    await inFlight(drain, 1);
+    drain.begin(1);
+    const events = (await streamed.text()).split('\n\n').filter(Boolean);
+    expect(events[0]).toBe(`data: ${JSON.stringify({ token: 'first' })}`);
+    expect(events.at(-1)).toMatch(/^event: error\ndata: \{"error":\{"code":"shutting_down"/);
+    await drain.settled();
+  });
+});
