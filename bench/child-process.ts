@@ -15,8 +15,8 @@ process.once('exit', () => running.forEach((child) => child.kill('SIGKILL')));
 process.once('SIGINT', () => process.exit(130));
 
 /** Runs a bench TypeScript entry in its own Node process (through tsx, as `npm run bench` runs this file). */
-function spawnEntry(entry: string, args: readonly string[]): ChildProcess {
-  const child = spawn(process.execPath, [join(projectRoot, 'bin/run-ts.mjs'), join(projectRoot, entry), ...args], {
+function spawnEntry(entry: string, args: readonly string[], nodeFlags: readonly string[] = []): ChildProcess {
+  const child = spawn(process.execPath, [...nodeFlags, join(projectRoot, 'bin/run-ts.mjs'), join(projectRoot, entry), ...args], {
     cwd: projectRoot,
     env: { ...process.env, HONNX_MIRROR: mirrorFolder },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -63,9 +63,12 @@ export interface ChildServer {
   stop(): Promise<void>;
 }
 
-/** Starts a server entry in its own process and waits until its model is loaded and it listens. */
-export async function startChildServer(entry: string, args: readonly string[]): Promise<ChildServer> {
-  const child = spawnEntry(entry, args);
+/**
+ * Starts a server entry in its own process and waits until its model is loaded and it listens. `nodeFlags` go to
+ * that Node process (bench/profile.ts passes --cpu-prof, which NODE_OPTIONS does not allow).
+ */
+export async function startChildServer(entry: string, args: readonly string[], nodeFlags: readonly string[] = []): Promise<ChildServer> {
+  const child = spawnEntry(entry, args, nodeFlags);
   const url = await waitForLine(child, READY_PREFIX, entry, 180);
   return {
     url,

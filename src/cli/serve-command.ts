@@ -4,18 +4,26 @@ import { ServerSettingsError } from '../http/settings/server-settings.ts';
 import { MissingModelsError } from '../runtime/node/create-node-app.ts';
 import { serveProject } from '../runtime/node/serve.ts';
 
-export const SERVE_USAGE = '  honnx serve [--port N] [--host H] [--threads N]   serve every function in functions/ (PORT, HOST from the environment)';
+export const SERVE_USAGE =
+  '  honnx serve [--port N] [--host H] [--workers N] [--threads N]   serve every function in functions/ (PORT, HOST from the environment);\n' +
+  '      --workers: worker threads per function running its model (default: one per core; 0: on the HTTP thread)';
 
 export async function serveCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { port: { type: 'string' }, host: { type: 'string' }, threads: { type: 'string' } },
+    options: { port: { type: 'string' }, host: { type: 'string' }, threads: { type: 'string' }, workers: { type: 'string' } },
   });
+  const workers = values.workers === undefined ? undefined : Number(values.workers);
+  if (workers !== undefined && (!Number.isInteger(workers) || workers < 0)) {
+    console.error(`honnx serve: --workers must be a whole number of threads, 0 or more (got ${values.workers})`);
+    return 2;
+  }
   try {
     const running = await serveProject({
       port: values.port === undefined ? undefined : Number(values.port),
       host: values.host,
       threads: values.threads === undefined ? undefined : Number(values.threads),
+      workers,
     });
     const { logger } = running;
     // A stray rejection in one request's code must not take the whole server down with it.

@@ -3,7 +3,9 @@ import { AGGREGATION_STRATEGIES, type Entity } from '../tasks/extract/aggregate-
 import { createEntityExtractor, type EntityExtractor } from '../tasks/extract/entity-extractor.ts';
 import { DEFAULT_AGGREGATION_STRATEGY, defaultStride, extractEntities } from '../tasks/extract/extract-entities.ts';
 import { textOrTextsSchema, toTextList } from './schemas.ts';
-import type { TaskEndpoint } from './task-endpoint.ts';
+import { answerTextBatches } from '../serving/answer-text-batches.ts';
+import { measureWithTokenizer } from '../serving/measure-with-tokenizer.ts';
+import type { FunctionLimits, TaskEndpoint } from './task-endpoint.ts';
 
 /** The Hugging Face Inference API's token-classification parameters. */
 const extractParametersSchema = z.strictObject({
@@ -14,6 +16,16 @@ const extractParametersSchema = z.strictObject({
 });
 
 export type ExtractParameters = z.infer<typeof extractParametersSchema>;
+
+function extractFromTexts(extractor: EntityExtractor, texts: string[], parameters: ExtractParameters, limits: Required<FunctionLimits>, signal?: AbortSignal) {
+  return extractEntities(extractor, texts, {
+    aggregationStrategy: parameters.aggregation_strategy,
+    ignoreLabels: parameters.ignore_labels,
+    stride: parameters.stride,
+    maxTokens: limits.maxInputTokens,
+    signal,
+  });
+}
 
 /**
  * Named entities (token classification), answered as the Hugging Face Inference API does: a flat list of entities
@@ -38,13 +50,16 @@ export const extractEndpoint: TaskEndpoint<EntityExtractor, string | string[], E
     execution_provider: extractor.session.executionProvider,
   }),
   async answer(extractor, inputs, { parameters, limits, signal }) {
-    const results = await extractEntities(extractor, toTextList(inputs), {
-      aggregationStrategy: parameters.aggregation_strategy,
-      ignoreLabels: parameters.ignore_labels,
-      stride: parameters.stride,
-      maxTokens: limits.maxInputTokens,
-      signal,
-    });
+    const results = await extractFromTexts(extractor, toTextList(inputs), parameters, limits, signal);
     return typeof inputs === 'string' ? results[0] : results;
   },
+  // The windows of every text of the batch run together, sorted by length, as the windows of one request's texts do.
+  answerBatch: (extractor, requests, limits) =>
+    answerTextBatches(
+      requests,
+      (texts, parameters) => extractFromTexts(extractor, texts, parameters, limits),
+      (results, inputs) => (typeof inputs === 'string' ? results[0] : results),
+    ),
+  createMeasure: measureWithTokenizer,
+  defaultServing: { batching: { maxBatchSize: 16 } },
 };

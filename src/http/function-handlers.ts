@@ -7,32 +7,34 @@ import { readValidatedRequest } from './read-request.ts';
 /** Seconds a client should wait before retrying while a model loads. */
 const LOADING_RETRY_AFTER_SECONDS = 2;
 
-/** What `GET /<function>` answers: task, model, state, limits and what the task reports of its model. */
+/** What `GET /<function>` answers: task, model, state, limits, serving settings and what the task reports of its model. */
 export function describeFunction(host: FunctionHost): Record<string, unknown> {
-  const runner = host.runner();
-  const model = host.model();
+  const model = host.modelInfo();
+  const { batching, maxQueuedRequests, timeoutMilliseconds } = host.serving;
   return {
     name: host.name,
     route: host.route,
     task: host.endpoint.task,
     description: host.definition.description,
-    model: { name: host.definition.model, variant: model?.variant ?? host.definition.variant ?? 'fp32', location: model?.files.location },
-    engine: model?.engine.name,
+    model: { name: host.definition.model, variant: model?.variant ?? host.definition.variant ?? 'fp32', location: model?.location },
+    engine: model?.engine,
     state: host.state(),
     ...(host.failure() ? { failure: host.failure() } : {}),
     parameters: host.definition.parameters ?? {},
     limits: host.limits,
-    ...(runner === undefined ? {} : host.endpoint.describe(runner)),
+    serving: { batching: batching ?? false, max_queued_requests: maxQueuedRequests, timeout_ms: timeoutMilliseconds, lanes: host.laneCount },
+    ...host.description(),
   };
 }
 
-async function readyRunner(host: FunctionHost): Promise<unknown> {
+async function waitUntilReady(host: FunctionHost): Promise<void> {
   const state = host.state();
-  if (state === 'ready') return host.runner();
+  if (state === 'ready') return;
   if (state === 'failed') throw new HttpError(503, 'model_unavailable', host.failure() ?? 'the model failed to load');
   if (state === 'idle' || host.waitWhileLoading) {
     try {
-      return await host.load();
+      await host.load();
+      return;
     } catch {
       throw new HttpError(503, 'model_unavailable', host.failure() ?? 'the model failed to load');
     }
@@ -46,18 +48,16 @@ function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
   return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
 }
 
-/** `POST /<function>`: validate, run the task, answer JSON or server-sent events. Never lets an error escape. */
+/**
+ * `POST /<function>`: validate, queue for the function's scheduler (which batches it with others and runs it on a
+ * lane), answer JSON or server-sent events. Never lets an error escape.
+ */
 export async function answerFunctionRequest(c: Context, host: FunctionHost): Promise<Response> {
   try {
     const request = await readValidatedRequest(c, host.endpoint, host.limits);
-    const runner = await readyRunner(host);
+    await waitUntilReady(host);
     const parameters = { ...host.definition.parameters, ...request.parameters };
-    const answer = await host.endpoint.answer(runner, request.inputs, {
-      parameters,
-      limits: host.limits,
-      stream: request.stream,
-      signal: c.req.raw.signal,
-    });
+    const answer = await host.submit({ inputs: request.inputs, parameters, stream: request.stream }, c.req.raw.signal);
     if (!isAsyncIterable(answer)) return c.json(answer as object);
     return streamSSE(c, async (stream) => {
       try {

@@ -1,15 +1,30 @@
 import type { ModelBundle } from '../models/model-bundle.ts';
+import { measureTextInputs, type RequestSize } from '../serving/batch-selection.ts';
+import { createFunctionScheduler, type FunctionScheduler } from '../serving/function-scheduler.ts';
+import { createInThreadLane, type InThreadLane } from '../serving/in-thread-lane.ts';
+import type { Lane, LoadedLane } from '../serving/lane.ts';
+import { ignoreServingEvents, type ServingEvents } from '../serving/serving-events.ts';
+import { resolveServingSettings, type ServingSettings } from '../serving/serving-options.ts';
+import type { TaskCall } from '../serving/task-call.ts';
 import type { FunctionDefinition } from './define-function.ts';
-import type { FunctionLimits, TaskEndpoint } from './task-endpoint.ts';
+import type { FunctionLimits, RunObserver, TaskEndpoint } from './task-endpoint.ts';
 
 export type FunctionState = 'idle' | 'loading' | 'ready' | 'failed';
 
 /** Loads a function's model in whatever way the runtime delivers models (folder, bundle, R2, ...). */
 export type LoadFunctionModel = (definition: FunctionDefinition) => Promise<ModelBundle>;
 
+/** Where a function's model was loaded from and what runs it, for `GET /<function>`. */
+export interface LoadedModelInfo {
+  variant: string;
+  location: string;
+  engine: string;
+}
+
 /**
- * One function's serving state: its model, prepared once and shared by all requests. Concurrent first
- * requests wait on the same load rather than each starting one.
+ * One function's serving state: its model, prepared once (per lane) and shared by all requests, and the scheduler
+ * that queues, batches and times out its requests. Concurrent first requests wait on the same load rather than
+ * each starting one.
  */
 export interface FunctionHost {
   readonly name: string;
@@ -17,18 +32,35 @@ export interface FunctionHost {
   readonly definition: FunctionDefinition;
   readonly endpoint: TaskEndpoint;
   readonly limits: Required<FunctionLimits>;
+  /** Batching, queue bound and time-out, resolved from the function's definition over its task's defaults. */
+  readonly serving: ServingSettings;
+  /** Lanes the model runs on: 1 on this thread, or one per worker thread. */
+  readonly laneCount: number;
   readonly waitWhileLoading: boolean;
   state(): FunctionState;
   /** Why loading failed, when it did. */
   failure(): string | undefined;
-  /** Milliseconds the model took to load and warm up. */
+  /** Milliseconds the model took to load and warm up (on every lane). */
   loadMilliseconds(): number | undefined;
-  /** Starts loading if nothing has yet; resolves to the prepared runner. */
+  /** Starts loading if nothing has yet; resolves once the model is ready to answer (to the runner, when it runs on this thread). */
   load(): Promise<unknown>;
-  /** The prepared runner, or undefined while not ready. */
+  /** The prepared runner when the model runs on this thread; undefined while not ready or when it runs in worker threads. */
   runner(): unknown;
+  /** The model bundle when the model runs on this thread. */
   model(): ModelBundle | undefined;
+  /** What the task reports of the prepared model (labels, kind, ...), once loaded. */
+  description(): Record<string, unknown> | undefined;
+  modelInfo(): LoadedModelInfo | undefined;
+  /** Queues a validated request; see `FunctionScheduler.submit`. Call only once the host is ready. */
+  submit(call: TaskCall, signal?: AbortSignal): Promise<unknown>;
+  /** Requests waiting for a run. */
+  queueDepth(): number;
+  /** Stops the lanes (worker threads); the host answers nothing afterwards. */
+  release(): Promise<void>;
 }
+
+/** Makes the lanes a function's model runs on; `observer` hears about runs that serve several requests at once. */
+export type CreateLanes = (context: { definition: FunctionDefinition; limits: Required<FunctionLimits>; observer: RunObserver; batching: boolean }) => Lane[];
 
 export interface FunctionHostOptions {
   /**
@@ -36,6 +68,10 @@ export interface FunctionHostOptions {
    * being answered 503 with Retry-After (Node, which loads every model at start-up).
    */
   waitWhileLoading?: boolean;
+  /** Where queue depth, waits, batches, tokens, load time and refusals are reported (metrics). */
+  events?: ServingEvents;
+  /** Run the model somewhere other than this thread (Node's worker threads); one in-thread lane when unset. */
+  createLanes?: CreateLanes;
 }
 
 export function createFunctionHost(
@@ -45,10 +81,34 @@ export function createFunctionHost(
   options: FunctionHostOptions = {},
 ): FunctionHost {
   const endpoint = definition.task;
+  const events = options.events ?? ignoreServingEvents;
+  const limits: Required<FunctionLimits> = { ...endpoint.defaultLimits, ...definition.limits };
+  const serving = resolveServingSettings(endpoint.defaultServing, definition);
+  const observer: RunObserver = {
+    runCompleted: (requests, milliseconds) => events.batchCompleted(name, requests, milliseconds),
+    tokensGenerated: (count) => events.tokensGenerated(name, count),
+  };
+  const batching = serving.batching !== undefined;
+  // Sizes from text length until the model (and its tokenizer) is loaded.
+  let measure: (inputs: unknown) => RequestSize = (inputs) => measureTextInputs(inputs);
+  let inThread: InThreadLane | undefined;
+  const lanes: Lane[] = options.createLanes
+    ? options.createLanes({ definition, limits, observer, batching })
+    : [(inThread = createInThreadLane({ definition, limits, loadModel, observer, batching }))];
+  if (lanes.length === 0) throw new Error(`function ${name} has no lane to run its model on`);
+  const scheduler: FunctionScheduler = createFunctionScheduler({
+    functionName: name,
+    lanes,
+    settings: serving,
+    batches: batching && endpoint.answerBatch !== undefined,
+    reportsRuns: endpoint.observe !== undefined,
+    measure: (inputs) => measure(inputs),
+    events,
+  });
+
   let state: FunctionState = 'idle';
   let loading: Promise<unknown> | undefined;
-  let runner: unknown;
-  let model: ModelBundle | undefined;
+  let loaded: LoadedLane | undefined;
   let failure: string | undefined;
   let loadMilliseconds: number | undefined;
   return {
@@ -57,27 +117,45 @@ export function createFunctionHost(
     definition,
     endpoint,
     waitWhileLoading: options.waitWhileLoading ?? false,
-    limits: { ...endpoint.defaultLimits, ...definition.limits },
+    limits,
+    serving,
+    laneCount: lanes.length,
     state: () => state,
     failure: () => failure,
     loadMilliseconds: () => loadMilliseconds,
-    runner: () => runner,
-    model: () => model,
+    runner: () => (state === 'ready' ? inThread?.prepared()?.runner : undefined),
+    model: () => (state === 'ready' ? inThread?.prepared()?.model : undefined),
+    description: () => loaded?.description,
+    modelInfo: () => loaded?.model,
+    queueDepth: () => scheduler.queueDepth(),
+    submit: (call, signal) => scheduler.submit(call, signal),
+    async release() {
+      await Promise.allSettled(lanes.map((lane) => lane.release()));
+    },
     load() {
       loading ??= (async () => {
         state = 'loading';
         const started = performance.now();
         try {
-          model = await loadModel(definition);
-          const prepared = await endpoint.prepare(model);
-          await endpoint.warmUp(prepared);
-          runner = prepared;
+          // Every lane loads its own sessions; the function is ready once all of them are.
+          const results = await Promise.allSettled(lanes.map((lane) => lane.load()));
+          const rejected = results.find((result) => result.status === 'rejected');
+          if (rejected) throw rejected.reason;
+          loaded = (results[0] as PromiseFulfilledResult<LoadedLane>).value;
+          if (batching && endpoint.createMeasure) {
+            // Lanes on other threads keep their model there; this thread loads the bundle (tokenizer, no session).
+            // Without it, requests are sized from text length: batches pad more, answers are the same.
+            const model = inThread?.prepared()?.model ?? (await loadModel(definition).catch(() => undefined));
+            if (model) measure = endpoint.createMeasure(model);
+          }
           loadMilliseconds = performance.now() - started;
           state = 'ready';
-          return prepared;
+          events.modelLoaded(name, loadMilliseconds);
+          return inThread?.prepared()?.runner;
         } catch (error) {
           state = 'failed';
           failure = `function ${name} could not load model ${definition.model}: ${(error as Error).message}`;
+          await Promise.allSettled(lanes.map((lane) => lane.release()));
           throw new Error(failure, { cause: error });
         }
       })();

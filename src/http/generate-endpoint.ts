@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import { generateText, streamText, type DoneEvent, type GenerationEvent, type TokenEvent } from '../tasks/generate/generate-text.ts';
 import type { GenerationOptions } from '../tasks/generate/generation-options.ts';
+import { observeGeneration } from '../tasks/generate/generation-observer.ts';
 import { buildPrompt } from '../tasks/generate/prompt.ts';
 import { createTextGenerator, type TextGenerator } from '../tasks/generate/text-generator.ts';
 import { InputError } from '../tasks/input-error.ts';
@@ -85,7 +86,7 @@ export function toGenerationOptions(parameters: SamplingParameters, defaultMaxNe
 async function* toStreamEvents(events: AsyncIterable<GenerationEvent>, withDetails: boolean): AsyncGenerator<GenerateStreamEvent> {
   let pending: TokenEvent | undefined;
   const toEvent = (token: TokenEvent, done?: DoneEvent): GenerateStreamEvent => ({
-    token: { id: token.id, text: token.text, logprob: token.logprob, special: token.special },
+    token: { id: token.id, text: token.text, logprob: token.logprob ?? 0, special: token.special },
     generated_text: done ? done.generatedText : null,
     details: done && withDetails ? describeDetails(done) : null,
   });
@@ -122,7 +123,7 @@ export const generateEndpoint: TaskEndpoint<TextGenerator, string, GenerateParam
     chat_template: generator.chatTemplate !== undefined,
     execution_provider: generator.model.executionProvider,
   }),
-  async answer(generator, inputs, { parameters, limits, stream, signal }) {
+  async answer(generator, inputs, { parameters, limits, stream, signal, batching }) {
     const prompt = buildPrompt(generator, inputs, {
       template: parameters.prompt_template,
       useChatTemplate: parameters.use_chat_template,
@@ -134,11 +135,16 @@ export const generateEndpoint: TaskEndpoint<TextGenerator, string, GenerateParam
       returnFullText: parameters.return_full_text,
       maxPromptTokens: limits.maxInputTokens,
       signal,
+      shareRuns: batching ?? true,
     };
-    if (stream) return toStreamEvents(streamText(generator, prompt, options), parameters.details === true);
+    // Only streamed events carry log-probabilities, so only streams pay for them.
+    if (stream) return toStreamEvents(streamText(generator, prompt, { ...options, withLogprobs: true }), parameters.details === true);
     const result = await generateText(generator, prompt, options);
     const answer: GenerateAnswer = { generated_text: result.generatedText };
     if (parameters.details) answer.details = describeDetails({ kind: 'done', ...result });
     return [answer];
   },
+  // Concurrent requests on one model decode together in its shared step loop, up to this many at once.
+  defaultServing: { batching: { maxBatchSize: 16 }, timeoutMilliseconds: 120_000 },
+  observe: (generator, observer) => observeGeneration(generator.model, observer),
 };

@@ -2,6 +2,7 @@ import * as z from 'zod/mini';
 import { createSummarizer, type Summarizer } from '../tasks/summarize/create-summarizer.ts';
 import { summarizeExtractively, type ExtractiveSummarizer } from '../tasks/summarize/extractive.ts';
 import { readSummaryLengths, summarizeGeneratively, type GenerativeSummarizer } from '../tasks/summarize/generative.ts';
+import { observeGeneration } from '../tasks/generate/generation-observer.ts';
 import { InputError } from '../tasks/input-error.ts';
 import { samplingShape, toGenerationOptions } from './generate-endpoint.ts';
 import { textOrTextsSchema, toTextList } from './schemas.ts';
@@ -59,7 +60,7 @@ async function summarizeWithSentenceScores(summarizer: ExtractiveSummarizer, tex
 }
 
 async function summarizeByGeneration(summarizer: GenerativeSummarizer, texts: string[], context: EndpointContext<SummarizeParameters>) {
-  const { parameters, limits, signal } = context;
+  const { parameters, limits, signal, batching } = context;
   const options = {
     ...toGenerationOptions(parameters, readSummaryLengths(summarizer).maxNewTokens, limits),
     minNewTokens: parameters.min_new_tokens,
@@ -68,6 +69,8 @@ async function summarizeByGeneration(summarizer: GenerativeSummarizer, texts: st
     systemPrompt: parameters.system_prompt,
     maxPromptTokens: limits.maxInputTokens,
     signal,
+    // With the function's batching off, a summary decodes alone rather than in the model's shared step loop.
+    shareRuns: batching ?? true,
   };
   const answers: SummaryAnswer[] = [];
   for (const text of texts) answers.push({ summary_text: (await summarizeGeneratively(summarizer, text, options)).generatedText });
@@ -114,5 +117,10 @@ export const summarizeEndpoint: TaskEndpoint<Summarizer, string | string[], Summ
     return summarizer.kind === 'extractive'
       ? summarizeWithSentenceScores(summarizer, texts, context.parameters)
       : summarizeByGeneration(summarizer, texts, context);
+  },
+  // The extractive model's contract forbids batching documents together, so every request gets runs of its own.
+  defaultServing: { batching: false, timeoutMilliseconds: 60_000 },
+  observe(summarizer, observer) {
+    if (summarizer.kind === 'generative') observeGeneration(summarizer.generator.model, observer);
   },
 };

@@ -1,5 +1,7 @@
 import type * as z from 'zod/mini';
 import type { ModelBundle } from '../models/model-bundle.ts';
+import type { RequestSize } from '../serving/batch-selection.ts';
+import type { ServingOptions } from '../serving/serving-options.ts';
 
 /** Limits a function sets on its requests. Unset ones fall back to the task's defaults. */
 export interface FunctionLimits {
@@ -20,6 +22,26 @@ export interface EndpointContext<Parameters> {
   /** The request asked for a streamed answer (`"stream": true`). */
   stream: boolean;
   signal: AbortSignal;
+  /**
+   * Whether the function batches: the task may run this request together with others in progress (generation's
+   * shared step loop). False when the function set `batching: false`; unset means true.
+   */
+  batching?: boolean;
+}
+
+/** One request of a batch: its inputs and its parameters (the function's defaults merged under the request's own). */
+export interface BatchedRequest<Inputs, Parameters> {
+  inputs: Inputs;
+  parameters: Parameters;
+}
+
+/** Each request's answer, or what it failed with; one entry per request, in order. */
+export type BatchedAnswers<Answer> = ({ ok: true; value: Answer } | { ok: false; error: unknown })[];
+
+/** What a task reports of its model runs, for metrics (generation, whose runs serve many requests at once). */
+export interface RunObserver {
+  runCompleted(requests: number, milliseconds: number): void;
+  tokensGenerated(count: number): void;
 }
 
 /**
@@ -41,4 +63,20 @@ export interface TaskEndpoint<Runner = unknown, Inputs = unknown, Parameters = R
   describe(runner: Runner): Record<string, unknown>;
   /** Answers one request. An AsyncIterable answer is sent as server-sent events, one event per item. */
   answer(runner: Runner, inputs: Inputs, context: EndpointContext<Parameters>): Promise<Answer | AsyncIterable<unknown>>;
+  /**
+   * Answers several requests in as few model runs as it can, each exactly as `answer` would answer it alone
+   * (same labels, scores within float rounding). One request's bad input fails that request only. Tasks
+   * without it get a run per request.
+   */
+  answerBatch?(runner: Runner, requests: readonly BatchedRequest<Inputs, Parameters>[], limits: Required<FunctionLimits>): Promise<BatchedAnswers<Answer>>;
+  /**
+   * How to size a request for batching (its rows and tokens), from the model's tokenizer: the scheduler groups
+   * requests of similar length. Called once the model is loaded, on the thread that queues requests (which opens no
+   * session for it). Without it, sizes are estimated from text length.
+   */
+  createMeasure?(model: ModelBundle): (inputs: unknown) => RequestSize;
+  /** How this task's requests are scheduled unless the function says otherwise (batching, queue, time-out). */
+  readonly defaultServing?: ServingOptions;
+  /** Registers who hears about runs that serve several requests at once (generation's shared step loop). */
+  observe?(runner: Runner, observer: RunObserver): void;
 }

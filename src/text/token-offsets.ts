@@ -88,7 +88,7 @@ function createTokenAligner(json: TokenizerJson): TokenAligner {
   const markerBytes = encoder.encode(marker);
 
   /** The bytes a token stands for in the normalized text. */
-  const tokenBytes = (token: string): Uint8Array => {
+  const decodeToken = (token: string): Uint8Array => {
     if (addedTokens.has(token)) return encoder.encode(token);
     let surface = token;
     if (subwordPrefix && surface.length > subwordPrefix.length && surface.startsWith(subwordPrefix)) surface = surface.slice(subwordPrefix.length);
@@ -97,11 +97,13 @@ function createTokenAligner(json: TokenizerJson): TokenAligner {
     if (byte) return Uint8Array.of(parseInt(byte[1], 16));
     return byteLevel ? decodeByteLevel(surface, encoder) : encoder.encode(surface);
   };
+  // Tokens are vocabulary entries, so a text's tokens are nearly all known from earlier texts.
+  const tokenBytes = memoize(decodeToken);
 
   return (text, tokens, special) => {
     let units = normalize(splitIntoCodePoints(text));
     for (const rewrite of preTokenizerRewrites) units = rewrite(units);
-    const stream = createByteStream(units);
+    const stream = new ByteStream(units);
     const surfaces = tokens.map(tokenBytes);
     const offsets: Offset[] = [];
     let cursor = 0;
@@ -117,18 +119,14 @@ function createTokenAligner(json: TokenizerJson): TokenAligner {
     /** Where `bytes` matches at or just after the cursor, trying the ways a tokenizer may have moved past text. */
     const findToken = (index: number): { from: number; to: number } | undefined => {
       const bytes = surfaces[index];
+      if (stream.matches(cursor, bytes)) return { from: cursor, to: cursor + bytes.length };
       const afterWhitespace = stream.skipWhitespace(cursor);
-      const candidates: [number, Uint8Array][] = [
-        [cursor, bytes],
-        [afterWhitespace, bytes],
-      ];
+      if (stream.matches(afterWhitespace, bytes)) return { from: afterWhitespace, to: afterWhitespace + bytes.length };
       // A marker the tokenizer prepended to a section (after a special token, say) has no counterpart in the text.
       if (bytes.length > markerBytes.length && startsWithBytes(bytes, markerBytes)) {
-        const bare = bytes.subarray(markerBytes.length);
-        candidates.push([cursor, bare], [afterWhitespace, bare]);
-      }
-      for (const [position, candidate] of candidates) {
-        if (stream.matches(position, candidate)) return { from: position, to: position + candidate.length };
+        const bare = bytes.length - markerBytes.length;
+        if (stream.matches(cursor, bytes, markerBytes.length)) return { from: cursor, to: cursor + bare };
+        if (stream.matches(afterWhitespace, bytes, markerBytes.length)) return { from: afterWhitespace, to: afterWhitespace + bare };
       }
       if (equalBytes(bytes, markerBytes)) return { from: cursor, to: cursor };
       // Normalization differed from the library's somewhere: look a little further ahead rather than give up.
@@ -164,7 +162,7 @@ function createTokenAligner(json: TokenizerJson): TokenAligner {
     /** Added tokens are cut out of the original text before normalization, so look for them there. */
     const findAddedInText = (token: string): number | undefined => {
       let position = cursor < stream.length ? stream.start[cursor] : text.length;
-      while (position < text.length && /\s/u.test(text[position])) position++;
+      while (position < text.length && isWhitespaceCharacter(text, position)) position++;
       return text.startsWith(token, position) ? position : undefined;
     };
 
@@ -255,7 +253,13 @@ function createUnitNormalizer(config: Config | null): UnitRewrite {
     default: {
       const normalizer = createLibraryNormalizer(config);
       if (!normalizer) return (units) => units;
-      return (units) => units.map((unit) => ({ ...unit, text: normalizer.normalize(unit.text) }));
+      // A unit is one character (or what an earlier step made of it), so a few hundred distinct units cover most texts.
+      const normalizeText = memoize((text: string) => normalizer.normalize(text));
+      return (units) =>
+        units.map((unit) => {
+          const text = normalizeText(unit.text);
+          return text === unit.text ? unit : { text, start: unit.start, end: unit.end };
+        });
     }
   }
 }
@@ -375,82 +379,183 @@ function replaceAcrossUnits(units: Unit[], pattern: RegExp, content: string): Un
 }
 
 /** The normalized text as UTF-8 bytes, each byte knowing its unit and the original span behind it. */
-interface ByteStream {
+class ByteStream {
   readonly length: number;
-  readonly normalized: string;
+  /** Per byte: where its unit starts in the original text, and the unit's index. */
   readonly start: Int32Array;
   readonly unit: Int32Array;
-  matches(position: number, bytes: Uint8Array): boolean;
-  search(from: number, bytes: Uint8Array, within: number): number | undefined;
-  skipWhitespace(position: number): number;
-  trimTrailingWhitespace(from: number, to: number): number;
-  characterIndex(byte: number): number;
-  byteIndex(character: number): number;
-  firstByteFrom(originalPosition: number, notBefore: number): number;
+  readonly #bytes: Uint8Array;
+  readonly #whitespace: Uint8Array;
+  readonly #characterOfByte: Int32Array;
+  readonly #byteOfCharacter: Int32Array;
+  readonly #units: readonly Unit[];
+  #normalized: string | undefined;
+
+  /**
+   * Encodes the units' UTF-8 by hand, in two passes over their characters (sizes, then bytes), rather than with
+   * a TextEncoder call per unit: this runs on every extract request, once per character. Lone surrogates become
+   * U+FFFD, as TextEncoder writes them.
+   */
+  constructor(units: readonly Unit[]) {
+    this.#units = units;
+    let length = 0;
+    let characters = 0;
+    for (const { text } of units) {
+      characters += text.length;
+      for (let k = 0; k < text.length; k++) {
+        const code = text.charCodeAt(k);
+        if (code < 0x80) length += 1;
+        else if (code < 0x800) length += 2;
+        else if (isSurrogatePair(text, k)) {
+          length += 4;
+          k++;
+        } else length += 3;
+      }
+    }
+    const bytes = new Uint8Array(length);
+    const start = new Int32Array(length);
+    const unit = new Int32Array(length);
+    const whitespace = new Uint8Array(length);
+    const characterOfByte = new Int32Array(length + 1);
+    const byteOfCharacter = new Int32Array(characters + 1);
+    let offset = 0;
+    let character = 0;
+    for (let unitIndex = 0; unitIndex < units.length; unitIndex++) {
+      const { text, start: unitStart } = units[unitIndex];
+      for (let k = 0; k < text.length; ) {
+        const pair = isSurrogatePair(text, k);
+        const code = pair ? text.codePointAt(k)! : text.charCodeAt(k);
+        const width = pair ? 2 : 1;
+        const size = writeUtf8(bytes, offset, code >= 0xd800 && code <= 0xdfff ? 0xfffd : code);
+        const isSpace = code < 0x80 ? isAsciiWhitespace(code) : isWhitespaceSymbol(text, k, width);
+        for (let byte = offset; byte < offset + size; byte++) {
+          start[byte] = unitStart;
+          unit[byte] = unitIndex;
+          characterOfByte[byte] = character;
+          if (isSpace) whitespace[byte] = 1;
+        }
+        byteOfCharacter[character] = offset;
+        if (pair) byteOfCharacter[character + 1] = offset;
+        character += width;
+        offset += size;
+        k += width;
+      }
+    }
+    characterOfByte[length] = character;
+    byteOfCharacter[characters] = length;
+    this.length = length;
+    this.start = start;
+    this.unit = unit;
+    this.#bytes = bytes;
+    this.#whitespace = whitespace;
+    this.#characterOfByte = characterOfByte;
+    this.#byteOfCharacter = byteOfCharacter;
+  }
+
+  /** The units' text joined: what the tokenizer's model split. */
+  get normalized(): string {
+    return (this.#normalized ??= this.#units.map((entry) => entry.text).join(''));
+  }
+
+  /** Whether `candidate` (from byte `skip` of it on) is at `at`. */
+  matches(at: number, candidate: Uint8Array, skip = 0): boolean {
+    const size = candidate.length - skip;
+    if (size <= 0 || at + size > this.length) return false;
+    const bytes = this.#bytes;
+    for (let k = 0; k < size; k++) if (bytes[at + k] !== candidate[skip + k]) return false;
+    return true;
+  }
+
+  search(from: number, candidate: Uint8Array, within: number): number | undefined {
+    const last = Math.min(this.length - candidate.length, from + within);
+    for (let at = from; at <= last; at++) if (this.matches(at, candidate)) return at;
+    return undefined;
+  }
+
+  skipWhitespace(at: number): number {
+    while (at < this.length && this.#whitespace[at]) at++;
+    return at;
+  }
+
+  trimTrailingWhitespace(from: number, to: number): number {
+    while (to > from && this.#whitespace[to - 1]) to--;
+    return to;
+  }
+
+  characterIndex(byte: number): number {
+    return this.#characterOfByte[Math.min(byte, this.length)];
+  }
+
+  byteIndex(character: number): number {
+    return this.#byteOfCharacter[Math.min(character, this.#byteOfCharacter.length - 1)];
+  }
+
+  firstByteFrom(originalPosition: number, notBefore: number): number {
+    let at = notBefore;
+    while (at < this.length && this.start[at] < originalPosition) at++;
+    return at;
+  }
 }
 
-function createByteStream(units: Unit[]): ByteStream {
-  const encoder = new TextEncoder();
-  const chunks = units.map((unit) => encoder.encode(unit.text));
-  const length = chunks.reduce((sum, chunk) => sum + chunk.length, 0);
-  const bytes = new Uint8Array(length);
-  const start = new Int32Array(length);
-  const unit = new Int32Array(length);
-  const whitespace = new Uint8Array(length);
-  const characterOfByte = new Int32Array(length + 1);
-  const byteOfCharacter: number[] = [];
-  let position = 0;
-  let character = 0;
-  chunks.forEach((chunk, unitIndex) => {
-    bytes.set(chunk, position);
-    start.fill(units[unitIndex].start, position, position + chunk.length);
-    unit.fill(unitIndex, position, position + chunk.length);
-    let offset = position;
-    for (const symbol of units[unitIndex].text) {
-      const size = utf8Length(symbol.codePointAt(0)!);
-      if (/\s/u.test(symbol)) whitespace.fill(1, offset, offset + size);
-      for (let k = 0; k < symbol.length; k++) byteOfCharacter.push(offset);
-      characterOfByte.fill(character, offset, offset + size);
-      character += symbol.length;
-      offset += size;
-    }
-    position += chunk.length;
-  });
-  characterOfByte[length] = character;
-  byteOfCharacter.push(length);
-  const normalized = units.map((entry) => entry.text).join('');
+function isSurrogatePair(text: string, index: number): boolean {
+  const high = text.charCodeAt(index);
+  if (high < 0xd800 || high > 0xdbff || index + 1 >= text.length) return false;
+  const low = text.charCodeAt(index + 1);
+  return low >= 0xdc00 && low <= 0xdfff;
+}
 
-  const matches = (at: number, candidate: Uint8Array) => {
-    if (candidate.length === 0 || at + candidate.length > length) return false;
-    for (let k = 0; k < candidate.length; k++) if (bytes[at + k] !== candidate[k]) return false;
-    return true;
-  };
-  return {
-    length,
-    normalized,
-    start,
-    unit,
-    matches,
-    search(from, candidate, within) {
-      const last = Math.min(length - candidate.length, from + within);
-      for (let at = from; at <= last; at++) if (matches(at, candidate)) return at;
-      return undefined;
-    },
-    skipWhitespace(at) {
-      while (at < length && whitespace[at]) at++;
-      return at;
-    },
-    trimTrailingWhitespace(from, to) {
-      while (to > from && whitespace[to - 1]) to--;
-      return to;
-    },
-    characterIndex: (byte) => characterOfByte[Math.min(byte, length)],
-    byteIndex: (index) => byteOfCharacter[Math.min(index, byteOfCharacter.length - 1)],
-    firstByteFrom(originalPosition, notBefore) {
-      let at = notBefore;
-      while (at < length && start[at] < originalPosition) at++;
-      return at;
-    },
+/** Writes one code point (not a surrogate) as UTF-8 at `offset`; returns its size in bytes. */
+function writeUtf8(bytes: Uint8Array, offset: number, code: number): number {
+  if (code < 0x80) {
+    bytes[offset] = code;
+    return 1;
+  }
+  if (code < 0x800) {
+    bytes[offset] = 0xc0 | (code >> 6);
+    bytes[offset + 1] = 0x80 | (code & 0x3f);
+    return 2;
+  }
+  if (code < 0x10000) {
+    bytes[offset] = 0xe0 | (code >> 12);
+    bytes[offset + 1] = 0x80 | ((code >> 6) & 0x3f);
+    bytes[offset + 2] = 0x80 | (code & 0x3f);
+    return 3;
+  }
+  bytes[offset] = 0xf0 | (code >> 18);
+  bytes[offset + 1] = 0x80 | ((code >> 12) & 0x3f);
+  bytes[offset + 2] = 0x80 | ((code >> 6) & 0x3f);
+  bytes[offset + 3] = 0x80 | (code & 0x3f);
+  return 4;
+}
+
+/** JavaScript's `\s` for ASCII: tab, line feed, vertical tab, form feed, carriage return and space. */
+function isAsciiWhitespace(code: number): boolean {
+  return code === 0x20 || (code >= 0x09 && code <= 0x0d);
+}
+
+const WHITESPACE = /^\s$/u;
+
+function isWhitespaceSymbol(text: string, index: number, width: number): boolean {
+  return WHITESPACE.test(width === 1 ? text[index] : text.slice(index, index + width));
+}
+
+/** `/\s/u.test(text[index])`, without a regular expression for ASCII: it runs for every token of every request. */
+export function isWhitespaceCharacter(text: string, index: number): boolean {
+  const code = text.charCodeAt(index);
+  return code < 0x80 ? isAsciiWhitespace(code) : WHITESPACE.test(text[index]);
+}
+
+/** A function of a string, remembered; the table is emptied when it grows large, so memory stays bounded. */
+function memoize<Value>(compute: (key: string) => Value, limit = 50_000): (key: string) => Value {
+  const table = new Map<string, Value>();
+  return (key) => {
+    let value = table.get(key);
+    if (value === undefined) {
+      if (table.size >= limit) table.clear();
+      value = compute(key);
+      table.set(key, value);
+    }
+    return value;
   };
 }
 
@@ -469,13 +574,9 @@ function extendOverMarks(units: Unit[], text: string, lastUnit: number): number 
 function trimWhitespace(text: string, start: number, end: number): Offset {
   let trimmedStart = start;
   let trimmedEnd = end;
-  while (trimmedStart < trimmedEnd && /\s/u.test(text[trimmedStart])) trimmedStart++;
-  while (trimmedEnd > trimmedStart && /\s/u.test(text[trimmedEnd - 1])) trimmedEnd--;
+  while (trimmedStart < trimmedEnd && isWhitespaceCharacter(text, trimmedStart)) trimmedStart++;
+  while (trimmedEnd > trimmedStart && isWhitespaceCharacter(text, trimmedEnd - 1)) trimmedEnd--;
   return trimmedStart < trimmedEnd ? [trimmedStart, trimmedEnd] : [start, end];
-}
-
-function utf8Length(codePoint: number): number {
-  return codePoint < 0x80 ? 1 : codePoint < 0x800 ? 2 : codePoint < 0x10000 ? 3 : 4;
 }
 
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {

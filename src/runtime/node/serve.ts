@@ -10,6 +10,7 @@ import { describeServerSettings } from '../../http/settings/server-settings.ts';
 import { readModelSearchPaths, type ProjectSettings } from '../../models/resolve-model.ts';
 import { createNodeApp } from './create-node-app.ts';
 import { discoverFunctions } from './discover-functions.ts';
+import { defaultWorkerCount } from './worker-lanes.ts';
 import { shutDownGracefully } from './graceful-shutdown.ts';
 import { registerProcessMetrics } from './process-metrics.ts';
 import { readNodeServerSettings } from './server-settings.ts';
@@ -19,7 +20,10 @@ export interface ServeOptions {
   functionsFolder?: string;
   host?: string;
   port?: number;
+  /** Intra-op threads of each session. */
   threads?: number;
+  /** Worker threads per function, each with sessions of its own; 0 runs models on the HTTP thread. One per core by default. */
+  workers?: number;
 }
 
 export async function readProjectSettings(projectRoot: string): Promise<ProjectSettings> {
@@ -56,7 +60,8 @@ export async function serveProject(options: ServeOptions = {}): Promise<RunningS
   registerProcessMetrics(metrics.registry);
   const drain = createRequestDrain();
   const engine = createNodeEngine({ threads: options.threads ?? 1 });
-  const { app, ready, release } = createNodeApp({ functions, engine, searchPaths, serving: { server: settings, metrics, logger, drain } });
+  const workerThreads = { count: options.workers ?? defaultWorkerCount(), threads: options.threads ?? 1 };
+  const { app, ready, release } = createNodeApp({ functions, engine, searchPaths, serving: { server: settings, metrics, logger, drain }, workerThreads });
   const hostname = options.host ?? process.env.HOST ?? '0.0.0.0';
   const port = options.port ?? Number(process.env.PORT ?? 8787);
   const server = await new Promise<ServerType>((resolveServer) => {
@@ -71,6 +76,6 @@ export async function serveProject(options: ServeOptions = {}): Promise<RunningS
     logger,
     // Worker threads stop only once every accepted request has been answered.
     shutdown: () => shutDownGracefully(server as Server, { drain, timeoutMs: settings.shutdownTimeoutMs, logger }).then(release),
-    close: () => new Promise<void>((resolveClose, reject) => server.close((error) => (error ? reject(error) : resolveClose()))),
+    close: () => new Promise<void>((resolveClose, reject) => server.close((error) => (error ? reject(error) : resolveClose()))).finally(release),
   };
 }

@@ -1,5 +1,6 @@
 import type { Tensor } from '../../engine/engine.ts';
 import { readFloat32 } from '../../engine/tensor.ts';
+import { isWhitespaceCharacter } from '../../text/token-offsets.ts';
 import type { EncodedWithOffsets } from '../../text/tokenizer.ts';
 import { createEncoderFeeds } from '../batch-feeds.ts';
 import { InputError } from '../input-error.ts';
@@ -120,7 +121,7 @@ function gatherPreEntities(extractor: EntityExtractor, entry: PreparedText): Pre
     const [start, end] = encoded.offsets[index];
     // So is a token that stands for no text, as the space RoBERTa puts before the first word: there is nothing
     // to label, and between two name tokens it would split one entity in two.
-    if (!/\S/u.test(text.slice(start, end))) continue;
+    if (isBlank(text, start, end)) continue;
     const windowIndex = chosen[token];
     const { logits, row, width } = entry.rows[windowIndex];
     const position = extractor.prefixIds.length + token - windows[windowIndex].start;
@@ -147,5 +148,11 @@ function gatherPreEntities(extractor: EntityExtractor, entry: PreparedText): Pre
  */
 function isSubword(extractor: EntityExtractor, token: string, text: string, start: number): boolean {
   if (extractor.subwordPrefix) return token.startsWith(extractor.subwordPrefix);
-  return start > 0 && !/\s/u.test(text[start - 1]) && !/\s/u.test(text[start] ?? ' ');
+  return start > 0 && start < text.length && !isWhitespaceCharacter(text, start - 1) && !isWhitespaceCharacter(text, start);
+}
+
+/** Whether text[start, end) is only whitespace (or empty). */
+function isBlank(text: string, start: number, end: number): boolean {
+  for (let index = start; index < end; index++) if (!isWhitespaceCharacter(text, index)) return false;
+  return true;
 }

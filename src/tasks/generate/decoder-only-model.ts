@@ -1,5 +1,6 @@
-import type { EngineSession, Feeds, Tensor } from '../../engine/engine.ts';
-import type { Decoding, GenerativeModel } from './generative-model.ts';
+import type { EngineSession, Feeds, Tensor, ValueMetadata } from '../../engine/engine.ts';
+import { createLeftPaddedIds, createLeftPaddedMask, createLeftPaddedPositions, type DecodeBatch } from './batched-cache.ts';
+import type { BatchedDecoding, Decoding, GenerativeModel } from './generative-model.ts';
 import { createBranchFlag, createIdsTensor, createOnesMask, createPositions } from './model-feeds.ts';
 import {
   countCacheLayers,
@@ -10,7 +11,7 @@ import {
   readDecoderCacheShape,
   type CacheShape,
 } from './past-key-values.ts';
-import { readLastScores } from './read-scores.ts';
+import { readLastScoreRows, readLastScores } from './read-scores.ts';
 
 const KNOWN_INPUTS = new Set(['input_ids', 'attention_mask', 'position_ids', 'use_cache_branch']);
 
@@ -61,9 +62,15 @@ export function createDecoderOnlyModel(session: EngineSession, options: DecoderO
     return { scores: readLastScores(outputs.logits), nextPast };
   };
 
+  // A batch needs per-row masks and positions, and a batch axis the export left free.
+  const fixedBatch = session.inputs.some((input) => (input.name === 'input_ids' || input.name.startsWith(PAST_PREFIX)) && typeof input.shape[0] === 'number' && input.shape[0] !== -1);
+  const canBatch = hasCache && declared.has('attention_mask') && declared.has('position_ids') && !fixedBatch;
+  const batched = canBatch ? createBatchedDecoding(session, pastInputs, presentNames, cacheShape, declared) : undefined;
+
   return {
     kind: 'decoder-only',
     hasCache,
+    batched,
     // The prompt must leave room for at least one new token.
     maxInputTokens: options.maxSequenceLength - 1,
     maxSequenceLength: options.maxSequenceLength,
@@ -90,5 +97,53 @@ export function createDecoderOnlyModel(session: EngineSession, options: DecoderO
       };
     },
     release: () => session.release(),
+  };
+}
+
+/** An empty cache entry for `rows` rows. */
+function createEmptyPastRows(input: ValueMetadata, shape: CacheShape, rows: number): Tensor {
+  const empty = createEmptyPast(input, shape);
+  return { ...empty, dims: [rows, ...empty.dims.slice(1)] };
+}
+
+function createBatchedDecoding(
+  session: EngineSession,
+  pastInputs: readonly ValueMetadata[],
+  presentNames: readonly string[],
+  cacheShape: CacheShape,
+  declared: ReadonlySet<string>,
+): BatchedDecoding {
+  const outputNames = ['logits', ...presentNames];
+  const run = async (feeds: Feeds, lengths: number[], width: number) => {
+    if (declared.has('use_cache_branch')) feeds.use_cache_branch = createBranchFlag(width > 0);
+    const outputs = await session.run(feeds, outputNames);
+    const past = new Map<string, Tensor>();
+    pastInputs.forEach((input, index) => past.set(input.name, outputs[presentNames[index]]));
+    const batch: DecodeBatch = { lengths, width: outputs[presentNames[0]].dims[2], past };
+    return { batch, scores: readLastScoreRows(outputs.logits) };
+  };
+  return {
+    async prefill(prompts) {
+      const width = Math.max(...prompts.map((prompt) => prompt.length));
+      const lengths = prompts.map((prompt) => prompt.length);
+      const feeds: Feeds = {
+        // Padding ids are hidden by the mask; 0 is a valid id in every vocabulary.
+        input_ids: createLeftPaddedIds(prompts, width, 0),
+        attention_mask: createLeftPaddedMask(lengths, width),
+        position_ids: createLeftPaddedPositions(lengths.map(() => 0), lengths, width),
+      };
+      for (const input of pastInputs) feeds[input.name] = createEmptyPastRows(input, cacheShape, prompts.length);
+      return run(feeds, lengths, 0);
+    },
+    async step(batch, tokens) {
+      const lengths = batch.lengths.map((length) => length + 1);
+      const feeds: Feeds = {
+        input_ids: { type: 'int64', data: BigInt64Array.from(tokens, (id) => BigInt(id)), dims: [tokens.length, 1] },
+        attention_mask: createLeftPaddedMask(lengths, batch.width + 1),
+        position_ids: { type: 'int64', data: BigInt64Array.from(batch.lengths, (length) => BigInt(length)), dims: [tokens.length, 1] },
+      };
+      for (const [name, entry] of batch.past) feeds[name] = entry;
+      return run(feeds, lengths, batch.width);
+    },
   };
 }

@@ -1,3 +1,5 @@
+import type { DecodeBatch } from './batched-cache.ts';
+
 /**
  * One generation in progress on a model: the token sequence the decoder has been given, and the scores
  * for the token that follows it. Runners keep their key/value cache inside.
@@ -8,6 +10,25 @@ export interface Decoding {
   /** Runs the model on what it has not seen yet and returns the next-token scores (one row of logits). */
   nextScores(): Promise<Float32Array>;
   push(id: number): void;
+}
+
+/** The next-token scores of every row of a batched run, and the batch's cache after it. */
+export interface BatchedStep {
+  batch: DecodeBatch;
+  /** One row of scores per batch row; views into the run's output, which the caller owns. */
+  scores: Float32Array[];
+}
+
+/**
+ * Decoding several sequences in one run per step, each row with its own cache length: rows are left-padded, the
+ * attention mask hides the padding and every row gets its own positions. Only models whose export takes the
+ * cache, an attention mask and position ids can do it.
+ */
+export interface BatchedDecoding {
+  /** Runs the prompts together against an empty cache; their caches come back as one batch. */
+  prefill(prompts: readonly (readonly number[])[]): Promise<BatchedStep>;
+  /** Feeds one token per row. */
+  step(batch: DecodeBatch, tokens: readonly number[]): Promise<BatchedStep>;
 }
 
 export type GenerativeModelKind = 'decoder-only' | 'encoder-decoder';
@@ -22,6 +43,8 @@ export interface GenerativeModel {
   /** Longest decoder sequence (prompt included for decoder-only models); generation stops there. */
   readonly maxSequenceLength: number;
   readonly executionProvider: string;
+  /** Present where the model can decode several sequences in one run (the shared step loop uses it). */
+  readonly batched?: BatchedDecoding;
   start(promptIds: readonly number[], options: { useCache: boolean }): Promise<Decoding>;
   release(): Promise<void>;
 }

@@ -1,0 +1,92 @@
+import type { FunctionDefinition } from '../http/define-function.ts';
+import type { BatchedAnswers, FunctionLimits, RunObserver, TaskEndpoint } from '../http/task-endpoint.ts';
+import type { ModelBundle } from '../models/model-bundle.ts';
+import type { Lane, LaneBatchResult, LoadedLane } from './lane.ts';
+import type { TaskCall } from './task-call.ts';
+
+
+/** A model prepared for its task, ready to answer. */
+export interface PreparedTask {
+  runner: unknown;
+  model: ModelBundle;
+}
+
+/** Loads, prepares and warms up a function's model for its task (in whichever thread holds the sessions). */
+export async function prepareTask(endpoint: TaskEndpoint, model: ModelBundle): Promise<unknown> {
+  const runner = await endpoint.prepare(model);
+  await endpoint.warmUp(runner);
+  return runner;
+}
+
+export function describeLoaded(endpoint: TaskEndpoint, { runner, model }: PreparedTask): LoadedLane {
+  return {
+    description: endpoint.describe(runner),
+    model: { variant: model.variant, location: model.files.location, engine: model.engine.name },
+  };
+}
+
+/** Answers a batch with the task's batched answer, or one call at a time for tasks without one (and lone calls). */
+export async function answerCalls(
+  endpoint: TaskEndpoint,
+  runner: unknown,
+  calls: readonly TaskCall[],
+  limits: Required<FunctionLimits>,
+): Promise<LaneBatchResult> {
+  const started = performance.now();
+  let answers: BatchedAnswers<unknown>;
+  if (calls.length > 1 && endpoint.answerBatch) {
+    answers = await endpoint.answerBatch(runner, calls, limits);
+  } else {
+    answers = [];
+    // Once a batch has started, its requests run to the end; their signal never aborts. It is made here, in the
+    // context that runs the batch: Workers tie an AbortController to the request that made it.
+    const signal = new AbortController().signal;
+    for (const call of calls) {
+      try {
+        answers.push({ ok: true, value: await endpoint.answer(runner, call.inputs, { parameters: call.parameters, limits, stream: false, signal }) });
+      } catch (error) {
+        answers.push({ ok: false, error });
+      }
+    }
+  }
+  return { answers, milliseconds: performance.now() - started };
+}
+
+export interface InThreadLaneOptions {
+  definition: FunctionDefinition;
+  limits: Required<FunctionLimits>;
+  loadModel: (definition: FunctionDefinition) => Promise<ModelBundle>;
+  observer: RunObserver;
+  /** The function batches (`EndpointContext.batching`). */
+  batching: boolean;
+}
+
+/** The lane of a runtime without threads (Workers) or a server told to use none: the model runs on this thread. */
+export interface InThreadLane extends Lane {
+  prepared(): PreparedTask | undefined;
+}
+
+export function createInThreadLane({ definition, limits, loadModel, observer, batching }: InThreadLaneOptions): InThreadLane {
+  const endpoint = definition.task;
+  let prepared: PreparedTask | undefined;
+  const require = () => {
+    if (!prepared) throw new Error('the model is not loaded');
+    return prepared;
+  };
+  return {
+    prepared: () => prepared,
+    async load() {
+      const model = await loadModel(definition);
+      const runner = await prepareTask(endpoint, model);
+      endpoint.observe?.(runner, observer);
+      prepared = { runner, model };
+      return describeLoaded(endpoint, prepared);
+    },
+    answerBatch: (calls) => answerCalls(endpoint, require().runner, calls, limits),
+    answer: (call, signal) => endpoint.answer(require().runner, call.inputs, { parameters: call.parameters, limits, stream: call.stream, signal, batching }),
+    async release() {
+      // Sessions belong to the runner; runtimes release them by dropping the host (Node exits, isolates are evicted).
+      prepared = undefined;
+    },
+  };
+}

@@ -1,0 +1,112 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { pathToFileURL } from 'node:url';
+import { createNodeEngine } from '../engine/onnxruntime-node.ts';
+import type { HonnxFunction } from '../http/define-function.ts';
+import type { TaskEndpoint } from '../http/task-endpoint.ts';
+import { createFolderModelFiles } from '../models/folder-model-files.ts';
+import { loadModelBundle } from '../models/model-bundle.ts';
+import { answerCalls, describeLoaded, prepareTask } from './in-thread-lane.ts';
+import { describeFailure, type TaskCall } from './task-call.ts';
+import type { FromWorker, ToWorker, WorkerSetup, WorkerStats } from './worker-protocol.ts';
+
+/*
+ * A worker thread of `honnx serve`: it loads its own sessions of one function's model and answers what the main
+ * thread sends (batches, single requests, streams). The main thread keeps HTTP, validation, queueing and batching,
+ * so inference never runs on the thread that accepts connections.
+ */
+
+const port = parentPort!;
+const setup = (workerData as { setup: WorkerSetup }).setup;
+
+let pendingStats: WorkerStats | undefined;
+const send = (message: FromWorker) => {
+  // Metrics ride on the next message rather than one message per run.
+  if (pendingStats) {
+    message.stats = pendingStats;
+    pendingStats = undefined;
+  }
+  port.postMessage(message);
+};
+let statsTimer: ReturnType<typeof setTimeout> | undefined;
+const noteStats = (update: (stats: WorkerStats) => void) => {
+  pendingStats ??= { runs: [], tokens: 0 };
+  update(pendingStats);
+  // A long stream sends messages all the time; a quiet thread still reports within 50 ms.
+  statsTimer ??= setTimeout(() => {
+    statsTimer = undefined;
+    if (pendingStats) send({ type: 'stats' });
+  }, 50);
+};
+
+async function findEndpoint(): Promise<TaskEndpoint> {
+  const module = (await import(pathToFileURL(setup.functionFile).href)) as { default?: HonnxFunction };
+  const endpoint = module.default?.definition?.task;
+  if (!endpoint) throw new Error(`${setup.functionFile} must export default defineFunction({...})`);
+  return endpoint;
+}
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
+  return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
+}
+
+/** Keeps the original error in the server log; the main thread only sees its kind and message. */
+function reportFailure(error: unknown) {
+  const failure = describeFailure(error);
+  if (failure.kind === 'internal') console.error(`function ${setup.functionName} (worker thread):`, error);
+  return failure;
+}
+
+async function start() {
+  const endpoint = await findEndpoint();
+  const engine = createNodeEngine({ threads: setup.threads });
+  const model = await loadModelBundle(createFolderModelFiles(setup.model.folder, setup.model.name), engine, { variant: setup.model.variant });
+  const runner = await prepareTask(endpoint, model);
+  endpoint.observe?.(runner, {
+    runCompleted: (requests, milliseconds) => noteStats((stats) => stats.runs.push([requests, milliseconds])),
+    tokensGenerated: (count) => noteStats((stats) => (stats.tokens += count)),
+  });
+  const { limits, batching } = setup;
+  const cancels = new Map<number, AbortController>();
+
+  const answerOne = async (id: number, call: TaskCall) => {
+    const controller = new AbortController();
+    cancels.set(id, controller);
+    try {
+      const answer = await endpoint.answer(runner, call.inputs, { parameters: call.parameters, limits, stream: call.stream, signal: controller.signal, batching });
+      if (!isAsyncIterable(answer)) {
+        send({ type: 'value', id, value: answer });
+        return;
+      }
+      send({ type: 'stream', id });
+      for await (const event of answer) send({ type: 'event', id, event });
+      send({ type: 'end', id });
+    } catch (error) {
+      // A request the main thread cancelled (time-out, client gone) has nobody to tell; it is not a server fault.
+      send({ type: 'error', id, error: controller.signal.aborted ? describeFailure(error) : reportFailure(error) });
+    } finally {
+      cancels.delete(id);
+    }
+  };
+
+  port.on('message', (message: ToWorker) => {
+    if (message.type === 'batch') {
+      answerCalls(endpoint, runner, message.calls, limits).then(
+        ({ answers, milliseconds }) =>
+          send({
+            type: 'batch',
+            id: message.id,
+            milliseconds,
+            answers: answers.map((answer) => (answer.ok ? answer : { ok: false, error: reportFailure(answer.error) })),
+          }),
+        (error: unknown) => send({ type: 'batch', id: message.id, milliseconds: 0, answers: message.calls.map(() => ({ ok: false, error: reportFailure(error) })) }),
+      );
+    } else if (message.type === 'answer') {
+      void answerOne(message.id, message.call);
+    } else if (message.type === 'cancel') {
+      cancels.get(message.id)?.abort(new Error('the request was cancelled'));
+    }
+  });
+  send({ type: 'ready', loaded: describeLoaded(endpoint, { runner, model }) });
+}
+
+start().catch((error: unknown) => send({ type: 'failed', message: error instanceof Error ? error.message : String(error) }));

@@ -1,0 +1,185 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { RunObserver } from '../http/task-endpoint.ts';
+import { createEventChannel, type EventChannel } from './event-channel.ts';
+import type { Lane, LaneBatchResult, LoadedLane } from './lane.ts';
+import { toError, type TaskCall } from './task-call.ts';
+import type { FromWorker, ToWorker, WorkerSetup, WorkerStats } from './worker-protocol.ts';
+
+const BOOTSTRAP = new URL('./worker-bootstrap.mjs', import.meta.url);
+const ENTRY = new URL('./worker-entry.ts', import.meta.url);
+
+/**
+ * Whether this copy of honnx can start worker threads: it runs from its sources (a bundle such as a
+ * `honnx build --target node` artifact has no worker entry beside it, and serves on one thread).
+ */
+export function canUseWorkerThreads(): boolean {
+  return BOOTSTRAP.protocol === 'file:' && existsSync(fileURLToPath(BOOTSTRAP)) && existsSync(fileURLToPath(ENTRY));
+}
+
+export interface WorkerLaneOptions {
+  setup: WorkerSetup;
+  observer: RunObserver;
+  /** Runs before the thread starts loading (Node checks the model against its lock file once, here). */
+  beforeLoad?: () => Promise<void>;
+}
+
+type Waiter =
+  | { kind: 'batch'; resolve(result: LaneBatchResult): void; reject(error: unknown): void }
+  | { kind: 'answer'; resolve(answer: unknown): void; reject(error: unknown): void; channel?: EventChannel<unknown> };
+
+/**
+ * A lane on a worker thread with sessions of its own. Requests cross as plain data (structured clone); stream
+ * events come back one message each. If the thread dies, its requests fail and the next request starts a new one.
+ */
+export function createWorkerLane({ setup, observer, beforeLoad }: WorkerLaneOptions): Lane {
+  let worker: Worker | undefined;
+  let starting: Promise<LoadedLane> | undefined;
+  let releasing = false;
+  let nextId = 1;
+  const waiters = new Map<number, Waiter>();
+
+  const reportStats = (stats: WorkerStats | undefined) => {
+    if (!stats) return;
+    for (const [requests, milliseconds] of stats.runs) observer.runCompleted(requests, milliseconds);
+    if (stats.tokens > 0) observer.tokensGenerated(stats.tokens);
+  };
+
+  const failAll = (error: Error) => {
+    for (const waiter of waiters.values()) {
+      if (waiter.kind === 'answer' && waiter.channel) waiter.channel.fail(error);
+      else waiter.reject(error);
+    }
+    waiters.clear();
+  };
+
+  const onMessage = (message: FromWorker) => {
+    reportStats(message.stats);
+    if (message.type === 'ready' || message.type === 'failed' || message.type === 'stats') return;
+    const waiter = waiters.get(message.id);
+    if (!waiter) return;
+    if (message.type === 'batch' && waiter.kind === 'batch') {
+      waiters.delete(message.id);
+      waiter.resolve({
+        milliseconds: message.milliseconds,
+        answers: message.answers.map((answer) => (answer.ok ? answer : { ok: false, error: toError(answer.error) })),
+      });
+      return;
+    }
+    if (waiter.kind !== 'answer') return;
+    switch (message.type) {
+      case 'value':
+        waiters.delete(message.id);
+        waiter.resolve(message.value);
+        break;
+      case 'stream': {
+        const channel = createEventChannel<unknown>();
+        waiter.channel = channel;
+        // A reader that stops early (client gone) stops the generation in the thread too.
+        channel.onAbandon(() => post({ type: 'cancel', id: message.id }));
+        waiter.resolve(channel.events());
+        break;
+      }
+      case 'event':
+        waiter.channel?.push(message.event);
+        break;
+      case 'end':
+        waiters.delete(message.id);
+        waiter.channel?.close();
+        break;
+      case 'error':
+        waiters.delete(message.id);
+        if (waiter.channel) waiter.channel.fail(toError(message.error));
+        else waiter.reject(toError(message.error));
+        break;
+    }
+  };
+
+  const post = (message: ToWorker) => worker?.postMessage(message);
+
+  /** Sends a request to the thread, failing it at once if the thread is gone (it died between two requests). */
+  const sendRequest = (id: number, waiter: Waiter, message: ToWorker) => {
+    if (!worker) {
+      waiter.reject(new Error(`the worker thread of function ${setup.functionName} is not running`));
+      return;
+    }
+    waiters.set(id, waiter);
+    worker.postMessage(message);
+  };
+
+  const start = () =>
+    new Promise<LoadedLane>((resolve, reject) => {
+      const thread = new Worker(BOOTSTRAP, { workerData: { entry: ENTRY.href, setup }, name: `honnx ${setup.functionName}` });
+      worker = thread;
+      let loaded = false;
+      thread.on('message', (message: FromWorker) => {
+        if (!loaded && message.type === 'ready') {
+          loaded = true;
+          resolve(message.loaded);
+        } else if (!loaded && message.type === 'failed') {
+          releasing = true;
+          void thread.terminate();
+          reject(new Error(message.message));
+        } else onMessage(message);
+      });
+      thread.on('error', (error) => {
+        if (!loaded) reject(error);
+        failAll(new Error(`the worker thread of function ${setup.functionName} failed: ${error.message}`));
+      });
+      thread.on('exit', (code) => {
+        if (worker === thread) worker = undefined;
+        starting = undefined;
+        if (!loaded) reject(new Error(`the worker thread of function ${setup.functionName} exited with code ${code} while loading`));
+        if (!releasing) failAll(new Error(`the worker thread of function ${setup.functionName} exited with code ${code}`));
+      });
+    });
+
+  const ensureStarted = () => {
+    if (!starting) {
+      releasing = false;
+      starting = (async () => {
+        await beforeLoad?.();
+        return start();
+      })();
+    }
+    return starting;
+  };
+
+  return {
+    load: ensureStarted,
+    async answerBatch(calls) {
+      await ensureStarted();
+      const id = nextId++;
+      return new Promise<LaneBatchResult>((resolve, reject) => sendRequest(id, { kind: 'batch', resolve, reject }, { type: 'batch', id, calls: [...calls] }));
+    },
+    async answer(call: TaskCall, signal) {
+      await ensureStarted();
+      signal.throwIfAborted();
+      const id = nextId++;
+      return new Promise<unknown>((resolve, reject) => {
+        const waiter: Waiter = { kind: 'answer', resolve, reject };
+        signal.addEventListener(
+          'abort',
+          () => {
+            if (!waiters.has(id)) return;
+            post({ type: 'cancel', id });
+            waiters.delete(id);
+            if (waiter.channel) waiter.channel.fail(signal.reason);
+            else reject(signal.reason);
+          },
+          { once: true },
+        );
+        sendRequest(id, waiter, { type: 'answer', id, call });
+      });
+    },
+    async release() {
+      releasing = true;
+      const thread = worker;
+      worker = undefined;
+      starting = undefined;
+      failAll(new Error(`function ${setup.functionName} is shutting down`));
+      await thread?.terminate();
+    },
+  };
+}

@@ -1,0 +1,40 @@
+import type { FunctionLimits } from '../http/task-endpoint.ts';
+import type { ModelVariant } from '../models/model-bundle.ts';
+import type { LoadedLane } from './lane.ts';
+import type { CallFailure, CallOutcome, TaskCall } from './task-call.ts';
+
+/** Everything a worker thread needs to load a function's model on its own: plain data, cloned into the thread. */
+export interface WorkerSetup {
+  functionName: string;
+  /** The function's file, imported in the thread for its task (code, which cannot be cloned across). */
+  functionFile: string;
+  limits: Required<FunctionLimits>;
+  /** The function batches (`EndpointContext.batching`). */
+  batching: boolean;
+  model: { folder: string; name: string; variant?: ModelVariant };
+  /** Intra-op threads of the thread's sessions. */
+  threads: number;
+}
+
+/** Runs a lane's worker has reported since its last message, for metrics: [requests served, milliseconds] each. */
+export interface WorkerStats {
+  runs: [number, number][];
+  tokens: number;
+}
+
+export type ToWorker =
+  | { type: 'batch'; id: number; calls: TaskCall[] }
+  | { type: 'answer'; id: number; call: TaskCall }
+  | { type: 'cancel'; id: number };
+
+export type FromWorker = (
+  | { type: 'ready'; loaded: LoadedLane }
+  | { type: 'failed'; message: string }
+  | { type: 'batch'; id: number; answers: CallOutcome[]; milliseconds: number }
+  | { type: 'value'; id: number; value: unknown }
+  | { type: 'stream'; id: number }
+  | { type: 'event'; id: number; event: unknown }
+  | { type: 'end'; id: number }
+  | { type: 'error'; id: number; error: CallFailure }
+  | { type: 'stats' }
+) & { stats?: WorkerStats };

@@ -1,0 +1,122 @@
+import { chooseNextToken, type TokenChoice } from './choose-next-token.ts';
+import type { ResolvedGenerationOptions } from './generation-options.ts';
+import { createIncrementalTextDecoder } from './incremental-text.ts';
+import { createRandomSeed, createSeededRandom } from './seeded-random.ts';
+import { createStopStringFilter } from './stop-strings.ts';
+import type { TextGenerator } from './text-generator.ts';
+
+export type FinishReason = 'length' | 'eos_token' | 'stop_sequence';
+
+/** One generated token and the text it adds to the answer (possibly "", while a character or stop string is incomplete). */
+export interface TokenEvent {
+  kind: 'token';
+  id: number;
+  text: string;
+  /** Present when the generation was asked for log-probabilities (streaming answers are). */
+  logprob?: number;
+  special: boolean;
+}
+
+/** The last event of every generation. */
+export interface DoneEvent {
+  kind: 'done';
+  /** The answer: the texts of the token events joined, behind the prompt when `returnFullText` was asked. */
+  generatedText: string;
+  finishReason: FinishReason;
+  /** Every generated id, in order, the end-of-sequence token included. */
+  tokenIds: number[];
+  promptTokens: number;
+  /** The seed sampling used (one is drawn when none was given). */
+  seed: number;
+}
+
+export type GenerationEvent = TokenEvent | DoneEvent;
+
+/**
+ * The choices of one generation, apart from how its model runs: it takes each row of next-token scores, picks
+ * the token, turns it into text and decides when to stop. A single request's loop and the shared step loop
+ * both drive it, so a row of a batch ends exactly as the same request alone would.
+ */
+export interface GenerationSequence {
+  /** Set once generation has ended; the next token event (if any) was already returned. */
+  readonly finishReason: FinishReason | undefined;
+  /**
+   * Picks the next token from this sequence's scores and returns its event. `decoderIds` is what the decoder has
+   * seen (for the repetition penalty); the caller feeds the chosen id to the model afterwards.
+   */
+  accept(scores: Float32Array, decoderIds: readonly number[], scoresAreScratch: boolean): TokenEvent;
+  /** The final event; call once `finishReason` is set. */
+  finish(): DoneEvent;
+}
+
+export interface SequenceSettings {
+  promptText: string;
+  promptTokens: number;
+  /** The decoder's sequence at the start: the prompt (decoder-only) or the start token (encoder-decoder). */
+  decoderIds: readonly number[];
+  options: ResolvedGenerationOptions;
+  /** Compute each token's log-probability (a pass over the vocabulary per token); only streaming shows it. */
+  withLogprobs: boolean;
+}
+
+function isSpecialToken(generator: TextGenerator, id: number, eosTokenIds: readonly number[]): boolean {
+  return eosTokenIds.includes(id) || Object.values(generator.tokenizer.specialIds).includes(id);
+}
+
+export function createGenerationSequence(generator: TextGenerator, settings: SequenceSettings): GenerationSequence {
+  const { options, withLogprobs } = settings;
+  const seed = options.seed ?? createRandomSeed();
+  const random = createSeededRandom(seed);
+  const decoder = createIncrementalTextDecoder(generator.tokenizer, settings.decoderIds);
+  const stops = createStopStringFilter(options.stop);
+  const endIds = new Set(options.eosTokenIds);
+  const limit = Math.min(options.maxNewTokens, generator.model.maxSequenceLength - settings.decoderIds.length);
+  const tokenIds: number[] = [];
+  let finishReason: FinishReason | undefined = limit <= 0 ? 'length' : undefined;
+
+  /** The model's forced first token where it has one; end-of-sequence kept out until `minNewTokens`; else the sampler's pick. */
+  const choose = (scores: Float32Array, decoderIds: readonly number[], scoresAreScratch: boolean): TokenChoice => {
+    if (tokenIds.length === 0 && generator.forcedBosTokenId !== undefined) {
+      return withLogprobs ? { id: generator.forcedBosTokenId, logprob: 0 } : { id: generator.forcedBosTokenId };
+    }
+    const suppressedIds = tokenIds.length < options.minNewTokens ? options.eosTokenIds : [];
+    return chooseNextToken(scores, decoderIds, { ...options, suppressedIds }, random, { scoresAreScratch, withLogprob: withLogprobs });
+  };
+
+  return {
+    get finishReason() {
+      return finishReason;
+    },
+    accept(scores, decoderIds, scoresAreScratch) {
+      const choice = choose(scores, decoderIds, scoresAreScratch);
+      tokenIds.push(choice.id);
+      const ended = endIds.has(choice.id);
+      let released = stops.push(ended ? '' : decoder.push(choice.id));
+      let text = released.text;
+      if (released.stopped) finishReason = 'stop_sequence';
+      else if (ended) finishReason = 'eos_token';
+      else if (tokenIds.length >= limit) finishReason = 'length';
+      if (finishReason === 'eos_token' || finishReason === 'length') {
+        // Release what was held back: a character's first bytes, or text that looked like the start of a stop string.
+        released = stops.push(decoder.flush());
+        text += released.text;
+        if (released.stopped) finishReason = 'stop_sequence';
+        else text += stops.flush();
+      }
+      const event: TokenEvent = { kind: 'token', id: choice.id, text, special: isSpecialToken(generator, choice.id, options.eosTokenIds) };
+      if (choice.logprob !== undefined) event.logprob = choice.logprob;
+      return event;
+    },
+    finish() {
+      const withPrompt = options.returnFullText && generator.model.kind === 'decoder-only';
+      return {
+        kind: 'done',
+        generatedText: withPrompt ? settings.promptText + stops.text : stops.text,
+        finishReason: finishReason ?? 'length',
+        tokenIds,
+        promptTokens: settings.promptTokens,
+        seed,
+      };
+    },
+  };
+}
