@@ -47,6 +47,9 @@ export function observeRequests({ logger, metrics, logInputs, functionAt }: Obse
     const started = performance.now();
     const requestId = readRequestId(c.req.header('x-request-id'));
     c.set('requestId', requestId);
+    // Set before the handler answers: adding a header to a finished response makes Hono rebuild it as a
+    // streamed Response, which costs about 0.1 ms a request on Node's write path.
+    c.header('X-Request-Id', requestId);
     metrics.requestStarted();
     const functionName = functionAt(c.req.path);
     let ended = false;
@@ -75,7 +78,6 @@ export function observeRequests({ logger, metrics, logInputs, functionAt }: Obse
       finish({ error_code: 'internal_error' });
       throw error;
     }
-    c.header('X-Request-Id', requestId);
     const fields: LogFields = {};
     const errorCode = await readErrorCode(c.res);
     if (errorCode !== undefined) fields.error_code = errorCode;

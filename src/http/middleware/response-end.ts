@@ -10,7 +10,8 @@ export interface WatchStreamOptions {
 
 const DEADLINE: unique symbol = Symbol('deadline');
 
-export const isEventStream = (response: Response) => response.body !== null && /^text\/event-stream/i.test(response.headers.get('content-type') ?? '');
+// The content type is read first: touching `body` turns a plain Node response into a web stream.
+export const isEventStream = (response: Response) => /^text\/event-stream/i.test(response.headers.get('content-type') ?? '') && response.body !== null;
 
 /** The same response, its body passed through so that the end of a stream (not of the handler) is known. */
 export function watchStream(response: Response, { onEnd, deadline, finalChunk }: WatchStreamOptions): Response {
