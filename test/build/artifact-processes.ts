@@ -74,13 +74,20 @@ async function startProcess(command: string, args: string[], options: { cwd: str
 
 /** `wrangler dev` in a built worker's folder, local and offline. */
 export async function startWranglerDev(folder: string, { timeoutMs = 60_000 } = {}): Promise<RunningArtifact> {
-  const [port, inspectorPort] = [await findFreePort(), await findFreePort()];
-  const started = await startProcess(
-    wranglerBin,
-    ['dev', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspectorPort), '--show-interactive-dev-session=false'],
-    { cwd: folder, env: wranglerEnvironment, ready: /Ready on (http:\/\/[^\s]+)/, timeoutMs },
-  );
-  return { url: `http://127.0.0.1:${port}`, output: started.output, stop: started.stop };
+  // A free port can be taken by another process between finding it and workerd binding it; try fresh ports then.
+  for (let attempt = 1; ; attempt++) {
+    const [port, inspectorPort] = [await findFreePort(), await findFreePort()];
+    try {
+      const started = await startProcess(
+        wranglerBin,
+        ['dev', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspectorPort), '--show-interactive-dev-session=false'],
+        { cwd: folder, env: wranglerEnvironment, ready: /Ready on (http:\/\/[^\s]+)/, timeoutMs },
+      );
+      return { url: `http://127.0.0.1:${port}`, output: started.output, stop: started.stop };
+    } catch (error) {
+      if (attempt >= 3 || !/Address already in use/.test((error as Error).message)) throw error;
+    }
+  }
 }
 
 /** `node index.mjs` in a built node artifact's folder, on a free port. */
