@@ -1,4 +1,5 @@
 /** A deterministic generator of hostile and odd HTTP requests for the fuzz suite: same seed, same requests. */
+import { createUniformSource } from '../fixtures/tiny-models/random.ts';
 
 export interface FuzzRequest {
   kind: string;
@@ -10,16 +11,9 @@ export interface FuzzRequest {
   expectOk?: boolean;
 }
 
-/** mulberry32: tiny, fast, and good enough to spread cases; seeded so a failure replays exactly. */
+/** Seeded (mulberry32, as the tiny models use), so a failure replays exactly. */
 export function createRandom(seed: number) {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = createUniformSource(seed);
   const integer = (min: number, max: number) => min + Math.floor(next() * (max - min + 1));
   const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)];
   return { next, integer, pick, chance: (probability: number) => next() < probability };

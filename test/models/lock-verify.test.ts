@@ -3,8 +3,7 @@ import { readFileSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { modelsCommand } from '../../src/cli/models-command.ts';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/engine/engine.ts';
 import { createNodeEngine } from '../../src/engine/onnxruntime-node.ts';
 import { defineFunction } from '../../src/http/define-function.ts';
@@ -14,6 +13,7 @@ import { ModelVerificationError } from '../../src/models/lock/verify-model.ts';
 import { readModelSearchPaths } from '../../src/models/resolve-model.ts';
 import { createNodeApp } from '../../src/runtime/node/create-node-app.ts';
 import { mirrorFolder } from '../support/shared-models.ts';
+import { runModelsCommand } from './run-models-command.ts';
 
 const MODEL = 'tinystories-260k';
 const GRAPH = 'onnx/model.onnx';
@@ -23,18 +23,7 @@ let root: string;
 let modelFolder: string;
 const savedEnvironment = { HONNX_MIRROR: process.env.HONNX_MIRROR, HONNX_CACHE: process.env.HONNX_CACHE };
 
-/** Runs `honnx models ...` in the temporary project and returns its exit status and what it printed. */
-async function runModels(...args: string[]): Promise<{ status: number; output: string; errors: string }> {
-  const log = vi.spyOn(console, 'log').mockImplementation(() => {});
-  const error = vi.spyOn(console, 'error').mockImplementation(() => {});
-  try {
-    const status = await modelsCommand(args, root);
-    return { status, output: log.mock.calls.map((call) => call.join(' ')).join('\n'), errors: error.mock.calls.map((call) => call.join(' ')).join('\n') };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-  }
-}
+const runModels = (...args: string[]) => runModelsCommand(root, args);
 
 /** An engine that counts the sessions it creates, to show that a refused model never reaches ONNX Runtime. */
 function countingEngine(): Engine & { sessions: number } {

@@ -2,12 +2,12 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { modelsCommand } from '../../src/cli/models-command.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatProgressLine, RateMeter } from '../../src/models/hub/progress.ts';
 import { readLockFile } from '../../src/models/lock/lock-file.ts';
 import { startMirrorServer, type RunningMirror } from '../../src/models/mirror/mirror-server.ts';
 import { mirrorFolder } from '../support/shared-models.ts';
+import { runModelsCommand } from './run-models-command.ts';
 
 const MODEL = 'tinystories-260k';
 
@@ -15,19 +15,7 @@ let root: string;
 let mirror: RunningMirror;
 const saved = { HONNX_MIRROR: process.env.HONNX_MIRROR, HONNX_CACHE: process.env.HONNX_CACHE, HF_ENDPOINT: process.env.HF_ENDPOINT, HF_TOKEN: process.env.HF_TOKEN };
 
-async function run(...args: string[]): Promise<{ status: number; output: string; errors: string }> {
-  const log = vi.spyOn(console, 'log').mockImplementation(() => {});
-  const error = vi.spyOn(console, 'error').mockImplementation(() => {});
-  const progress = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  try {
-    const status = await modelsCommand(args, root);
-    return { status, output: log.mock.calls.map((call) => call.join(' ')).join('\n'), errors: error.mock.calls.map((call) => call.join(' ')).join('\n') };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-    progress.mockRestore();
-  }
-}
+const run = (...args: string[]) => runModelsCommand(root, args);
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'honnx-cli-'));
