@@ -44,13 +44,10 @@ export function createHonnxApp({ functions, pages, server, metrics = createServi
   });
 
   for (const { fn, host } of functions) {
-    app.use(`${host.route}/*`, async (c, next) => {
+    // Hono's `/route/*` also matches `/route` itself.
+    app.use(`${host.route}/*`, (c, next) => {
       c.set('functionHost', host);
-      await next();
-    });
-    app.use(host.route, async (c, next) => {
-      c.set('functionHost', host);
-      await next();
+      return next();
     });
     app.route(host.route, fn);
     app.all(host.route, (c) => sendError(c, new HttpError(405, 'method_not_allowed', `${host.route} answers GET and POST`, { Allow: 'GET, POST' })));

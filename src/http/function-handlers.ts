@@ -57,7 +57,7 @@ export async function answerFunctionRequest(c: Context, host: FunctionHost): Pro
     const request = await readValidatedRequest(c, host.endpoint, host.limits);
     await waitUntilReady(host);
     const parameters = { ...host.definition.parameters, ...request.parameters };
-    const answer = await host.submit({ inputs: request.inputs, parameters, stream: request.stream }, c.req.raw.signal);
+    const answer = await host.submit({ inputs: request.inputs, parameters, stream: request.stream }, () => c.req.raw.signal);
     if (!isAsyncIterable(answer)) return c.json(answer as object);
     return streamSSE(c, async (stream) => {
       try {

@@ -1,6 +1,6 @@
 import type { ModelBundle } from '../models/model-bundle.ts';
 import { measureTextInputs, type RequestSize } from '../serving/batch-selection.ts';
-import { createFunctionScheduler, type FunctionScheduler } from '../serving/function-scheduler.ts';
+import { createFunctionScheduler, type ClientSignal, type FunctionScheduler } from '../serving/function-scheduler.ts';
 import { createInThreadLane, type InThreadLane } from '../serving/in-thread-lane.ts';
 import type { Lane, LoadedLane } from '../serving/lane.ts';
 import { ignoreServingEvents, type ServingEvents } from '../serving/serving-events.ts';
@@ -52,7 +52,7 @@ export interface FunctionHost {
   description(): Record<string, unknown> | undefined;
   modelInfo(): LoadedModelInfo | undefined;
   /** Queues a validated request; see `FunctionScheduler.submit`. Call only once the host is ready. */
-  submit(call: TaskCall, signal?: AbortSignal): Promise<unknown>;
+  submit(call: TaskCall, signal?: ClientSignal): Promise<unknown>;
   /** Requests waiting for a run. */
   queueDepth(): number;
   /** Stops the lanes (worker threads); the host answers nothing afterwards. */

@@ -21,7 +21,8 @@ export interface EndpointContext<Parameters> {
   limits: Required<FunctionLimits>;
   /** The request asked for a streamed answer (`"stream": true`). */
   stream: boolean;
-  signal: AbortSignal;
+  /** Stops the work when the client leaves or its time runs out; absent for work that runs to its end (a started batch). */
+  signal?: AbortSignal;
   /**
    * Whether the function batches: the task may run this request together with others in progress (generation's
    * shared step loop). False when the function set `batching: false`; unset means true.

@@ -21,13 +21,19 @@ export interface FunctionSchedulerOptions {
   events: ServingEvents;
 }
 
+/**
+ * The client's signal, or how to get it once it is needed. Hono's Node adapter makes an AbortController for a
+ * request the first time its signal is read (about 14 µs); a request that runs at once in a batch never needs it.
+ */
+export type ClientSignal = AbortSignal | (() => AbortSignal);
+
 /** Takes a function's requests, queues them (bounded), batches them and hands them to its lanes. */
 export interface FunctionScheduler {
   /**
    * Resolves to the request's answer, or an AsyncIterable of stream events (the lane is held until it ends).
    * Rejects with 429 when the queue is full, 504 when the request times out, or the task's own error.
    */
-  submit(call: TaskCall, signal?: AbortSignal): Promise<unknown>;
+  submit(call: TaskCall, signal?: ClientSignal): Promise<unknown>;
   /** Requests waiting for a run, not counting those running. */
   queueDepth(): number;
   /** Requests handed to a lane and not yet answered (streams until they end). */
@@ -38,11 +44,12 @@ type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 interface Entry {
   call: TaskCall;
-  size: RequestSize;
+  /** Its size for batching, measured only when a batch is chosen among several waiting requests. */
+  size?: RequestSize;
   enqueuedAt: number;
   state: 'queued' | 'running' | 'done';
-  /** Aborts the work of a request that has started: the client left or its time ran out. */
-  controller: AbortController;
+  /** Aborts the work of a request that has started alone: the client left or its time ran out. Made on first use. */
+  controller?: AbortController;
   settle(outcome: Outcome): void;
   /**
    * Runs `work` in the request's own continuation. Workers give every request a context of its own, whose I/O
@@ -73,12 +80,17 @@ export function createFunctionScheduler(options: FunctionSchedulerOptions): Func
   const queue: Entry[] = [];
   // Batches or requests each lane has in hand.
   const inHand = lanes.map(() => 0);
+  // Whether requests are merged into batches, or each is sent alone (see `batches`).
+  const batchesRequests = options.batches && settings.batching !== undefined;
   const seatsPerLane = options.batches ? 1 : (settings.batching?.maxBatchSize ?? UNBATCHED_REQUESTS_PER_LANE);
   let running = 0;
   // Milliseconds of lane time per request, for Retry-After.
   let serviceMilliseconds = 10;
 
   const reportDepth = () => events.queueDepthChanged(functionName, queue.length);
+  // Measuring tokenizes the request's texts; a request taken alone (the usual case at low load) skips it.
+  const sizeOf = (entry: Entry): RequestSize => (entry.size ??= options.measure(entry.call.inputs));
+  const signalOf = (entry: Entry): AbortSignal => (entry.controller ??= new AbortController()).signal;
 
   // One batch per lane at a time: the next batch gathers everything that arrived meanwhile. (Sending a worker its
   // next batch before the last one ends made batches smaller and cost more CPU per request on 2 shared cores.)
@@ -140,10 +152,17 @@ export function createFunctionScheduler(options: FunctionSchedulerOptions): Func
     };
     const started = performance.now();
     try {
-      const answer = await lanes[lane].answer(entry.call, entry.controller.signal);
+      const signal = signalOf(entry);
+      const answer = await lanes[lane].answer(entry.call, signal);
       if (isAsyncIterable(answer)) {
         // A stream holds its seat until it ends, however it ends (read to the end, failed, abandoned, timed out).
-        entry.controller.signal.addEventListener('abort', freeSeat, { once: true });
+        if (signal.aborted) {
+          // Nobody will read it: the request ended while the stream was being opened.
+          void answer[Symbol.asyncIterator]().return?.();
+          freeSeat();
+          return;
+        }
+        signal.addEventListener('abort', freeSeat, { once: true });
         entry.settle({ ok: true, value: holdUntilEnd(answer, freeSeat) });
         return;
       }
@@ -160,16 +179,13 @@ export function createFunctionScheduler(options: FunctionSchedulerOptions): Func
   function pump(): void {
     const batching = settings.batching;
     while (queue.length > 0) {
-      if (options.batches && batching) {
+      if (batchesRequests && batching) {
         const lane = freeLane();
         if (lane === -1) return;
-        const chosen = selectBatch(
-          queue.map((entry) => entry.size),
-          batching,
-        );
-        const rows = chosen.reduce((sum, index) => sum + queue[index].size.rows, 0);
+        const mayWait = batching.maxWaitMilliseconds > 0 && performance.now() - queue[0].enqueuedAt < batching.maxWaitMilliseconds;
+        const chosen = queue.length === 1 && !mayWait ? [0] : selectBatch(queue.map(sizeOf), batching);
         // Not full yet, and the oldest may still wait for company: each request pumps again at its own deadline.
-        if (rows < batching.maxBatchSize && performance.now() - queue[0].enqueuedAt < batching.maxWaitMilliseconds) return;
+        if (mayWait && chosen.reduce((sum, index) => sum + sizeOf(queue[index]).rows, 0) < batching.maxBatchSize) return;
         const entries = chosen.map((index) => queue[index]);
         for (let position = chosen.length - 1; position >= 0; position--) queue.splice(chosen[position], 1);
         takeFromQueue(entries);
@@ -193,8 +209,8 @@ export function createFunctionScheduler(options: FunctionSchedulerOptions): Func
   return {
     queueDepth: () => queue.length,
     runningCount: () => running,
-    submit(call, signal) {
-      signal?.throwIfAborted();
+    submit(call, clientSignal) {
+      if (clientSignal instanceof AbortSignal) clientSignal.throwIfAborted();
       const laneFree = options.batches ? freeLane() !== -1 : laneWithRoom() !== -1;
       if (queue.length >= settings.maxQueuedRequests && !(laneFree && queue.length === 0)) {
         events.requestRejected(functionName, 'queue_full');
@@ -211,10 +227,8 @@ export function createFunctionScheduler(options: FunctionSchedulerOptions): Func
       const turn = new Promise<() => void>((resolve) => (startWork = resolve));
       const entry: Entry = {
         call,
-        size: options.measure(call.inputs),
         enqueuedAt: performance.now(),
         state: 'queued',
-        controller: new AbortController(),
         settle(outcome) {
           if (entry.state === 'done') return;
           entry.state = 'done';
@@ -232,7 +246,7 @@ export function createFunctionScheduler(options: FunctionSchedulerOptions): Func
         }
         entry.settle({ ok: false, error });
         // Work that started stops where it can: a generation leaves its batch, a stream ends with an error event.
-        entry.controller.abort(error);
+        (entry.controller ??= new AbortController()).abort(error);
       };
       // Nobody reads the answer of a request whose client left; 499 (nginx's "client closed request") says so in logs.
       const onClientAbort = () => stop(new HttpError(499 as HttpError['status'], 'client_closed_request', 'the client closed the connection before the answer'));
@@ -241,7 +255,7 @@ export function createFunctionScheduler(options: FunctionSchedulerOptions): Func
         stop(new HttpError(504, 'timeout', `function ${functionName} did not answer within ${settings.timeoutMilliseconds} ms`));
       }, settings.timeoutMilliseconds);
       const waitTimer = settings.batching && settings.batching.maxWaitMilliseconds > 0 ? setTimeout(pump, settings.batching.maxWaitMilliseconds) : undefined;
-      signal?.addEventListener('abort', onClientAbort, { once: true });
+      let signal: AbortSignal | undefined;
       // Timers and the listener are the request's own, so they are cleared from its own continuation.
       const release = () => {
         clearTimeout(timer);
@@ -252,6 +266,13 @@ export function createFunctionScheduler(options: FunctionSchedulerOptions): Func
       queue.push(entry);
       reportDepth();
       pump();
+      // The client leaving matters while the request waits, or while its work runs alone (a generation, a stream);
+      // a batch that has started runs to its end, and an answer nobody reads is dropped by the server.
+      if (clientSignal && (entry.state === 'queued' || !batchesRequests)) {
+        signal = typeof clientSignal === 'function' ? clientSignal() : clientSignal;
+        if (signal.aborted) onClientAbort();
+        else signal.addEventListener('abort', onClientAbort, { once: true });
+      }
       return settled.then((outcome) => {
         if (!outcome.ok) {
           release();

@@ -38,12 +38,10 @@ export async function answerCalls(
     answers = await endpoint.answerBatch(runner, calls, limits);
   } else {
     answers = [];
-    // Once a batch has started, its requests run to the end; their signal never aborts. It is made here, in the
-    // context that runs the batch: Workers tie an AbortController to the request that made it.
-    const signal = new AbortController().signal;
+    // Once a batch has started, its requests run to the end: they get no signal to stop them.
     for (const call of calls) {
       try {
-        answers.push({ ok: true, value: await endpoint.answer(runner, call.inputs, { parameters: call.parameters, limits, stream: false, signal }) });
+        answers.push({ ok: true, value: await endpoint.answer(runner, call.inputs, { parameters: call.parameters, limits, stream: false }) });
       } catch (error) {
         answers.push({ ok: false, error });
       }

@@ -64,6 +64,12 @@ describe('serving protection and observability inside workerd', () => {
     const loadTime = families.find((family) => family.name === 'honnx_model_load_seconds')?.samples[0];
     expect(loadTime?.labels).toEqual({ function: 'classify' });
     expect(loadTime?.value).toBeGreaterThanOrEqual(0);
+    // The scheduler's events reach the isolate's metrics: two runs of one request each.
+    const sample = (family: string, name: string) => families.find((found) => found.name === family)?.samples.find((found) => found.name === name);
+    expect(sample('honnx_batch_size', 'honnx_batch_size_count')?.value).toBe(2);
+    expect(sample('honnx_batch_size', 'honnx_batch_size_sum')?.value).toBe(2);
+    expect(sample('honnx_inference_seconds', 'honnx_inference_seconds_count')?.value).toBe(2);
+    expect(sample('honnx_queue_wait_seconds', 'honnx_queue_wait_seconds_count')?.value).toBe(2);
   });
 
   it('logs one JSON line per request to the console, without the text or the key', async () => {

@@ -54,19 +54,21 @@ function createSeries<Entry>(metricName: string, labelNames: readonly string[], 
   const series = new Map<string, { labels: [string, string][]; entry: Entry }>();
   return {
     entry(labels: LabelValues = {}): Entry {
-      const values = labelNames.map((name) => {
-        const value = labels[name];
-        if (typeof value !== 'string') throw new Error(`metric ${metricName} needs a value for label "${name}"`);
-        return value;
-      });
-      if (Object.keys(labels).length !== labelNames.length) {
-        throw new Error(`metric ${metricName} takes labels ${labelNames.join(', ') || 'none'}, got ${Object.keys(labels).join(', ')}`);
-      }
-      const key = JSON.stringify(values);
+      // Called several times per request, so the key is a plain join; label values are checked when a series is new.
+      let key = '';
+      for (const name of labelNames) key += `${labels[name]}\u0000`;
       let found = series.get(key);
       if (!found) {
+        const values = labelNames.map((name) => {
+          const value = labels[name];
+          if (typeof value !== 'string') throw new Error(`metric ${metricName} needs a value for label "${name}"`);
+          return value;
+        });
         found = { labels: labelNames.map((name, index) => [name, values[index]]), entry: createEntry() };
         series.set(key, found);
+      }
+      if (Object.keys(labels).length !== labelNames.length) {
+        throw new Error(`metric ${metricName} takes labels ${labelNames.join(', ') || 'none'}, got ${Object.keys(labels).join(', ')}`);
       }
       return found.entry;
     },

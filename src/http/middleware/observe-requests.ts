@@ -62,6 +62,7 @@ export function observeRequests({ logger, metrics, logInputs, functionAt }: Obse
       // A CORS preflight is the browser asking, not a call of the function.
       if (functionName !== undefined && c.req.method !== 'OPTIONS') metrics.requestAnswered(functionName, status, milliseconds / 1000);
       const level = ROUTINE_PATHS.has(c.req.path) ? 'debug' : status === 500 ? 'error' : status >= 500 ? 'warn' : 'info';
+      if (!logger.enabled(level)) return;
       logger[level]('request', {
         request_id: requestId,
         method: c.req.method,
