@@ -43,7 +43,8 @@ export function wrapSession(
 ): EngineSession {
   const run = async (feeds: Feeds, outputNames?: readonly string[]) => {
     const ortFeeds: Record<string, unknown> = {};
-    for (const [name, tensor] of Object.entries(feeds)) ortFeeds[name] = new TensorClass(tensor.type, tensor.data, tensor.dims);
+    // A previous run's output (a generation's key/value cache) is already the runtime's own tensor.
+    for (const [name, tensor] of Object.entries(feeds)) ortFeeds[name] = tensor instanceof TensorClass ? tensor : new TensorClass(tensor.type, tensor.data, tensor.dims);
     const results = await session.run(ortFeeds, outputNames);
     return results as Record<string, Tensor>;
   };

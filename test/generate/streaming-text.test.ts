@@ -63,4 +63,12 @@ describe('incremental decoding (tinystories-260k tokenizer)', () => {
     expect(tokenizer.decode(ids.slice(0, 3)) + rest).toBe('Lily saw a big red ball in the park.');
     expect(rest.startsWith(' ')).toBe(true);
   });
+
+  it('deferred, gives nothing per token and the same text at the end, spaces and split characters included', () => {
+    for (const { text, ids } of parity.filter((entry) => entry.text.includes('🐱') || entry.text.startsWith('Lily saw'))) {
+      const decoder = createIncrementalTextDecoder(tokenizer, ids.slice(0, 3), { deferred: true });
+      expect(ids.slice(3).map((id) => decoder.push(id)).every((delta) => delta === '')).toBe(true);
+      expect(tokenizer.decode(ids.slice(0, 3)) + decoder.flush()).toBe(text);
+    }
+  });
 });

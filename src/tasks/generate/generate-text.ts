@@ -1,7 +1,7 @@
 import { InputError } from '../input-error.ts';
 import { resolveGenerationOptions, type GenerationOptions } from './generation-options.ts';
 import { generationObserverOf } from './generation-observer.ts';
-import { createGenerationSequence, type DoneEvent, type GenerationEvent, type GenerationSequence } from './generation-sequence.ts';
+import { createGenerationSequence, type DoneEvent, type GenerationEvent, type GenerationSequence, type SequenceSettings } from './generation-sequence.ts';
 import type { Prompt } from './prompt.ts';
 import { sharedStepLoop } from './step-loop.ts';
 import type { TextGenerator } from './text-generator.ts';
@@ -14,6 +14,8 @@ export interface GenerateRequestOptions extends GenerationOptions {
   maxPromptTokens?: number;
   /** Give each token event its log-probability (a pass over the vocabulary per token). On by default for streams. */
   withLogprobs?: boolean;
+  /** Give each token event its text (on by default); `generateText` reads only the final text. */
+  withTokenTexts?: boolean;
   /** Decode in the model's shared step loop, in one batch with the other generations in progress (the default where the model can). */
   shareRuns?: boolean;
 }
@@ -48,32 +50,24 @@ export function streamText(generator: TextGenerator, prompt: string | Prompt, op
   const promptIds = encodePrompt(generator, prompt, options.maxPromptTokens);
   options.signal?.throwIfAborted();
   const promptText = typeof prompt === 'string' ? prompt : prompt.text;
-  const withLogprobs = options.withLogprobs ?? true;
+  const settings = { promptText, promptTokens: promptIds.length, options: resolved, withLogprobs: options.withLogprobs ?? true, withTokenTexts: options.withTokenTexts };
   const loop = resolved.useCache && options.shareRuns !== false ? sharedStepLoop(generator.model) : undefined;
   if (loop) {
-    const sequence = createGenerationSequence(generator, { promptText, promptTokens: promptIds.length, decoderIds: promptIds, options: resolved, withLogprobs });
+    const sequence = createGenerationSequence(generator, { ...settings, decoderIds: promptIds });
     return loop.generate(promptIds, sequence, { signal: options.signal });
   }
-  return runAlone(generator, promptText, promptIds, resolved, withLogprobs, options.signal);
+  return runAlone(generator, promptIds, settings, options.signal);
 }
 
 /** One generation on its own: a run per token, for models that cannot join a batch (and the uncached reference). */
 async function* runAlone(
   generator: TextGenerator,
-  promptText: string,
   promptIds: number[],
-  resolved: ReturnType<typeof resolveGenerationOptions>,
-  withLogprobs: boolean,
+  settings: Omit<SequenceSettings, 'decoderIds'>,
   signal: AbortSignal | undefined,
 ): AsyncGenerator<GenerationEvent> {
-  const decoding = await generator.model.start(promptIds, { useCache: resolved.useCache });
-  const sequence: GenerationSequence = createGenerationSequence(generator, {
-    promptText,
-    promptTokens: promptIds.length,
-    decoderIds: decoding.ids,
-    options: resolved,
-    withLogprobs,
-  });
+  const decoding = await generator.model.start(promptIds, { useCache: settings.options.useCache });
+  const sequence: GenerationSequence = createGenerationSequence(generator, { ...settings, decoderIds: decoding.ids });
   const observer = generationObserverOf(generator.model);
   while (sequence.finishReason === undefined) {
     signal?.throwIfAborted();
@@ -92,8 +86,8 @@ export type GenerationResult = Omit<DoneEvent, 'kind'>;
 
 /** Generates to the end and returns the answer. */
 export async function generateText(generator: TextGenerator, prompt: string | Prompt, options: GenerateRequestOptions = {}): Promise<GenerationResult> {
-  // Nobody reads the token events' log-probabilities here, so they are not computed unless asked for.
-  for await (const event of streamText(generator, prompt, { withLogprobs: false, ...options })) {
+  // Nobody reads the token events' log-probabilities or texts here, so they are not computed unless asked for.
+  for await (const event of streamText(generator, prompt, { withLogprobs: false, withTokenTexts: false, ...options })) {
     if (event.kind === 'done') {
       const { kind: _kind, ...result } = event;
       return result;

@@ -57,18 +57,22 @@ export interface SequenceSettings {
   options: ResolvedGenerationOptions;
   /** Compute each token's log-probability (a pass over the vocabulary per token); only streaming shows it. */
   withLogprobs: boolean;
+  /**
+   * Give each token event its text. Without it (an answer read only at the end) the text is decoded once, at the
+   * end, unless stop strings must be watched as the text grows. On by default.
+   */
+  withTokenTexts?: boolean;
 }
 
-function isSpecialToken(generator: TextGenerator, id: number, eosTokenIds: readonly number[]): boolean {
-  return eosTokenIds.includes(id) || Object.values(generator.tokenizer.specialIds).includes(id);
-}
 
 export function createGenerationSequence(generator: TextGenerator, settings: SequenceSettings): GenerationSequence {
   const { options, withLogprobs } = settings;
   const seed = options.seed ?? createRandomSeed();
   const random = createSeededRandom(seed);
-  const decoder = createIncrementalTextDecoder(generator.tokenizer, settings.decoderIds);
   const stops = createStopStringFilter(options.stop);
+  const deferText = settings.withTokenTexts === false && options.stop.length === 0;
+  const decoder = createIncrementalTextDecoder(generator.tokenizer, settings.decoderIds, { deferred: deferText });
+  const specialIds = new Set([...options.eosTokenIds, ...Object.values(generator.tokenizer.specialIds)]);
   const endIds = new Set(options.eosTokenIds);
   const limit = Math.min(options.maxNewTokens, generator.model.maxSequenceLength - settings.decoderIds.length);
   const tokenIds: number[] = [];
@@ -103,7 +107,7 @@ export function createGenerationSequence(generator: TextGenerator, settings: Seq
         if (released.stopped) finishReason = 'stop_sequence';
         else text += stops.flush();
       }
-      const event: TokenEvent = { kind: 'token', id: choice.id, text, special: isSpecialToken(generator, choice.id, options.eosTokenIds) };
+      const event: TokenEvent = { kind: 'token', id: choice.id, text, special: specialIds.has(choice.id) };
       if (choice.logprob !== undefined) event.logprob = choice.logprob;
       return event;
     },
