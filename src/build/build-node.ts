@@ -2,14 +2,19 @@ import { build } from 'esbuild';
 import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { honnxNodePaths, honnxRoot, honnxSourceFolder, honnxSourcePath, resolveFromHonnx } from './honnx-paths.ts';
-import { listBundledSources, treatSourcesAsPure } from './esbuild-plugins.ts';
+import { honnxRoot, honnxSourcePath, resolveFromHonnx } from './honnx-paths.ts';
+import { listBundledSources } from './esbuild-plugins.ts';
+import { nodeBundleOptions, writeWorkerEntry } from './node-bundle.ts';
 import type { FunctionSource } from './function-sources.ts';
 import { lockFilePath, writeLockFile } from '../models/lock/lock-file.ts';
 import { MEGABYTE } from './memory-estimate.ts';
 import type { ShippedModel } from './model-files-to-ship.ts';
 
 export const NODE_ENTRY = 'index.mjs';
+/** Node flags of `npm start` in an artifact (and of `npm start` in a honnx project). */
+export const NODE_MAIN_FLAGS = '--max-semi-space-size=8';
+/** The worker threads' entry beside it: the function and honnx's worker code, bundled. */
+export const NODE_WORKER_ENTRY = 'worker.mjs';
 
 export interface NodeBuildOptions {
   projectRoot: string;
@@ -54,11 +59,12 @@ export interface NodeBuildResult {
 
 function writeEntry(fn: FunctionSource): string {
   return [
-    `import { dirname } from 'node:path';`,
+    `import { dirname, join } from 'node:path';`,
     `import { fileURLToPath } from 'node:url';`,
     `import fn from ${JSON.stringify(fn.file)};`,
     `import { serveArtifact } from ${JSON.stringify(honnxSourcePath('build/node-artifact.ts'))};`,
-    `serveArtifact({ name: ${JSON.stringify(fn.name)}, fn, folder: dirname(fileURLToPath(import.meta.url)) }).catch((error) => {`,
+    `const folder = dirname(fileURLToPath(import.meta.url));`,
+    `serveArtifact({ name: ${JSON.stringify(fn.name)}, fn, folder, workerBundle: join(folder, ${JSON.stringify(NODE_WORKER_ENTRY)}) }).catch((error) => {`,
     `  console.error(error instanceof Error ? error.message : error);`,
     `  process.exit(1);`,
     `});`,
@@ -67,33 +73,25 @@ function writeEntry(fn: FunctionSource): string {
 }
 
 /**
- * Builds `dist/node/<function>/`: one ES module with every JavaScript dependency bundled except
- * onnxruntime-node (native binaries, named in the folder's package.json), the model manifest, and
- * optionally the model itself.
+ * Builds `dist/node/<function>/`: the server's ES module and the worker threads' one, each with every JavaScript
+ * dependency bundled except onnxruntime-node (native binaries, named in the folder's package.json), the model
+ * manifest, and optionally the model itself.
  */
 export async function buildNode(options: NodeBuildOptions): Promise<NodeBuildResult> {
   const { projectRoot, outDir, fn } = options;
   await rm(outDir, { recursive: true, force: true });
   await mkdir(outDir, { recursive: true });
+  const bundleOptions = nodeBundleOptions(projectRoot, { minify: options.minify });
   const result = await build({
+    ...bundleOptions,
     stdin: { contents: writeEntry(fn), resolveDir: outDir, sourcefile: 'honnx-node-entry.mjs', loader: 'js' },
-    bundle: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    external: ['onnxruntime-node'],
-    // Bundled CommonJS dependencies call require() for Node built-ins; an ES module has none of its own.
-    banner: { js: "import { createRequire as honnxCreateRequire } from 'node:module'; const require = honnxCreateRequire(import.meta.url);" },
-    minifySyntax: options.minify ?? true,
-    minifyWhitespace: options.minify ?? true,
-    keepNames: true,
-    legalComments: 'eof',
-    nodePaths: honnxNodePaths,
-    absWorkingDir: projectRoot,
     outfile: join(outDir, NODE_ENTRY),
     metafile: true,
-    logLevel: 'silent',
-    plugins: [treatSourcesAsPure(honnxSourceFolder)],
+  });
+  await build({
+    ...bundleOptions,
+    stdin: { contents: writeWorkerEntry(fn.file), resolveDir: outDir, sourcefile: 'honnx-node-worker.mjs', loader: 'js' },
+    outfile: join(outDir, NODE_WORKER_ENTRY),
   });
 
   const ortVersion = (JSON.parse(await readFile(resolveFromHonnx('onnxruntime-node/package.json'), 'utf8')) as { version: string }).version;
@@ -102,7 +100,9 @@ export async function buildNode(options: NodeBuildOptions): Promise<NodeBuildRes
     private: true,
     type: 'module',
     description: `honnx function ${fn.name} (${fn.definition.description ?? fn.definition.task.task}), built by honnx build --target node`,
-    scripts: { start: `node ${NODE_ENTRY}` },
+    // A smaller young generation for the HTTP thread: ~15 MB less RSS under load at the same CPU per request
+    // (bench/MEMORY-RESULTS.md). V8 reads it only at start, so it is a flag, not something the entry can set.
+    scripts: { start: `node ${NODE_MAIN_FLAGS} ${NODE_ENTRY}` },
     dependencies: { 'onnxruntime-node': ortVersion },
   };
   await writeFile(join(outDir, 'package.json'), `${JSON.stringify(packageJson, null, 2)}\n`);

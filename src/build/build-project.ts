@@ -2,7 +2,7 @@ import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import { ModelNotFoundError, readModelSearchPaths, resolveModel, type ResolvedModel } from '../models/resolve-model.ts';
 import { MissingModelsError } from '../runtime/node/create-node-app.ts';
-import { readProjectSettings } from '../runtime/node/serve.ts';
+import { readProjectSettings } from '../runtime/node/node-server.ts';
 import { buildNode } from './build-node.ts';
 import { buildWorkers, workerNameFor, type WorkersBuildResult, type WorkersFunction } from './build-workers.ts';
 import { listFunctionSources } from './function-sources.ts';

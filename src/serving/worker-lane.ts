@@ -8,18 +8,23 @@ import { toError, type TaskCall } from './task-call.ts';
 import type { FromWorker, ToWorker, WorkerSetup, WorkerStats } from './worker-protocol.ts';
 
 const BOOTSTRAP = new URL('./worker-bootstrap.mjs', import.meta.url);
-const ENTRY = new URL('./worker-entry.ts', import.meta.url);
+const SOURCE_ENTRY = new URL('./worker-entry.ts', import.meta.url);
 
 /**
- * Whether this copy of honnx can start worker threads: it runs from its sources (a bundle such as a
- * `honnx build --target node` artifact has no worker entry beside it, and serves on one thread).
+ * Whether this copy of honnx can start worker threads from its TypeScript sources (through tsx). A bundle, such
+ * as a `honnx build --target node` artifact, cannot: it starts them from the worker bundle built beside it.
  */
-export function canUseWorkerThreads(): boolean {
-  return BOOTSTRAP.protocol === 'file:' && existsSync(fileURLToPath(BOOTSTRAP)) && existsSync(fileURLToPath(ENTRY));
+export function canStartSourceWorkers(): boolean {
+  return BOOTSTRAP.protocol === 'file:' && existsSync(fileURLToPath(BOOTSTRAP)) && existsSync(fileURLToPath(SOURCE_ENTRY));
 }
 
 export interface WorkerLaneOptions {
   setup: WorkerSetup;
+  /**
+   * The bundled module the thread starts from (a path), built with the function in it: no TypeScript loader in
+   * the thread. Unset: the thread starts from honnx's sources through tsx and imports `setup.functionFile`.
+   */
+  bundle?: string;
   observer: RunObserver;
   /** Runs before the thread starts loading (Node checks the model against its lock file once, here). */
   beforeLoad?: () => Promise<void>;
@@ -33,7 +38,7 @@ type Waiter =
  * A lane on a worker thread with sessions of its own. Requests cross as plain data (structured clone); stream
  * events come back one message each. If the thread dies, its requests fail and the next request starts a new one.
  */
-export function createWorkerLane({ setup, observer, beforeLoad }: WorkerLaneOptions): Lane {
+export function createWorkerLane({ setup, bundle, observer, beforeLoad }: WorkerLaneOptions): Lane {
   let worker: Worker | undefined;
   let starting: Promise<LoadedLane> | undefined;
   let releasing = false;
@@ -110,7 +115,10 @@ export function createWorkerLane({ setup, observer, beforeLoad }: WorkerLaneOpti
 
   const start = () =>
     new Promise<LoadedLane>((resolve, reject) => {
-      const thread = new Worker(BOOTSTRAP, { workerData: { entry: ENTRY.href, setup }, name: `honnx ${setup.functionName}` });
+      const name = `honnx ${setup.functionName}`;
+      const thread = bundle
+        ? new Worker(bundle, { workerData: { setup }, name })
+        : new Worker(BOOTSTRAP, { workerData: { entry: SOURCE_ENTRY.href, setup }, name });
       worker = thread;
       let loaded = false;
       thread.on('message', (message: FromWorker) => {

@@ -6,8 +6,11 @@ import type { CallFailure, CallOutcome, TaskCall } from './task-call.ts';
 /** Everything a worker thread needs to load a function's model on its own: plain data, cloned into the thread. */
 export interface WorkerSetup {
   functionName: string;
-  /** The function's file, imported in the thread for its task (code, which cannot be cloned across). */
-  functionFile: string;
+  /**
+   * The function's file, imported in a thread started from sources (worker-entry.ts) for its task: code, which
+   * cannot be cloned across. A thread started from a bundle has the function built in.
+   */
+  functionFile?: string;
   limits: Required<FunctionLimits>;
   /** The function batches (`EndpointContext.batching`). */
   batching: boolean;

@@ -1,8 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { pathToFileURL } from 'node:url';
 import { createNodeEngine } from '../engine/onnxruntime-node.ts';
 import type { HonnxFunction } from '../http/define-function.ts';
-import type { TaskEndpoint } from '../http/task-endpoint.ts';
 import { createFolderModelFiles } from '../models/folder-model-files.ts';
 import { loadModelBundle } from '../models/model-bundle.ts';
 import { answerCalls, describeLoaded, prepareTask } from './in-thread-lane.ts';
@@ -10,9 +8,10 @@ import { describeFailure, type TaskCall } from './task-call.ts';
 import type { FromWorker, ToWorker, WorkerSetup, WorkerStats } from './worker-protocol.ts';
 
 /*
- * A worker thread of `honnx serve`: it loads its own sessions of one function's model and answers what the main
+ * The body of a honnx worker thread: it loads its own sessions of one function's model and answers what the main
  * thread sends (batches, single requests, streams). The main thread keeps HTTP, validation, queueing and batching,
- * so inference never runs on the thread that accepts connections.
+ * so inference never runs on the thread that accepts connections. A thread starts from a bundle that imports the
+ * function and calls runWorkerThread (worker-bundle.ts writes one per function), or from worker-entry.ts.
  */
 
 const port = parentPort!;
@@ -38,13 +37,6 @@ const noteStats = (update: (stats: WorkerStats) => void) => {
   }, 50);
 };
 
-async function findEndpoint(): Promise<TaskEndpoint> {
-  const module = (await import(pathToFileURL(setup.functionFile).href)) as { default?: HonnxFunction };
-  const endpoint = module.default?.definition?.task;
-  if (!endpoint) throw new Error(`${setup.functionFile} must export default defineFunction({...})`);
-  return endpoint;
-}
-
 function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
   return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
 }
@@ -56,8 +48,9 @@ function reportFailure(error: unknown) {
   return failure;
 }
 
-async function start() {
-  const endpoint = await findEndpoint();
+async function start(loadFunction: () => Promise<HonnxFunction | undefined>) {
+  const endpoint = (await loadFunction())?.definition?.task;
+  if (!endpoint) throw new Error(`function ${setup.functionName} must export default defineFunction({...})`);
   const engine = createNodeEngine({ threads: setup.threads });
   const model = await loadModelBundle(createFolderModelFiles(setup.model.folder, setup.model.name), engine, { variant: setup.model.variant });
   const runner = await prepareTask(endpoint, model);
@@ -109,4 +102,7 @@ async function start() {
   send({ type: 'ready', loaded: describeLoaded(endpoint, { runner, model }) });
 }
 
-start().catch((error: unknown) => send({ type: 'failed', message: error instanceof Error ? error.message : String(error) }));
+/** Serves the function `loadFunction` gives (its module's default export) on this worker thread. */
+export function runWorkerThread(loadFunction: () => Promise<HonnxFunction | undefined>): void {
+  start(loadFunction).catch((error: unknown) => send({ type: 'failed', message: error instanceof Error ? error.message : String(error) }));
+}

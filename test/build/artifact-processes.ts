@@ -12,7 +12,11 @@ export interface RunningArtifact {
   url: string;
   /** Everything the process printed so far. */
   output(): string;
+  /** Sends SIGTERM to the process group and waits until it has exited (SIGKILL after 5 s). */
   stop(): Promise<void>;
+  /** The process' exit code, once it has exited (null when a signal ended it). */
+  exited: Promise<number | null>;
+  pid: number;
 }
 
 export async function findFreePort(): Promise<number> {
@@ -34,6 +38,7 @@ async function startProcess(command: string, args: string[], options: { cwd: str
   const child: ChildProcess = spawn(command, args, { cwd: options.cwd, env: options.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   let exited = false;
+  const exitCode = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const stop = async () => {
     if (exited || child.pid === undefined) return;
     const closed = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -69,7 +74,7 @@ async function startProcess(command: string, args: string[], options: { cwd: str
       reject(new Error(`${command} ${args.join(' ')} exited with ${code} before it was ready:\n${output}`));
     });
   });
-  return { match, output: () => output, stop };
+  return { match, output: () => output, stop, exited: exitCode, pid: child.pid! };
 }
 
 /** `wrangler dev` in a built worker's folder, local and offline. */
@@ -83,23 +88,23 @@ export async function startWranglerDev(folder: string, { timeoutMs = 60_000 } = 
         ['dev', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspectorPort), '--show-interactive-dev-session=false'],
         { cwd: folder, env: wranglerEnvironment, ready: /Ready on (http:\/\/[^\s]+)/, timeoutMs },
       );
-      return { url: `http://127.0.0.1:${port}`, output: started.output, stop: started.stop };
+      return { url: `http://127.0.0.1:${port}`, output: started.output, stop: started.stop, exited: started.exited, pid: started.pid };
     } catch (error) {
       if (attempt >= 3 || !/Address already in use/.test((error as Error).message)) throw error;
     }
   }
 }
 
-/** `node index.mjs` in a built node artifact's folder, on a free port. */
+/** `node index.mjs` in a built node artifact's folder, on a free port; ready once it logs `ready` (log level info). */
 export async function startNodeArtifact(folder: string, { timeoutMs = 60_000, env = {} as NodeJS.ProcessEnv } = {}): Promise<RunningArtifact> {
   const port = await findFreePort();
   const started = await startProcess(process.execPath, ['index.mjs'], {
     cwd: folder,
     env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
-    ready: /ready on (http:\/\/[^\s]+)/,
+    ready: /ready on (http:\/\/[^\s"]+)/,
     timeoutMs,
   });
-  return { url: started.match[1], output: started.output, stop: started.stop };
+  return { url: started.match[1], output: started.output, stop: started.stop, exited: started.exited, pid: started.pid };
 }
 
 /** Runs wrangler to completion in a folder; resolves with its exit code and output. */

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundleWorkerEntries } from '../../src/build/node-bundle.ts';
 import type { Engine } from '../../src/engine/engine.ts';
 import { readModelSearchPaths } from '../../src/models/resolve-model.ts';
 import { createNodeApp } from '../../src/runtime/node/create-node-app.ts';
@@ -92,5 +93,35 @@ describe('default functions served from worker threads', () => {
     expect(streams).toEqual(Array.from({ length: 6 }, () => alone.generated_text));
     const metrics = await (await send('/metrics')).text();
     expect(Number(/honnx_generated_tokens_total\{function="generate"\} (\d+)/.exec(metrics)?.[1])).toBeGreaterThanOrEqual(24 * 7);
+  });
+});
+
+// What `honnx serve` does at start: one bundle per function in .cache, worker threads started from it (no tsx).
+describe('worker threads started from bundled entries', () => {
+  it('bundles each function once under a content hash, and serves from the bundle', async () => {
+    const functions = (await discoverFunctions(join(projectRoot, 'functions'))).filter((fn) => fn.name === 'classify');
+    const folder = join(projectRoot, '.cache/test-worker-bundles');
+    const files = functions.map(({ name, file }) => ({ name, file: file! }));
+    const bundles = await bundleWorkerEntries(projectRoot, files, folder);
+    expect(await bundleWorkerEntries(projectRoot, files, folder)).toEqual(bundles);
+    const bundle = bundles.get('classify')!;
+    expect(bundle).toMatch(/classify-[0-9a-f]{16}\.mjs$/);
+    const code = await readFile(bundle, 'utf8');
+    expect(code).not.toMatch(/from\s*"tsx|tsx\/esm/);
+    // onnxruntime-node stays outside the bundle, imported from honnx's own node_modules by path.
+    expect(code).toContain(join(projectRoot, 'node_modules/onnxruntime-node'));
+
+    const searchPaths = readModelSearchPaths(projectRoot, { HONNX_MIRROR: mirrorFolder, HONNX_CACHE: join(projectRoot, '.cache/empty-cache') });
+    const created = createNodeApp({ functions, engine: refusingEngine, searchPaths, workerThreads: { count: 1, bundles } });
+    try {
+      await created.ready();
+      const send = sendThrough(created.app.fetch);
+      const [[best]] = (await (await send('/classify', postJson({ inputs: 'I love this' }))).json()) as { label: string; score: number }[][];
+      // sentiment-sst2-mini sanity.json: "I love this" → POSITIVE 0.9942.
+      expect(best.label).toBe('POSITIVE');
+      expect(best.score).toBeCloseTo(0.9942, 3);
+    } finally {
+      await created.release();
+    }
   });
 });

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import type { CreateLanes } from '../../http/function-host.ts';
 import type { ResolvedModel } from '../../models/resolve-model.ts';
-import { canUseWorkerThreads, createWorkerLane } from '../../serving/worker-lane.ts';
+import { canStartSourceWorkers, createWorkerLane } from '../../serving/worker-lane.ts';
 import type { NamedFunction } from './discover-functions.ts';
 
 export interface WorkerThreadOptions {
@@ -9,6 +9,11 @@ export interface WorkerThreadOptions {
   count: number;
   /** Intra-op threads of each worker's sessions; 1 by default (the workers are the parallelism). */
   threads?: number;
+  /**
+   * Each function's bundled worker entry, by function name (`honnx serve` bundles them into .cache at start; a
+   * node artifact ships its worker.mjs). A function without one starts its threads from sources through tsx.
+   */
+  bundles?: ReadonlyMap<string, string>;
 }
 
 /** `honnx serve`'s default: one worker thread per core. */
@@ -17,9 +22,20 @@ export function defaultWorkerCount(): number {
 }
 
 /**
+ * Reads a worker count from the environment (a node artifact's HONNX_WORKERS): a whole number, 0 or more; the
+ * default (one per core) when unset or empty. Throws on anything else.
+ */
+export function readWorkerCount(value: string | undefined, name = 'HONNX_WORKERS'): number {
+  if (value === undefined || value.trim() === '') return defaultWorkerCount();
+  const count = Number(value);
+  if (!Number.isInteger(count) || count < 0) throw new Error(`${name} must be a whole number of threads, 0 or more (got ${value})`);
+  return count;
+}
+
+/**
  * The lanes of a function on worker threads, or undefined to keep its model on the main thread: no workers asked
- * for, honnx running from a bundle without a worker entry, or a function not loaded from a file (a thread imports
- * the file to find the function's task, which is code and cannot be sent to it).
+ * for, or no way to start a thread for it (no bundle, and either honnx runs from a bundle itself or the function
+ * was not loaded from a file, which a thread started from sources imports to find the function's task).
  */
 export function createWorkerLanes(
   named: NamedFunction,
@@ -27,20 +43,22 @@ export function createWorkerLanes(
   options: WorkerThreadOptions | undefined,
   beforeLoad: () => Promise<void>,
 ): CreateLanes | undefined {
-  const functionFile = named.file;
-  if (!options || options.count <= 0 || !functionFile || !canUseWorkerThreads()) return undefined;
+  if (!options || options.count <= 0) return undefined;
+  const bundle = options.bundles?.get(named.name);
+  if (!bundle && (!named.file || !canStartSourceWorkers())) return undefined;
   const { definition } = named.fn;
   return ({ limits, observer, batching }) =>
     Array.from({ length: options.count }, () =>
       createWorkerLane({
         setup: {
           functionName: named.name,
-          functionFile,
+          functionFile: named.file,
           limits,
           batching,
           model: { folder: model.folder, name: model.name, variant: definition.variant },
           threads: options.threads ?? 1,
         },
+        bundle,
         observer,
         beforeLoad,
       }),

@@ -1,0 +1,133 @@
+import { serve as serveHono, type ServerType } from '@hono/node-server';
+import { readFile } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import { join } from 'node:path';
+import { createNodeEngine } from '../../engine/onnxruntime-node.ts';
+import { createLogger, describeError, type Logger } from '../../http/logging/logger.ts';
+import { createServingMetrics } from '../../http/metrics/serving-metrics.ts';
+import { createRequestDrain } from '../../http/middleware/request-drain.ts';
+import { describeServerSettings, ServerSettingsError } from '../../http/settings/server-settings.ts';
+import { readModelSearchPaths, type ProjectSettings } from '../../models/resolve-model.ts';
+import { createNodeApp, MissingModelsError } from './create-node-app.ts';
+import type { NamedFunction } from './discover-functions.ts';
+import { shutDownGracefully } from './graceful-shutdown.ts';
+import { registerProcessMetrics } from './process-metrics.ts';
+import { readNodeServerSettings } from './server-settings.ts';
+import { defaultWorkerCount } from './worker-lanes.ts';
+
+/*
+ * The one Node server of honnx, shared by `honnx serve` (functions from a project's sources) and a node artifact
+ * (one bundled function): API keys, CORS, JSON request logs, /metrics, worker threads and graceful shutdown.
+ */
+
+export async function readProjectSettings(projectRoot: string): Promise<ProjectSettings> {
+  try {
+    return JSON.parse(await readFile(join(projectRoot, 'honnx.config.json'), 'utf8')) as ProjectSettings;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw error;
+  }
+}
+
+export interface NodeServerOptions {
+  functions: readonly NamedFunction[];
+  /** Where honnx.config.json, models/ (and the lock file) and relative key files are read from. */
+  projectRoot: string;
+  host?: string;
+  port?: number;
+  /** Intra-op threads of each session. */
+  threads?: number;
+  /** Worker threads per function, each with sessions of its own; 0 runs models on the HTTP thread. One per core by default. */
+  workers?: number;
+  /** Each function's bundled worker entry, by name; functions without one start their threads from sources. */
+  workerBundles?: ReadonlyMap<string, string>;
+}
+
+export interface RunningServer {
+  server: ServerType;
+  url: string;
+  ready: Promise<unknown>;
+  /** JSON lines at the configured level (HONNX_LOG_LEVEL). */
+  logger: Logger;
+  close(): Promise<void>;
+  /** What SIGTERM does: stop accepting, let accepted requests finish (or answer them 503 at HONNX_SHUTDOWN_TIMEOUT), close. */
+  shutdown(): Promise<void>;
+}
+
+/** Serves functions on one Node server with the native engine; HOST and PORT from the environment by default. */
+export async function startNodeServer(options: NodeServerOptions): Promise<RunningServer> {
+  const { functions, projectRoot } = options;
+  const projectSettings = await readProjectSettings(projectRoot);
+  const searchPaths = readModelSearchPaths(projectRoot, process.env, projectSettings);
+  const settings = readNodeServerSettings(projectRoot, functions, (projectSettings as { server?: unknown }).server);
+  const logger = createLogger(settings.logging);
+  logger.info('settings', describeServerSettings(settings));
+  if (settings.logging.inputs) logger.warn('logging_inputs', { message: 'request bodies are written to the log (HONNX_LOG_INPUTS): for debugging only' });
+  const metrics = createServingMetrics();
+  registerProcessMetrics(metrics.registry);
+  const drain = createRequestDrain();
+  const threads = options.threads ?? 1;
+  const engine = createNodeEngine({ threads });
+  const workerThreads = { count: options.workers ?? defaultWorkerCount(), threads, bundles: options.workerBundles };
+  const { app, ready, release } = createNodeApp({ functions, engine, searchPaths, serving: { server: settings, metrics, logger, drain }, workerThreads });
+  const hostname = options.host ?? process.env.HOST ?? '0.0.0.0';
+  const port = options.port ?? Number(process.env.PORT ?? 8787);
+  const server = await new Promise<ServerType>((resolveServer) => {
+    const started = serveHono({ fetch: app.fetch, hostname, port }, () => resolveServer(started));
+  });
+  const address = server.address();
+  const boundPort = typeof address === 'object' && address ? address.port : port;
+  return {
+    server,
+    url: `http://${hostname === '0.0.0.0' ? '127.0.0.1' : hostname}:${boundPort}`,
+    ready: ready(),
+    logger,
+    // Worker threads stop only once every accepted request has been answered.
+    shutdown: () => shutDownGracefully(server as Server, { drain, timeoutMs: settings.shutdownTimeoutMs, logger }).then(release),
+    close: () => new Promise<void>((resolveClose, reject) => server.close((error) => (error ? reject(error) : resolveClose()))).finally(release),
+  };
+}
+
+/**
+ * Starts a server and serves until SIGTERM or SIGINT: then stops accepting, finishes what was accepted and exits 0
+ * (a second signal gets the default action: exit at once). Resolves to an exit code only when it cannot serve:
+ * 1 when a model is missing, a setting is wrong or a model fails to load. What `honnx serve` and a node artifact run.
+ */
+export async function serveUntilSignalled(start: () => Promise<RunningServer>): Promise<number> {
+  let running: RunningServer;
+  try {
+    running = await start();
+  } catch (error) {
+    if (error instanceof MissingModelsError || error instanceof ServerSettingsError) {
+      console.error(`honnx cannot start:\n\n${error.message}`);
+      return 1;
+    }
+    throw error;
+  }
+  const { logger } = running;
+  // A stray rejection in one request's code must not take the whole server down with it.
+  process.on('unhandledRejection', (reason) => logger.error('unhandled_rejection', describeError(reason)));
+  logger.info('listening', { url: running.url, message: `honnx listening on ${running.url}, loading models...` });
+  const shutdown = (signal: NodeJS.Signals) => {
+    logger.info('signal', { signal });
+    running.shutdown().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error('shutdown_failed', describeError(error));
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', shutdown);
+  process.once('SIGINT', shutdown);
+  try {
+    await running.ready;
+    logger.info('ready', { url: running.url, message: `honnx ready on ${running.url}` });
+  } catch (error) {
+    console.error(`honnx: ${(error as Error).message}`);
+    await running.close();
+    return 1;
+  }
+  // Serve until a signal ends the process.
+  return new Promise<number>(() => {});
+}
