@@ -1,7 +1,30 @@
 #!/usr/bin/env node
 // The honnx command. Its source is TypeScript, loaded through tsx so a checkout needs no build step.
-import { register } from 'tsx/esm/api';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
-register();
-const { main } = await import('../src/cli/main.ts');
-process.exitCode = await main(process.argv.slice(2));
+const args = process.argv.slice(2);
+
+/**
+ * `honnx serve` runs a bundle of the server instead (src/cli/bundle-serve.ts makes it in a child process), so that
+ * the serving process loads no TypeScript loader; from sources (HONNX_SERVE_FROM_SOURCES=1, or when bundling fails).
+ */
+async function serveFromBundle() {
+  if ((args[0] ?? 'serve') !== 'serve' || process.env.HONNX_SERVE_FROM_SOURCES === '1') return undefined;
+  const runTs = fileURLToPath(new URL('./run-ts.mjs', import.meta.url));
+  const script = fileURLToPath(new URL('../src/cli/bundle-serve.ts', import.meta.url));
+  const bundled = spawnSync(process.execPath, [runTs, script, ...args.slice(1)], { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+  if (bundled.status !== 0) return undefined;
+  const { server, workers } = JSON.parse(bundled.stdout.trim().split('\n').at(-1));
+  const { run } = await import(pathToFileURL(server).href);
+  return run(args.slice(1), workers);
+}
+
+const served = await serveFromBundle();
+if (served !== undefined) process.exitCode = served;
+else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  const { main } = await import('../src/cli/main.ts');
+  process.exitCode = await main(args);
+}

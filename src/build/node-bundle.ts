@@ -51,27 +51,23 @@ function importRuntimeFromHonnx(): Plugin {
 }
 
 /**
- * `honnx serve`'s worker threads: one bundle per function, written to `folder` under a name that is the hash of
- * its contents, so servers started side by side share files and never write over one another's. Resolves to each
- * function's bundle path. Bundling all of them takes one esbuild run (a few hundred milliseconds); esbuild's
- * service process is stopped afterwards rather than left running beside the server (~45 MB).
+ * Bundles generated entries (name → module source) for Node, each written to `folder` under a name that is the hash
+ * of its contents, so that servers started side by side share files and never write over one another's. Resolves to
+ * each entry's bundle path. All of them take one esbuild run (a few hundred milliseconds); esbuild's service process
+ * is stopped afterwards rather than left running beside the server (~45 MB).
  */
-export async function bundleWorkerEntries(projectRoot: string, functions: readonly { name: string; file: string }[], folder: string): Promise<Map<string, string>> {
+export async function bundleEntries(projectRoot: string, entries: ReadonlyMap<string, string>, folder: string): Promise<Map<string, string>> {
   const options = nodeBundleOptions(projectRoot);
   const virtualEntries: Plugin = {
-    name: 'honnx-worker-entries',
+    name: 'honnx-entries',
     setup(pluginBuild) {
-      pluginBuild.onResolve({ filter: /^honnx-worker:/ }, (args) => ({ path: args.path.slice('honnx-worker:'.length), namespace: 'honnx-worker' }));
-      pluginBuild.onLoad({ filter: /.*/, namespace: 'honnx-worker' }, (args) => ({
-        contents: writeWorkerEntry(functions.find((fn) => fn.name === args.path)!.file),
-        resolveDir: projectRoot,
-        loader: 'js',
-      }));
+      pluginBuild.onResolve({ filter: /^honnx-entry:/ }, (args) => ({ path: args.path.slice('honnx-entry:'.length), namespace: 'honnx-entry' }));
+      pluginBuild.onLoad({ filter: /.*/, namespace: 'honnx-entry' }, (args) => ({ contents: entries.get(args.path)!, resolveDir: projectRoot, loader: 'js' }));
     },
   };
   const result = await build({
     ...options,
-    entryPoints: Object.fromEntries(functions.map((fn) => [fn.name, `honnx-worker:${fn.name}`])),
+    entryPoints: Object.fromEntries([...entries.keys()].map((name) => [name, `honnx-entry:${name}`])),
     outdir: folder,
     outExtension: { '.js': '.mjs' },
     write: false,
@@ -79,16 +75,40 @@ export async function bundleWorkerEntries(projectRoot: string, functions: readon
   }).finally(() => stop());
   await mkdir(folder, { recursive: true });
   const bundles = new Map<string, string>();
-  for (const fn of functions) {
-    const output = result.outputFiles.find((file) => file.path === join(folder, `${fn.name}.mjs`));
-    if (!output) throw new Error(`esbuild wrote no worker bundle for function ${fn.name}`);
-    const path = join(folder, `${fn.name}-${createHash('sha256').update(output.contents).digest('hex').slice(0, 16)}.mjs`);
+  for (const name of entries.keys()) {
+    const output = result.outputFiles.find((file) => file.path === join(folder, `${name}.mjs`));
+    if (!output) throw new Error(`esbuild wrote no bundle for ${name}`);
+    const path = join(folder, `${name}-${createHash('sha256').update(output.contents).digest('hex').slice(0, 16)}.mjs`);
     if (!existsSync(path)) {
       const temporary = `${path}.${process.pid}.tmp`;
       await writeFile(temporary, output.contents);
       await rename(temporary, path);
     }
-    bundles.set(fn.name, path);
+    bundles.set(name, path);
   }
   return bundles;
+}
+
+/** Worker threads' entries, one bundle per function: resolves to each function's bundle path, by function name. */
+export async function bundleWorkerEntries(projectRoot: string, functions: readonly { name: string; file: string }[], folder: string): Promise<Map<string, string>> {
+  const entries = new Map(functions.map((fn) => [`worker-${fn.name}`, writeWorkerEntry(fn.file)]));
+  const bundles = await bundleEntries(projectRoot, entries, folder);
+  return new Map(functions.map((fn) => [fn.name, bundles.get(`worker-${fn.name}`)!]));
+}
+
+/**
+ * `honnx serve` without a TypeScript loader in the server: one bundle of the server with the functions built in
+ * (its module exports `run(args, workerBundles)`), and one per function for its worker threads.
+ */
+export async function bundleServer(projectRoot: string, functions: readonly { name: string; file: string }[], folder: string): Promise<{ server: string; workers: Record<string, string> }> {
+  const server = [
+    `import { serveBundled } from ${JSON.stringify(honnxSourcePath('cli/serve-bundled.ts'))};`,
+    ...functions.map((fn, index) => `import function${index} from ${JSON.stringify(fn.file)};`),
+    `const functions = [${functions.map((fn, index) => `{ name: ${JSON.stringify(fn.name)}, fn: function${index}, file: ${JSON.stringify(fn.file)} }`).join(', ')}];`,
+    `export const run = (args, workerBundles) => serveBundled(args, functions, new Map(Object.entries(workerBundles)));`,
+    '',
+  ].join('\n');
+  const entries = new Map([['server', server], ...functions.map((fn) => [`worker-${fn.name}`, writeWorkerEntry(fn.file)] as const)]);
+  const bundles = await bundleEntries(projectRoot, entries, folder);
+  return { server: bundles.get('server')!, workers: Object.fromEntries(functions.map((fn) => [fn.name, bundles.get(`worker-${fn.name}`)!])) };
 }

@@ -1,13 +1,14 @@
 import { parseArgs } from 'node:util';
 import { serveUntilSignalled } from '../runtime/node/node-server.ts';
-import { serveProject } from '../runtime/node/serve.ts';
+import { serveProject, type ServeOptions } from '../runtime/node/serve.ts';
 
 export const SERVE_USAGE =
   '  honnx serve [--port N] [--host H] [--workers N] [--threads N] [--function NAME]...\n' +
   '      serve the functions in functions/ (all by default; PORT, HOST from the environment);\n' +
   '      --workers: worker threads per function running its model (default: one per core; 0: on the HTTP thread)';
 
-export async function serveCommand(args: string[]): Promise<number> {
+/** `honnx serve`'s options from its arguments, or the message and exit code of a usage error. */
+export function parseServeArgs(args: string[]): { options: ServeOptions } | { error: string; code: number } {
   const { values } = parseArgs({
     args,
     options: {
@@ -20,16 +21,28 @@ export async function serveCommand(args: string[]): Promise<number> {
   });
   const workers = values.workers === undefined ? undefined : Number(values.workers);
   if (workers !== undefined && (!Number.isInteger(workers) || workers < 0)) {
-    console.error(`honnx serve: --workers must be a whole number of threads, 0 or more (got ${values.workers})`);
-    return 2;
+    return { error: `honnx serve: --workers must be a whole number of threads, 0 or more (got ${values.workers})`, code: 2 };
   }
-  return serveUntilSignalled(() =>
-    serveProject({
+  return {
+    options: {
       port: values.port === undefined ? undefined : Number(values.port),
       host: values.host,
       threads: values.threads === undefined ? undefined : Number(values.threads),
       workers,
       only: values.function,
-    }),
-  );
+    },
+  };
+}
+
+/**
+ * `honnx serve` from the project's sources, in this process (through tsx). bin/honnx.mjs runs a bundle of the
+ * server instead where it can (serve-bundled.ts), and this where it cannot.
+ */
+export async function serveCommand(args: string[]): Promise<number> {
+  const parsed = parseServeArgs(args);
+  if ('error' in parsed) {
+    console.error(parsed.error);
+    return parsed.code;
+  }
+  return serveUntilSignalled(() => serveProject(parsed.options));
 }

@@ -34,15 +34,19 @@ async function bundleWorkers(projectRoot: string, functions: readonly NamedFunct
   }
 }
 
+/** The functions of a folder, or only those named (an unknown name is an error). */
+export async function selectFunctions(folder: string, only: readonly string[] | undefined): Promise<NamedFunction[]> {
+  const functions = await discoverFunctions(folder);
+  if (!only) return functions;
+  const unknown = only.filter((name) => !functions.some((fn) => fn.name === name));
+  if (unknown.length > 0) throw new Error(`no function named ${unknown.join(', ')} in ${folder}`);
+  return functions.filter((fn) => only.includes(fn.name));
+}
+
 /** Serves the functions in the project's `functions/` folder on one Node server with the native engine. */
 export async function serveProject(options: ServeOptions = {}): Promise<RunningServer> {
   const projectRoot = options.projectRoot ?? process.cwd();
-  let functions = await discoverFunctions(options.functionsFolder ?? join(projectRoot, 'functions'));
-  if (options.only) {
-    const unknown = options.only.filter((name) => !functions.some((fn) => fn.name === name));
-    if (unknown.length > 0) throw new Error(`no function named ${unknown.join(', ')} in ${options.functionsFolder ?? 'functions/'}`);
-    functions = functions.filter((fn) => options.only!.includes(fn.name));
-  }
+  const functions = await selectFunctions(options.functionsFolder ?? join(projectRoot, 'functions'), options.only);
   const workers = options.workers ?? defaultWorkerCount();
   const { bundles, failure } = workers > 0 ? await bundleWorkers(projectRoot, functions) : {};
   const running = await startNodeServer({ ...options, functions, projectRoot, workers, workerBundles: bundles });
