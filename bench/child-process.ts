@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { mirrorFolder } from './mirror.ts';
@@ -70,6 +71,11 @@ export interface ChildServer {
 export async function startChildServer(entry: string, args: readonly string[], nodeFlags: readonly string[] = []): Promise<ChildServer> {
   const child = spawnEntry(entry, args, nodeFlags);
   const url = await waitForLine(child, READY_PREFIX, entry, 180);
+  return toChildServer(child, url);
+}
+
+/** A started server process as the bench drives it: its URL, its CPU time, and SIGTERM to stop it. */
+function toChildServer(child: ChildProcess, url: string): ChildServer {
   return {
     url,
     cpuMilliseconds: () => (child.pid === undefined ? undefined : readProcessCpuMilliseconds(child.pid)),
@@ -80,4 +86,60 @@ export async function startChildServer(entry: string, args: readonly string[], n
         child.kill('SIGTERM');
       }),
   };
+}
+
+/** A port nobody listens on right now (the OS picks it), for a server that must be told its port. */
+function findFreePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+async function waitUntilReady(child: ChildProcess, readyUrl: string, what: string, timeoutSeconds: number): Promise<void> {
+  const stderr: string[] = [];
+  child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
+  const until = Date.now() + timeoutSeconds * 1000;
+  while (Date.now() < until) {
+    if (child.exitCode !== null) throw new Error(`${what} exited with code ${child.exitCode} before answering\n${stderr.join('').slice(-3000)}`);
+    const ready = await fetch(readyUrl).then((response) => response.ok, () => false);
+    if (ready) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  child.kill('SIGKILL');
+  throw new Error(`${what} was not ready in ${timeoutSeconds} s\n${stderr.join('').slice(-3000)}`);
+}
+
+export interface HonnxServeOptions {
+  /** `--workers`: 0 runs the model on the HTTP thread. */
+  workers: number;
+  /** Node flags for the serving process (--cpu-prof). */
+  nodeFlags?: readonly string[];
+  /** Extra environment, for example HONNX_LOG_LEVEL. */
+  env?: Record<string, string>;
+}
+
+/**
+ * Starts `honnx serve --function <name>` exactly as a user runs it (`node bin/honnx.mjs serve`, which serves from a
+ * bundle of the server) and waits until /readyz says its model is loaded. Its request log (one JSON line per
+ * request on stdout, the default) is read and dropped, as a log collector would read it.
+ */
+export async function startHonnxServe(functionName: string, { workers, nodeFlags = [], env = {} }: HonnxServeOptions): Promise<ChildServer> {
+  const port = await findFreePort();
+  const args = ['serve', '--function', functionName, '--workers', String(workers), '--host', '127.0.0.1', '--port', String(port)];
+  const child = spawn(process.execPath, [...nodeFlags, join(projectRoot, 'bin/honnx.mjs'), ...args], {
+    cwd: projectRoot,
+    env: { ...process.env, HONNX_MIRROR: mirrorFolder, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  child.stdout!.resume();
+  const base = `http://127.0.0.1:${port}`;
+  await waitUntilReady(child, `${base}/readyz`, `honnx serve --function ${functionName}`, 180);
+  return toChildServer(child, `${base}/${functionName}`);
 }

@@ -1,5 +1,6 @@
 import { CONCURRENCIES, requestBodies, type BenchCase, type EncoderCase, type GenerationCase } from './cases.ts';
-import { runMeasuringChild, startChildServer, type ChildServer } from './child-process.ts';
+import { runMeasuringChild, type ChildServer } from './child-process.ts';
+import { startBenchServer, type ServerName } from './servers/start-server.ts';
 import { openTokenizer } from './floor/open-session.ts';
 import { postJson, runLoad, summarizeLoad, type LoadResult, type LoadSample } from './load.ts';
 import { summarizeLatencies, type LatencySummary } from './percentiles.ts';
@@ -18,7 +19,7 @@ export interface Timing {
   seconds: number;
 }
 
-export type ServerName = 'honnx' | 'transformers.js';
+export type { ServerName };
 const SERVERS: readonly ServerName[] = ['honnx', 'transformers.js'];
 
 export interface FloorResult extends LatencySummary {
@@ -69,14 +70,6 @@ export interface GenerationResult {
 
 const SAMPLE_COUNT = 20;
 
-function serverEntry(server: ServerName, benchCase: BenchCase): [string, string[]] {
-  if (server === 'honnx') return ['bench/servers/honnx.ts', [benchCase.functionName]];
-  return [
-    'bench/servers/transformers.ts',
-    [benchCase.pipelineTask, benchCase.model, `/${benchCase.functionName}`, JSON.stringify(benchCase.pipelineOptions)],
-  ];
-}
-
 interface FloorWindow {
   latenciesMs: number[];
   cpuMs: number;
@@ -101,7 +94,7 @@ async function measureInRounds<Window extends FloorWindow>(
 ): Promise<{ floorWindows: Window[]; servers: ServerResult[] }> {
   const running = new Map<ServerName, ChildServer>();
   try {
-    for (const server of SERVERS) running.set(server, await startChildServer(...serverEntry(server, benchCase)));
+    for (const server of SERVERS) running.set(server, await startBenchServer(server, benchCase));
     const bodies = requestBodies(benchCase);
     const samples = new Map<ServerName, unknown[]>();
     for (const server of SERVERS) {

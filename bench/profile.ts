@@ -1,8 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createBenchCases, requestBodies, type BenchCase } from './cases.ts';
-import { startChildServer } from './child-process.ts';
+import { createBenchCases, requestBodies } from './cases.ts';
+import { startBenchServer } from './servers/start-server.ts';
 import { runLoad, summarizeLoad } from './load.ts';
 import { readProcessCpuMilliseconds } from './process-cpu.ts';
 
@@ -31,10 +31,6 @@ if (!benchCase) throw new Error(`no bench case ${values.case}`);
 const outDirectory = resolve(values.out);
 mkdirSync(outDirectory, { recursive: true });
 
-function serverEntry(server: string, entry: BenchCase): [string, string[]] {
-  if (server === 'honnx') return ['bench/servers/honnx.ts', [entry.functionName]];
-  return ['bench/servers/transformers.ts', [entry.pipelineTask, entry.model, `/${entry.functionName}`, JSON.stringify(entry.pipelineOptions)]];
-}
 
 // One folder per run: Node writes a profile per thread (tsx's loader runs in a thread of its own), and the main
 // thread's is the largest.
@@ -42,7 +38,7 @@ const profileDirectory = join(outDirectory, `${values.server}-${values.case}-c${
 const nodeFlags = values['no-profile'] ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDirectory}`];
 const server = values.url
   ? { url: values.url, cpuMilliseconds: () => (values.pid ? readProcessCpuMilliseconds(Number(values.pid)) : undefined), stop: async () => {} }
-  : await startChildServer(...serverEntry(values.server!, benchCase), nodeFlags);
+  : await startBenchServer(values.server === 'honnx' ? 'honnx' : 'transformers.js', benchCase, nodeFlags);
 try {
   const sample = await runLoad({
     url: server.url,

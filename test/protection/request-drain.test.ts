@@ -68,3 +68,22 @@ describe.each(transports)('draining for a graceful shutdown ($name)', (transport
     await drain.settled();
   });
 });
+
+describe('the shutdown deadline', () => {
+  it('reaches the requests still watching it, not those that ended, and holds nothing for them', async () => {
+    const drain = createRequestDrain();
+    const ended = drain.watchDeadline();
+    const running = drain.watchDeadline();
+    const reached: string[] = [];
+    void ended.reached.then(() => reached.push('ended'));
+    void running.reached.then(() => reached.push('running'));
+    ended.release();
+    drain.begin(1);
+    await vi.waitFor(() => expect(drain.expired).toBe(true));
+    await running.reached;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(reached).toEqual(['running']);
+    // Once expired, a new watch is reached at once.
+    await drain.watchDeadline().reached;
+  });
+});

@@ -21,20 +21,22 @@ export function drainRequests(drain: RequestDrain): MiddlewareHandler {
   return async (c, next) => {
     if (drain.expired) return sendError(c, shuttingDown());
     drain.requestStarted();
+    const deadline = drain.watchDeadline();
     let released = false;
     const release = () => {
       if (released) return;
       released = true;
+      deadline.release();
       drain.requestEnded();
     };
     try {
-      const outcome = await Promise.race([next().then(() => 'answered' as const), drain.deadline.then(() => 'deadline' as const)]);
+      const outcome = await Promise.race([next().then(() => 'answered' as const), deadline.reached.then(() => 'deadline' as const)]);
       if (outcome === 'deadline') {
         c.res = sendError(c, shuttingDown());
         release();
         return;
       }
-      if (isEventStream(c.res)) c.res = watchStream(c.res, { onEnd: release, deadline: drain.deadline, finalChunk: SHUTDOWN_EVENT });
+      if (isEventStream(c.res)) c.res = watchStream(c.res, { onEnd: release, deadline: deadline.reached, finalChunk: SHUTDOWN_EVENT });
       else release();
       if (drain.draining) c.header('Connection', 'close');
     } catch (error) {

@@ -7,8 +7,12 @@ export interface RequestDrain {
   readonly draining: boolean;
   /** True once the shutdown deadline passed. */
   readonly expired: boolean;
-  /** Settles at the shutdown deadline; never before `begin`. */
-  readonly deadline: Promise<void>;
+  /**
+   * For one request: `reached` settles at the shutdown deadline (never before `begin`); `release` once the request
+   * has ended. Each request gets a promise of its own: reactions on one promise shared by every request would
+   * pile up for the life of the server (one per request ever answered, since the deadline never comes).
+   */
+  watchDeadline(): DeadlineWatch;
   inFlight(): number;
   /** Milliseconds since a request last started or ended. */
   idleMilliseconds(): number;
@@ -19,13 +23,21 @@ export interface RequestDrain {
   requestEnded(): void;
 }
 
+export interface DeadlineWatch {
+  reached: Promise<void>;
+  release(): void;
+}
+
 export function createRequestDrain(): RequestDrain {
   let draining = false;
   let expired = false;
   let inFlight = 0;
   let lastActivity = performance.now();
-  let passDeadline!: () => void;
-  const deadline = new Promise<void>((resolve) => (passDeadline = resolve));
+  const watchers = new Set<() => void>();
+  const passDeadline = () => {
+    for (const reach of watchers) reach();
+    watchers.clear();
+  };
   let waiting: (() => void)[] = [];
   const touch = () => (lastActivity = performance.now());
   return {
@@ -35,7 +47,13 @@ export function createRequestDrain(): RequestDrain {
     get expired() {
       return expired;
     },
-    deadline,
+    watchDeadline() {
+      if (expired) return { reached: Promise.resolve(), release: () => undefined };
+      let reach!: () => void;
+      const reached = new Promise<void>((resolve) => (reach = resolve));
+      watchers.add(reach);
+      return { reached, release: () => void watchers.delete(reach) };
+    },
     inFlight: () => inFlight,
     idleMilliseconds: () => performance.now() - lastActivity,
     begin(timeoutMs) {
