@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { appendFile, chmod } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildNode, NODE_WORKER_ENTRY } from '../../src/build/build-node.ts';
 import { listFunctionSources } from '../../src/build/function-sources.ts';
 import { listShippedModel } from '../../src/build/model-files-to-ship.ts';
@@ -103,13 +103,15 @@ describe('a node artifact serving as honnx serve does', () => {
     const metrics = await (await fetch(`${node.url}/metrics`, authorized())).text();
     expect(metrics).toMatch(/honnx_requests_total\{function="classify",status="401"\} 2/);
     expect(metrics).toMatch(/process_resident_memory_bytes \d+/);
-    const requests = node
-      .output()
-      .split('\n')
-      .filter((line) => line.startsWith('{'))
-      .map((line) => JSON.parse(line) as Record<string, unknown>)
-      .filter((record) => record.event === 'request' && record.function === 'classify');
-    expect(requests.filter((record) => record.status === 401)).toHaveLength(2);
+    // Request lines are written in batches, at most 50 ms after their request.
+    const requestLines = () =>
+      node
+        .output()
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as Record<string, unknown>)
+        .filter((record) => record.event === 'request' && record.function === 'classify');
+    await vi.waitFor(() => expect(requestLines().filter((record) => record.status === 401)).toHaveLength(2));
     expect(node.output()).not.toContain('secret text');
     expect(node.output()).not.toContain(key);
   });
