@@ -26,8 +26,8 @@ const { values } = parseArgs({
     only: { type: 'string', default: 'classify,extract' },
     workers: { type: 'string', default: '0,1,2' },
     servers: { type: 'string', default: 'artifact,serve' },
-    seconds: { type: 'string', default: '10' },
-    'warm-up': { type: 'string', default: '3' },
+    seconds: { type: 'string', default: '20' },
+    'warm-up': { type: 'string', default: '5' },
     concurrency: { type: 'string', default: '32' },
     /** Node flags of the servers: by default those of `npm start` (in the project and in an artifact). */
     'node-flags': { type: 'string', default: NODE_MAIN_FLAGS },
@@ -105,6 +105,7 @@ interface Row {
   modelBytes: number;
   readyBytes: number;
   warmBytes: number;
+  steadyBytes: number;
   peakBytes: number;
   throughput: number;
   /** Server CPU (all threads) per answered request in the measured window: steadier than req/s on a shared machine. */
@@ -121,11 +122,15 @@ async function measure(kind: 'artifact' | 'serve', name: string, workers: number
     const load = (loadSeconds: number) => runLoad({ url: `${server.url}/${name}`, bodies, concurrency, warmUpSeconds: 0, seconds: loadSeconds });
     await load(warmUpSeconds);
     const warmBytes = readRssBytes(pid);
-    let peakBytes = warmBytes;
-    const sampler = setInterval(() => (peakBytes = Math.max(peakBytes, readRssBytes(pid))), 100);
+    const samples: number[] = [];
+    const sampler = setInterval(() => samples.push(readRssBytes(pid)), 100);
     const sample = await runLoad({ url: `${server.url}/${name}`, bodies, concurrency, warmUpSeconds: 0, seconds, readServerCpu: () => readProcessCpuMilliseconds(pid) });
     clearInterval(sampler);
-    peakBytes = Math.max(peakBytes, readRssBytes(pid));
+    samples.push(readRssBytes(pid));
+    const peakBytes = Math.max(...samples);
+    // Steady state: the median of the second half of the window (RSS climbs for the first seconds, then holds).
+    const secondHalf = samples.slice(Math.floor(samples.length / 2)).sort((a, b) => a - b);
+    const steadyBytes = secondHalf[Math.floor(secondHalf.length / 2)];
     const answered = sample.latenciesMs.length;
     return {
       name,
@@ -134,6 +139,7 @@ async function measure(kind: 'artifact' | 'serve', name: string, workers: number
       modelBytes,
       readyBytes,
       warmBytes,
+      steadyBytes,
       peakBytes,
       throughput: answered / seconds,
       cpuMsPerRequest: sample.serverCpuMs === undefined ? undefined : sample.serverCpuMs / answered,
@@ -148,7 +154,7 @@ const megabytes = (bytes: number) => (bytes / MEGABYTE).toFixed(1);
 const started = performance.now();
 const outDir = join(projectRoot, '.cache/bench-memory');
 console.log(`Node ${process.version}, ${cpus().length} vCPU (${cpus()[0]?.model}), load average before ${loadavg().map((value) => value.toFixed(2)).join(' ')}.`);
-console.log(`Servers run with node flags "${nodeFlags.join(' ')}". Models from ${mirrorFolder}. Each setup: ready, ${warmUpSeconds} s warm-up at concurrency ${concurrency}, then ${seconds} s at concurrency ${concurrency} with RSS sampled every 100 ms.\n`);
+console.log(`Servers run with node flags "${nodeFlags.join(' ')}". Models from ${mirrorFolder}. Each setup: ready, ${warmUpSeconds} s warm-up at concurrency ${concurrency}, then ${seconds} s at concurrency ${concurrency} with RSS sampled every 100 ms (steady: the median of the window's second half).\n`);
 const built = await buildProject({ projectRoot, targets: ['node'], only: functionNames, outDir });
 const rows: Row[] = [];
 for (const name of functionNames) {
@@ -161,13 +167,13 @@ for (const name of functionNames) {
   }
 }
 
-console.log('| function | server | workers | RSS ready MB | RSS after warm-up MB | peak RSS under load MB | target MB (150 + model) | req/s | server CPU ms/req | errors | verdict |');
-console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+console.log('| function | server | workers | RSS ready MB | RSS after warm-up MB | RSS under load, steady MB | peak MB | target MB (150 + model) | req/s | server CPU ms/req | errors | verdict (steady) |');
+console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
 for (const row of rows) {
   const target = BUDGET_BYTES + row.modelBytes;
   const label = row.kind === 'artifact' ? 'artifact (HONNX_WORKERS)' : 'honnx serve (--workers)';
   console.log(
-    `| ${row.name} | ${label} | ${row.workers} | ${megabytes(row.readyBytes)} | ${megabytes(row.warmBytes)} | ${megabytes(row.peakBytes)} | ${megabytes(target)} | ${row.throughput.toFixed(0)} | ${row.cpuMsPerRequest?.toFixed(3) ?? 'n/a'} | ${row.errors} | ${row.peakBytes < target ? 'PASS' : 'MISS'} |`,
+    `| ${row.name} | ${label} | ${row.workers} | ${megabytes(row.readyBytes)} | ${megabytes(row.warmBytes)} | ${megabytes(row.steadyBytes)} | ${megabytes(row.peakBytes)} | ${megabytes(target)} | ${row.throughput.toFixed(0)} | ${row.cpuMsPerRequest?.toFixed(3) ?? 'n/a'} | ${row.errors} | ${row.steadyBytes < target ? 'PASS' : 'MISS'} (${row.steadyBytes < target ? '' : '+'}${megabytes(row.steadyBytes - target)}) |`,
   );
 }
 console.log(`\nMB = 2^20 bytes. Whole run: ${((performance.now() - started) / 1000).toFixed(0)} s, load average after ${loadavg().map((value) => value.toFixed(2)).join(' ')}.`);

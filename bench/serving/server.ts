@@ -1,6 +1,7 @@
 import { serve } from '@hono/node-server';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { bundleWorkerEntries } from '../../src/build/node-bundle.ts';
 import { createNodeEngine } from '../../src/engine/onnxruntime-node.ts';
 import { defineFunction, type HonnxFunction } from '../../src/http/define-function.ts';
 import { readModelSearchPaths } from '../../src/models/resolve-model.ts';
@@ -23,12 +24,14 @@ if (batching === 'off') definition.batching = false;
 else if (batching?.startsWith('on:')) definition.batching = { ...(definition.batching || {}), maxBatchSize: Number(batching.slice(3)) };
 const fn = defineFunction(definition);
 const searchPaths = readModelSearchPaths(projectRoot, process.env, await readProjectSettings(projectRoot));
+// Threads start from a bundled entry, as honnx serve's do (no TypeScript loader in them).
+const bundles = Number(workers) > 0 ? await bundleWorkerEntries(projectRoot, [{ name, file }], join(projectRoot, '.cache/honnx-serve')) : undefined;
 const { app, ready, release } = createNodeApp({
   // Worker threads import the function's file for its task; batching is decided on this thread, from `fn`.
   functions: [{ name, fn, file }],
   engine: createNodeEngine({ threads: 1 }),
   searchPaths,
-  workerThreads: { count: Number(workers) },
+  workerThreads: { count: Number(workers), bundles },
 });
 await ready();
 const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, (info) => announceReady(`http://127.0.0.1:${info.port}/${name}`));

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 
@@ -95,10 +96,15 @@ export async function startWranglerDev(folder: string, { timeoutMs = 60_000 } = 
   }
 }
 
-/** `node index.mjs` in a built node artifact's folder, on a free port; ready once it logs `ready` (log level info). */
+/**
+ * A built node artifact as its `npm start` runs it (`node <flags> index.mjs`, without npm in between), on a free
+ * port; ready once it logs `ready` (log level info).
+ */
 export async function startNodeArtifact(folder: string, { timeoutMs = 60_000, env = {} as NodeJS.ProcessEnv } = {}): Promise<RunningArtifact> {
   const port = await findFreePort();
-  const started = await startProcess(process.execPath, ['index.mjs'], {
+  const start = (JSON.parse(readFileSync(join(folder, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start.split(' ');
+  if (start[0] !== 'node') throw new Error(`the artifact's start script does not run node: ${start.join(' ')}`);
+  const started = await startProcess(process.execPath, start.slice(1), {
     cwd: folder,
     env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
     ready: /ready on (http:\/\/[^\s"]+)/,
