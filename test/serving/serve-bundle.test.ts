@@ -69,4 +69,17 @@ describe('honnx serve', () => {
     expect(served.best.score).toBeCloseTo(0.9942, 3);
     expect(served.code).toBe(0);
   });
+
+  it('refuses to start, exit 1, naming a function that is not in functions/', async () => {
+    const child = spawn(process.execPath, [join(projectRoot, 'bin/honnx.mjs'), 'serve', '--function', 'no-such-function', '--port', '0'], {
+      cwd: projectRoot,
+      env: { ...process.env, HONNX_MIRROR: mirrorFolder },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', (exitCode) => resolve(exitCode)));
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/honnx cannot start:\s+no function named no-such-function/);
+  });
 });

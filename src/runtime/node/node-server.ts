@@ -30,6 +30,11 @@ export async function readProjectSettings(projectRoot: string): Promise<ProjectS
   }
 }
 
+/** Something in the project or the command line that stops a server from starting (an unknown function name, ...). */
+export class CannotServeError extends Error {
+  override name = 'CannotServeError';
+}
+
 export interface NodeServerOptions {
   functions: readonly NamedFunction[];
   /** Where honnx.config.json, models/ (and the lock file) and relative key files are read from. */
@@ -99,7 +104,7 @@ export async function serveUntilSignalled(start: () => Promise<RunningServer>): 
   try {
     running = await start();
   } catch (error) {
-    if (error instanceof MissingModelsError || error instanceof ServerSettingsError) {
+    if (error instanceof MissingModelsError || error instanceof ServerSettingsError || error instanceof CannotServeError) {
       console.error(`honnx cannot start:\n\n${error.message}`);
       return 1;
     }

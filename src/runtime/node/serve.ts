@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { bundleWorkerEntries } from '../../build/node-bundle.ts';
 import { discoverFunctions, type NamedFunction } from './discover-functions.ts';
-import { startNodeServer, type RunningServer } from './node-server.ts';
+import { CannotServeError, startNodeServer, type RunningServer } from './node-server.ts';
 import { defaultWorkerCount } from './worker-lanes.ts';
 
 export { readProjectSettings, type RunningServer } from './node-server.ts';
@@ -39,7 +39,7 @@ export async function selectFunctions(folder: string, only: readonly string[] | 
   const functions = await discoverFunctions(folder);
   if (!only) return functions;
   const unknown = only.filter((name) => !functions.some((fn) => fn.name === name));
-  if (unknown.length > 0) throw new Error(`no function named ${unknown.join(', ')} in ${folder}`);
+  if (unknown.length > 0) throw new CannotServeError(`no function named ${unknown.join(', ')} in ${folder}`);
   return functions.filter((fn) => only.includes(fn.name));
 }
 
