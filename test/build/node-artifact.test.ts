@@ -72,7 +72,7 @@ describe('a node artifact serving as honnx serve does', () => {
     const model = await listShippedModel('sentiment-sst2-mini', join(mirrorFolder, 'sentiment-sst2-mini'));
     await buildNode({ projectRoot, outDir, fn: { ...classify, model } });
     node = await startNodeArtifact(outDir, {
-      env: { HONNX_MIRROR: mirrorFolder, HONNX_CACHE: join(projectRoot, '.cache/empty-cache'), HONNX_WORKERS: '2', HONNX_API_KEYS: key, HONNX_SHUTDOWN_TIMEOUT: '30' },
+      env: { HONNX_MIRROR: mirrorFolder, HONNX_CACHE: join(projectRoot, '.cache/empty-cache'), HONNX_WORKERS: '2', HONNX_API_KEYS: key, HONNX_SHUTDOWN_TIMEOUT: '30', HONNX_CORS_ORIGINS: 'https://app.example.com' },
     });
   }, 120_000);
   afterAll(() => node?.stop());
@@ -92,13 +92,17 @@ describe('a node artifact serving as honnx serve does', () => {
     expect(answers.map((answer) => answer[0][0].label)).toEqual(['POSITIVE', 'NEGATIVE']);
   });
 
-  it('refuses requests without the API key, and logs one JSON line per request without its text', async () => {
+  it('refuses requests without the API key, answers an allowed origin with CORS headers, and logs one JSON line per request without its text', async () => {
     const missing = await classify({ body: '{"inputs":"secret text one"}' });
     expect(missing.status).toBe(401);
     expect(missing.headers.get('www-authenticate')).toMatch(/^Bearer/);
     expect((await readErrorBody(missing)).code).toBeTruthy();
     const wrong = await classify({ body: '{"inputs":"secret text two"}', headers: { authorization: 'Bearer not-the-key' } });
     expect(wrong.status).toBe(401);
+    // CORS as configured: a browser on the allowed origin may read the answer.
+    const fromBrowser = await classify(authorized({ body: '{"inputs":"I love this"}', headers: { origin: 'https://app.example.com' } }));
+    expect(fromBrowser.status).toBe(200);
+    expect(fromBrowser.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
     expect((await fetch(`${node.url}/metrics`)).status).toBe(401);
     const metrics = await (await fetch(`${node.url}/metrics`, authorized())).text();
     expect(metrics).toMatch(/honnx_requests_total\{function="classify",status="401"\} 2/);
