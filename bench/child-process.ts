@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -123,15 +124,21 @@ export interface HonnxServeOptions {
   env?: Record<string, string>;
 }
 
+/** The Node flags `npm start` gives `honnx serve` (package.json's start script). */
+function npmStartFlags(): string[] {
+  const { scripts } = JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  return scripts.start.split(/\s+/).filter((word) => word.startsWith('--'));
+}
+
 /**
- * Starts `honnx serve --function <name>` exactly as a user runs it (`node bin/honnx.mjs serve`, which serves from a
- * bundle of the server) and waits until /readyz says its model is loaded. Its request log (one JSON line per
+ * Starts `honnx serve --function <name>` exactly as `npm start` runs it (`node <its flags> bin/honnx.mjs serve`, which
+ * serves from a bundle of the server) and waits until /readyz says its model is loaded. Its request log (one JSON line per
  * request on stdout, the default) is read and dropped, as a log collector would read it.
  */
 export async function startHonnxServe(functionName: string, { workers, nodeFlags = [], env = {} }: HonnxServeOptions): Promise<ChildServer> {
   const port = await findFreePort();
   const args = ['serve', '--function', functionName, '--workers', String(workers), '--host', '127.0.0.1', '--port', String(port)];
-  const child = spawn(process.execPath, [...nodeFlags, join(projectRoot, 'bin/honnx.mjs'), ...args], {
+  const child = spawn(process.execPath, [...npmStartFlags(), ...nodeFlags, join(projectRoot, 'bin/honnx.mjs'), ...args], {
     cwd: projectRoot,
     env: { ...process.env, HONNX_MIRROR: mirrorFolder, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

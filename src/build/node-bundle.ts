@@ -21,7 +21,8 @@ export function nodeBundleOptions(projectRoot: string, { minify = true }: { mini
     banner: { js: "import { createRequire as honnxCreateRequire } from 'node:module'; const require = honnxCreateRequire(import.meta.url);" },
     minifySyntax: minify,
     minifyWhitespace: minify,
-    keepNames: true,
+    // No keepNames: it wraps every function created at run time (closures on the request path included) in a call
+    // that defines its `name`, ~1% of a small model's request; honnx's errors set their names themselves.
     legalComments: 'eof',
     nodePaths: honnxNodePaths,
     absWorkingDir: projectRoot,

@@ -1,4 +1,4 @@
-import { Tokenizer, WordPiece } from '@huggingface/tokenizers';
+import { BertNormalizer, Tokenizer, WordPiece } from '@huggingface/tokenizers';
 import { computeTokenOffsets } from './token-offsets.ts';
 
 export type Offset = readonly [start: number, end: number];
@@ -79,9 +79,24 @@ function rememberWordPieces(model: WordPiece): void {
   };
 }
 
+const PRINTABLE_ASCII = /^[\x20-\x7E]*$/;
+
+/**
+ * The library's BERT normalizer sends every character through Unicode-property regular expressions (control
+ * characters, whitespace) and the text through NFD: a third of a short English text's tokenization. A text of
+ * printable ASCII has nothing to remove, no CJK characters and no accents, so it comes out unchanged but for the
+ * lowercasing; only other texts take the library's way.
+ */
+function skipNormalizingPrintableAscii(normalizer: BertNormalizer): void {
+  const normalize = normalizer.normalize.bind(normalizer);
+  const lowercase = (normalizer.config as { lowercase?: unknown }).lowercase === true;
+  normalizer.normalize = (text: string) => (PRINTABLE_ASCII.test(text) ? (lowercase ? text.toLowerCase() : text) : normalize(text));
+}
+
 export function createTokenizer(tokenizerJson: object, tokenizerConfig: TokenizerConfig = {}, modelConfig: Record<string, unknown> = {}): TextTokenizer {
   const tokenizer = new Tokenizer(tokenizerJson, tokenizerConfig);
   if (tokenizer.model instanceof WordPiece) rememberWordPieces(tokenizer.model);
+  if (tokenizer.normalizer instanceof BertNormalizer) skipNormalizingPrintableAscii(tokenizer.normalizer);
   const idOf = (key: string) => {
     const content = tokenContent(tokenizerConfig[key]);
     return content === undefined ? undefined : tokenizer.token_to_id(content);
