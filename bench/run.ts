@@ -55,4 +55,4 @@ for (const benchCase of createBenchCases()) {
     console.log(`### ${benchCase.functionName}: failed\n\n\`\`\`\n${(error as Error).message}\n\`\`\`\n`);
   }
 }
-console.log(`Whole run: ${((performance.now() - started) / 1000).toFixed(0)} s, load average after it ${loadavg().map((value) => value.toFixed(2)).join(' ')}. Command: \`npm run bench${process.argv.slice(2).length ? ` -- ${process.argv.slice(2).join(' ')}` : ''}\``);
+console.log(`Whole run: ${((performance.now() - started) / 1000).toFixed(0)} s, load average after it ${loadavg().map((value) => value.toFixed(2)).join(' ')}. Command: \`npm run bench:core${process.argv.slice(2).length ? ` -- ${process.argv.slice(2).join(' ')}` : ''}\``);
