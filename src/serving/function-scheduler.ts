@@ -22,10 +22,10 @@ export interface FunctionSchedulerOptions {
 }
 
 /**
- * The client's signal, or how to get it once it is needed. Hono's Node adapter makes an AbortController for a
- * request the first time its signal is read (about 14 µs); a request that runs at once in a batch never needs it.
+ * How to get the client's signal once it is needed. Hono's Node adapter makes an AbortController for a request the
+ * first time its signal is read (about 14 µs); a request that runs at once in a batch never needs it.
  */
-export type ClientSignal = AbortSignal | (() => AbortSignal);
+export type ClientSignal = () => AbortSignal;
 
 /** Takes a function's requests, queues them (bounded), batches them and hands them to its lanes. */
 export interface FunctionScheduler {
@@ -210,7 +210,6 @@ export function createFunctionScheduler(options: FunctionSchedulerOptions): Func
     queueDepth: () => queue.length,
     runningCount: () => running,
     submit(call, clientSignal) {
-      if (clientSignal instanceof AbortSignal) clientSignal.throwIfAborted();
       const laneFree = options.batches ? freeLane() !== -1 : laneWithRoom() !== -1;
       if (queue.length >= settings.maxQueuedRequests && !(laneFree && queue.length === 0)) {
         events.requestRejected(functionName, 'queue_full');
@@ -269,7 +268,7 @@ export function createFunctionScheduler(options: FunctionSchedulerOptions): Func
       // The client leaving matters while the request waits, or while its work runs alone (a generation, a stream);
       // a batch that has started runs to its end, and an answer nobody reads is dropped by the server.
       if (clientSignal && (entry.state === 'queued' || !batchesRequests)) {
-        signal = typeof clientSignal === 'function' ? clientSignal() : clientSignal;
+        signal = clientSignal();
         if (signal.aborted) onClientAbort();
         else signal.addEventListener('abort', onClientAbort, { once: true });
       }

@@ -10,6 +10,7 @@ import {
   StripAccentsNormalizer,
   type Normalizer,
 } from '@huggingface/tokenizers';
+import { memoize } from './memoize.ts';
 import type { Offset } from './tokenizer.ts';
 
 /**
@@ -543,20 +544,6 @@ function isWhitespaceSymbol(text: string, index: number, width: number): boolean
 export function isWhitespaceCharacter(text: string, index: number): boolean {
   const code = text.charCodeAt(index);
   return code < 0x80 ? isAsciiWhitespace(code) : WHITESPACE.test(text[index]);
-}
-
-/** A function of a string, remembered; the table is emptied when it grows large, so memory stays bounded. */
-function memoize<Value>(compute: (key: string) => Value, limit = 50_000): (key: string) => Value {
-  const table = new Map<string, Value>();
-  return (key) => {
-    let value = table.get(key);
-    if (value === undefined) {
-      if (table.size >= limit) table.clear();
-      value = compute(key);
-      table.set(key, value);
-    }
-    return value;
-  };
 }
 
 /** Combining marks a normalizer removed (accents stripped from "é" written as e + U+0301) belong to their base. */

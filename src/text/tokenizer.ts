@@ -1,4 +1,5 @@
 import { BertNormalizer, Tokenizer, WordPiece } from '@huggingface/tokenizers';
+import { memoize } from './memoize.ts';
 import { computeTokenOffsets } from './token-offsets.ts';
 
 export type Offset = readonly [start: number, end: number];
@@ -63,18 +64,10 @@ const WORD_CACHE_LIMIT = 50_000;
  */
 function rememberWordPieces(model: WordPiece): void {
   const splitWords = model.encode.bind(model);
-  const pieces = new Map<string, string[]>();
+  const piecesOf = memoize((word) => splitWords([word]), WORD_CACHE_LIMIT);
   model.encode = (words: string[]) => {
     const output: string[] = [];
-    for (const word of words) {
-      let split = pieces.get(word);
-      if (split === undefined) {
-        if (pieces.size >= WORD_CACHE_LIMIT) pieces.clear();
-        split = splitWords([word]);
-        pieces.set(word, split);
-      }
-      for (const piece of split) output.push(piece);
-    }
+    for (const word of words) for (const piece of piecesOf(word)) output.push(piece);
     return output;
   };
 }

@@ -11,13 +11,8 @@ import { generateText } from '../../src/tasks/generate/generate-text.ts';
 import { InputError } from '../../src/tasks/input-error.ts';
 import { loadModelBundle } from '../../src/models/model-bundle.ts';
 import { mirrorFolder, mirrorModelFiles } from '../support/shared-models.ts';
+import { parseGreedySamples, type GreedySample } from '../support/tinystories-samples.ts';
 
-interface GreedySample {
-  prompt: string;
-  prompt_ids: number[];
-  greedy_ids: number[];
-  greedy_text: string;
-}
 
 const post = (body: unknown) =>
   new Request('http://honnx.test/story', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -47,8 +42,8 @@ describe('generate endpoint over HTTP (tinystories-260k, onnxruntime-node)', () 
     const host = createFunctionHost('story', fn.definition, () => loadModelBundle(mirrorModelFiles('tinystories-260k'), engine));
     await host.load();
     fetch = createHonnxApp({ functions: [{ fn, host }] }).fetch;
-    const sanity = JSON.parse(await readFile(join(mirrorFolder, 'tinystories-260k/sanity.json'), 'utf8'));
-    sample = sanity.greedy.find((entry: GreedySample) => entry.prompt === 'Once upon a time, there was a dog');
+    const samples = parseGreedySamples(await readFile(join(mirrorFolder, 'tinystories-260k/sanity.json'), 'utf8'));
+    sample = samples.find((entry) => entry.prompt === 'Once upon a time, there was a dog')!;
   });
 
   const newTokens = () => sample.greedy_ids.length - sample.prompt_ids.length;

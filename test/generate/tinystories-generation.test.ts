@@ -7,13 +7,8 @@ import { encodePrompt, generateText } from '../../src/tasks/generate/generate-te
 import { createTextGenerator, type TextGenerator } from '../../src/tasks/generate/text-generator.ts';
 import { InputError } from '../../src/tasks/input-error.ts';
 import { mirrorFolder, mirrorModelFiles } from '../support/shared-models.ts';
+import { parseGreedySamples, type GreedySample } from '../support/tinystories-samples.ts';
 
-interface GreedySample {
-  prompt: string;
-  greedy_ids: number[];
-  prompt_ids: number[];
-  greedy_text: string;
-}
 
 describe('generation options on tinystories-260k (onnxruntime-node)', () => {
   let generator: TextGenerator;
@@ -21,8 +16,7 @@ describe('generation options on tinystories-260k (onnxruntime-node)', () => {
   let fromBos: GreedySample;
   beforeAll(async () => {
     generator = await createTextGenerator(await loadModelBundle(mirrorModelFiles('tinystories-260k'), createNodeEngine({ threads: 1 })));
-    const sanity = JSON.parse(await readFile(join(mirrorFolder, 'tinystories-260k/sanity.json'), 'utf8'));
-    samples = sanity.greedy;
+    samples = parseGreedySamples(await readFile(join(mirrorFolder, 'tinystories-260k/sanity.json'), 'utf8'));
     fromBos = samples.find((sample) => sample.prompt === '')!;
   });
   afterAll(() => generator?.model.release());

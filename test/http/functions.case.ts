@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { postJson, readErrorBody, type SendRequest } from '../support/requests.ts';
+import type { GreedySample } from '../support/tinystories-samples.ts';
 
 /**
  * What the HTTP cases of the default functions (functions/*.ts) receive. The same cases run on Node (against
@@ -15,11 +16,6 @@ export interface FunctionHttpContext {
   engine: { name: string; executionProvider: string };
 }
 
-interface GreedySample {
-  prompt: string;
-  max_new_tokens: number;
-  greedy_text: string;
-}
 
 /** Declares the HTTP cases of the default functions, for the runtime the context sends to. */
 export function functionHttpCases(context: FunctionHttpContext): void {

@@ -10,16 +10,12 @@ import { generateText } from '../../src/tasks/generate/generate-text.ts';
 import { createTextGenerator } from '../../src/tasks/generate/text-generator.ts';
 import { enginesUnderTest } from '../support/engines.ts';
 import { datasetPath, mirrorFolder } from '../support/shared-models.ts';
+import { parseGreedySamples, type GreedySample } from '../support/tinystories-samples.ts';
 import { ensureQuantizedModels, QUANTIZED_MODEL_NAMES } from './quantized-cache.ts';
 import { makeQuantizedCopy, type QuantizedCopy } from './quantized-copies.ts';
 
 const TEXT_COUNT = 240;
 
-interface GreedySample {
-  prompt: string;
-  prompt_ids: number[];
-  greedy_ids: number[];
-}
 
 /** The first held-out SST-2 test sentences (never seen in training), and for language id the sanity texts in nine languages too. */
 async function readTexts(): Promise<{ sentences: string[]; multilingual: string[] }> {
@@ -59,7 +55,7 @@ let greedy: GreedySample[];
 beforeAll(async () => {
   for (const name of ['sentiment-sst2-mini', 'langid-fasttext-lid176', 'tinystories-260k']) copies[name] = await makeQuantizedCopy(join(mirrorFolder, name));
   texts = await readTexts();
-  greedy = JSON.parse(await readFile(join(mirrorFolder, 'tinystories-260k', 'sanity.json'), 'utf8')).greedy;
+  greedy = parseGreedySamples(await readFile(join(mirrorFolder, 'tinystories-260k', 'sanity.json'), 'utf8'));
 });
 afterAll(async () => {
   for (const copy of Object.values(copies)) await copy.remove();

@@ -8,14 +8,8 @@ import { observeGeneration } from '../../src/tasks/generate/generation-observer.
 import { createTextGenerator, type TextGenerator } from '../../src/tasks/generate/text-generator.ts';
 import { enginesUnderTest } from '../support/engines.ts';
 import { mirrorFolder, mirrorModelFiles } from '../support/shared-models.ts';
+import { parseGreedySamples, type GreedySample } from '../support/tinystories-samples.ts';
 
-interface GreedySample {
-  prompt: string;
-  prompt_ids: number[];
-  max_new_tokens: number;
-  greedy_ids: number[];
-  greedy_text: string;
-}
 
 const generatedModels = join(import.meta.dirname, '../../.cache/tiny-models');
 
@@ -26,7 +20,7 @@ describe.each(enginesUnderTest)('generations sharing the step loop ($name)', (en
   const runs: number[] = [];
   beforeAll(async () => {
     generator = await createTextGenerator(await loadModelBundle(mirrorModelFiles('tinystories-260k'), engine));
-    samples = JSON.parse(await readFile(join(mirrorFolder, 'tinystories-260k/sanity.json'), 'utf8')).greedy;
+    samples = parseGreedySamples(await readFile(join(mirrorFolder, 'tinystories-260k/sanity.json'), 'utf8'));
     observeGeneration(generator.model, { runCompleted: (rows) => runs.push(rows), tokensGenerated: () => {} });
   });
   afterAll(() => generator?.model.release());

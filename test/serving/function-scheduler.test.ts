@@ -165,7 +165,7 @@ describe('the function scheduler', () => {
     const unbatched = createGatedLane();
     const { scheduler } = createScheduler([unbatched.lane], { batching: false });
     const leaving = new AbortController();
-    const running = settle(scheduler.submit(call('a'), leaving.signal));
+    const running = settle(scheduler.submit(call('a'), () => leaving.signal));
     leaving.abort();
     expect(((await running) as { error: HttpError }).error.status).toBe(499);
     expect(unbatched.alone).toEqual(['a']);
@@ -174,7 +174,7 @@ describe('the function scheduler', () => {
     const { scheduler: batched } = createScheduler([lane], {});
     const first = batched.submit(call('first'));
     const gone = new AbortController();
-    const queued = settle(batched.submit(call('gone'), gone.signal));
+    const queued = settle(batched.submit(call('gone'), () => gone.signal));
     gone.abort();
     await queued;
     await finishOne();

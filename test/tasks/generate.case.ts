@@ -3,15 +3,9 @@ import { loadModelBundle } from '../../src/models/model-bundle.ts';
 import { generateText, streamText } from '../../src/tasks/generate/generate-text.ts';
 import { argmax } from '../../src/tasks/scores.ts';
 import { createTextGenerator, type TextGenerator } from '../../src/tasks/generate/text-generator.ts';
+import { parseGreedySamples, type GreedySample } from '../support/tinystories-samples.ts';
 import type { ConformanceCases } from './conformance.ts';
 
-interface GreedySample {
-  prompt: string;
-  prompt_ids: number[];
-  max_new_tokens: number;
-  greedy_ids: number[];
-  greedy_text: string;
-}
 
 /**
  * Steps a cached and an uncached decoding side by side, feeding both the cached run's greedy token, and
@@ -47,7 +41,7 @@ export const generateCases: ConformanceCases = (context) => {
     let samples: GreedySample[];
     beforeAll(async () => {
       generator = await createTextGenerator(await loadModelBundle(context.sharedModel('tinystories-260k'), context.engine));
-      samples = JSON.parse(await context.readSharedText('tinystories-260k/sanity.json')).greedy;
+      samples = parseGreedySamples(await context.readSharedText('tinystories-260k/sanity.json'));
     });
     afterAll(() => generator?.model.release());
 

@@ -55,9 +55,16 @@ export function createBatchedLogWriter({
   };
 }
 
-/** A batched writer for this process's stdout and stderr, flushed when the process exits. */
-export function createProcessLogWriter(): BatchedLogWriter {
-  const writer = createBatchedLogWriter();
-  process.once('exit', writer.flush);
-  return writer;
+let processWriter: BatchedLogWriter | undefined;
+
+/**
+ * The batched writer of this process's stdout and stderr, flushed when the process exits: one per process, however
+ * many servers it starts, so lines keep their order and one exit handler writes what waits.
+ */
+export function processLogWriter(): BatchedLogWriter {
+  if (!processWriter) {
+    processWriter = createBatchedLogWriter();
+    process.once('exit', processWriter.flush);
+  }
+  return processWriter;
 }

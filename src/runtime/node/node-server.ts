@@ -8,7 +8,7 @@ import { createServingMetrics } from '../../http/metrics/serving-metrics.ts';
 import { createRequestDrain } from '../../http/middleware/request-drain.ts';
 import { describeServerSettings, ServerSettingsError } from '../../http/settings/server-settings.ts';
 import { readModelSearchPaths, type ProjectSettings } from '../../models/resolve-model.ts';
-import { createProcessLogWriter } from './batched-log-writer.ts';
+import { processLogWriter } from './batched-log-writer.ts';
 import { createNodeApp, MissingModelsError } from './create-node-app.ts';
 import type { NamedFunction } from './discover-functions.ts';
 import { shutDownGracefully } from './graceful-shutdown.ts';
@@ -66,7 +66,7 @@ export async function startNodeServer(options: NodeServerOptions): Promise<Runni
   const projectSettings = await readProjectSettings(projectRoot);
   const searchPaths = readModelSearchPaths(projectRoot, process.env, projectSettings);
   const settings = readNodeServerSettings(projectRoot, functions, (projectSettings as { server?: unknown }).server);
-  const logger = createLogger({ ...settings.logging, write: createProcessLogWriter().write });
+  const logger = createLogger({ ...settings.logging, write: processLogWriter().write });
   logger.info('settings', describeServerSettings(settings));
   if (settings.logging.inputs) logger.warn('logging_inputs', { message: 'request bodies are written to the log (HONNX_LOG_INPUTS): for debugging only' });
   const metrics = createServingMetrics();

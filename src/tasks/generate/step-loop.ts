@@ -11,7 +11,6 @@ interface Member {
   sequence: GenerationSequence;
   /** Prompt and every chosen token: what the repetition penalty looks at. */
   decoderIds: number[];
-  promptLength: number;
   channel: EventChannel<GenerationEvent>;
   signal?: AbortSignal;
 }
@@ -88,7 +87,8 @@ export function createStepLoop(decoding: BatchedDecoding, { maxRows = DEFAULT_MA
       const joiners = joining.splice(0, maxRows - active.length);
       let result;
       try {
-        result = await decoding.prefill(joiners.map((member) => member.decoderIds.slice(0, member.promptLength)));
+        // A member that has not joined yet holds only its prompt.
+        result = await decoding.prefill(joiners.map((member) => member.decoderIds));
       } catch (error) {
         failAll(joiners, error);
         return;
@@ -144,7 +144,7 @@ export function createStepLoop(decoding: BatchedDecoding, { maxRows = DEFAULT_MA
       const { signal } = options;
       // An aborted request ends its reader at once; its row leaves the batch at the next turn.
       signal?.addEventListener('abort', () => channel.fail(signal.reason), { once: true });
-      joining.push({ sequence, decoderIds: [...promptIds], promptLength: promptIds.length, channel, signal });
+      joining.push({ sequence, decoderIds: [...promptIds], channel, signal });
       if (!running) void drive();
       return channel.events();
     },
