@@ -2,7 +2,7 @@ import { mkdir, open, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { formatCount } from '../format-units.ts';
-import { hashFile, hashGitBlob } from '../lock/hash-file.ts';
+import { hashFile, hashFileAndGitBlob } from '../lock/hash-file.ts';
 import type { HubClient, HubFile } from './hub-client.ts';
 import { HubError } from './hub-errors.ts';
 
@@ -94,19 +94,18 @@ async function fetchOnce(client: HubClient, request: DownloadRequest): Promise<n
 async function checkIntegrity(request: DownloadRequest, origin: string): Promise<{ size: number; sha256: string }> {
   const { file, partPath } = request;
   const size = await sizeOf(partPath);
-  const sha256 = await hashFile(partPath);
+  const expected = request.lockedSha256 ?? file.sha256;
+  // Without a sha256 to compare, a file kept in git is checked by its git blob id, hashed in the same read.
+  const blobToCheck = !expected ? file.gitBlobId : undefined;
+  const { sha256, gitBlobId } = blobToCheck ? await hashFileAndGitBlob(partPath) : { sha256: await hashFile(partPath), gitBlobId: undefined };
   const reject = async (what: string) => {
     await rm(partPath, { force: true });
     return new HubError('integrity', `${file.path} from ${origin} is corrupt: ${what}. It was deleted and nothing was installed; pull again.`);
   };
   if (file.size !== undefined && size !== file.size) throw await reject(`${formatCount(size)} bytes arrived, the hub lists ${formatCount(file.size)}`);
-  const expected = request.lockedSha256 ?? file.sha256;
   const source = request.lockedSha256 ? 'the lock file expects' : 'the hub lists';
   if (expected && sha256 !== expected) throw await reject(`its sha256 is ${sha256}, ${source} ${expected}`);
-  if (!expected && file.gitBlobId) {
-    const blob = await hashGitBlob(partPath);
-    if (blob !== file.gitBlobId) throw await reject(`its git blob id is ${blob}, the hub lists ${file.gitBlobId}`);
-  }
+  if (blobToCheck && gitBlobId !== blobToCheck) throw await reject(`its git blob id is ${gitBlobId}, the hub lists ${blobToCheck}`);
   return { size, sha256 };
 }
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
-import { hashFile, hashGitBlob } from '../lock/hash-file.ts';
+import { hashFileAndGitBlob } from '../lock/hash-file.ts';
 import { listFolderFiles } from '../lock/lock-folder.ts';
 
 /** A file of a mirrored repository, described as the hub describes it. */
@@ -69,7 +69,7 @@ export class MirrorRepositories {
     const key = `${absolute}\0${info.size}\0${info.mtimeMs}`;
     let hashes = this.hashes.get(key);
     if (!hashes) {
-      hashes = { sha256: await hashFile(absolute), gitBlobId: await hashGitBlob(absolute) };
+      hashes = await hashFileAndGitBlob(absolute);
       this.hashes.set(key, hashes);
     }
     return { path, size: info.size, ...hashes, lfs: LFS_FILE.test(path) };
