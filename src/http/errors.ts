@@ -19,7 +19,15 @@ export interface ErrorBody {
   error: { code: string; message: string };
 }
 
+declare module 'hono' {
+  interface ContextVariableMap {
+    /** The code of the error this request was answered with, for its log line. */
+    errorCode: string;
+  }
+}
+
 export function sendError(c: Context, error: HttpError): Response {
+  c.set('errorCode', error.code);
   const body: ErrorBody = { error: { code: error.code, message: error.message } };
   return c.json(body, error.status, error.headers);
 }

@@ -9,6 +9,8 @@ declare module 'hono' {
   interface ContextVariableMap {
     /** The request's id: the caller's `X-Request-Id` when usable, else a fresh one; echoed in the answer. */
     requestId: string;
+    /** The function serving the request's path, if any (found once, by the outermost middleware). */
+    functionName: string | undefined;
   }
 }
 
@@ -24,16 +26,6 @@ export interface ObserveRequestsOptions {
 /** Probes and scrapes come every few seconds; their lines would drown the requests that matter. A 500 is a failure
  * of the server (error); other 5xx (loading, overloaded, timed out, shutting down) are conditions (warn). */
 const ROUTINE_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
-
-async function readErrorCode(response: Response): Promise<string | undefined> {
-  if (response.status < 400 || !/application\/json/i.test(response.headers.get('content-type') ?? '')) return undefined;
-  try {
-    const body = (await response.clone().json()) as { error?: { code?: unknown } };
-    return typeof body.error?.code === 'string' ? body.error.code : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 const roundMilliseconds = (milliseconds: number) => Math.round(milliseconds * 100) / 100;
 
@@ -52,6 +44,7 @@ export function observeRequests({ logger, metrics, logInputs, functionAt }: Obse
     c.header('X-Request-Id', requestId);
     metrics.requestStarted();
     const functionName = functionAt(c.req.path);
+    c.set('functionName', functionName);
     let ended = false;
     const finish = (fields: LogFields) => {
       if (ended) return;
@@ -80,7 +73,8 @@ export function observeRequests({ logger, metrics, logInputs, functionAt }: Obse
       throw error;
     }
     const fields: LogFields = {};
-    const errorCode = await readErrorCode(c.res);
+    // Every error answer goes through sendError, which records its code.
+    const errorCode = c.get('errorCode');
     if (errorCode !== undefined) fields.error_code = errorCode;
     if (logInputs) {
       const body = await readLoggedBody(c);

@@ -9,9 +9,10 @@ const REALM = 'honnx';
  * Answers 401 (RFC 6750: `WWW-Authenticate: Bearer`) when a guarded path comes without one of its keys.
  * Runs after CORS, so that preflights pass and browsers can read the 401. The key is never echoed or logged.
  */
-export function requireApiKey(policy: AccessPolicy, functionAt: (path: string) => string | undefined): MiddlewareHandler {
+export function requireApiKey(policy: AccessPolicy): MiddlewareHandler {
   return async (c, next) => {
-    const guard = findGuard(policy, c.req.path, functionAt(c.req.path));
+    // observeRequests, the outermost middleware, found the path's function.
+    const guard = findGuard(policy, c.req.path, c.get('functionName'));
     if (guard === undefined) return next();
     const presented = readBearerToken(c.req.header('authorization'));
     if (presented === undefined) {

@@ -38,6 +38,6 @@ export function useServingMiddleware<App extends Hono<any>>(app: App, { hosts, s
   app.use(observeRequests({ logger, metrics, logInputs: server?.logging.inputs ?? false, functionAt }));
   if (drain) app.use(drainRequests(drain));
   if (server?.cors) app.use(allowOrigins(server.cors));
-  app.use(requireApiKey(server?.access ?? OPEN_ACCESS, functionAt));
+  app.use(requireApiKey(server?.access ?? OPEN_ACCESS));
   app.get('/metrics', (c) => c.body(metrics.registry.render(), 200, { 'Content-Type': PROMETHEUS_CONTENT_TYPE }));
 }
