@@ -122,6 +122,8 @@ export interface HonnxServeOptions {
   nodeFlags?: readonly string[];
   /** Extra environment, for example HONNX_LOG_LEVEL. */
   env?: Record<string, string>;
+  /** The honnx checkout to serve from (an A/B comparison serves two); this one by default. */
+  root?: string;
 }
 
 /** The Node flags `npm start` gives `honnx serve` (package.json's start script). */
@@ -135,11 +137,11 @@ function npmStartFlags(): string[] {
  * serves from a bundle of the server) and waits until /readyz says its model is loaded. Its request log (one JSON line per
  * request on stdout, the default) is read and dropped, as a log collector would read it.
  */
-export async function startHonnxServe(functionName: string, { workers, nodeFlags = [], env = {} }: HonnxServeOptions): Promise<ChildServer> {
+export async function startHonnxServe(functionName: string, { workers, nodeFlags = [], env = {}, root = projectRoot }: HonnxServeOptions): Promise<ChildServer> {
   const port = await findFreePort();
   const args = ['serve', '--function', functionName, '--workers', String(workers), '--host', '127.0.0.1', '--port', String(port)];
-  const child = spawn(process.execPath, [...npmStartFlags(), ...nodeFlags, join(projectRoot, 'bin/honnx.mjs'), ...args], {
-    cwd: projectRoot,
+  const child = spawn(process.execPath, [...npmStartFlags(), ...nodeFlags, join(root, 'bin/honnx.mjs'), ...args], {
+    cwd: root,
     env: { ...process.env, HONNX_MIRROR: mirrorFolder, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -22,17 +22,19 @@ export interface HonnxAppOptions {
   logger?: Logger;
   /** Given by a runtime that shuts down gracefully (Node): tracks in-flight requests, answers them at the deadline. */
   drain?: RequestDrain;
+  /** Runs each request's log line and metrics once its answer is on its way (Node: `setImmediate`); at once when unset. */
+  afterAnswer?: (work: () => void) => void;
 }
 
 /**
  * The HTTP app every runtime serves: each function at its route, liveness and readiness probes, and JSON
  * errors for everything that is not a function.
  */
-export function createHonnxApp({ functions, pages, server, metrics = createServingMetrics(), logger, drain }: HonnxAppOptions): Hono<FunctionEnv> {
+export function createHonnxApp({ functions, pages, server, metrics = createServingMetrics(), logger, drain, afterAnswer }: HonnxAppOptions): Hono<FunctionEnv> {
   const app = new Hono<FunctionEnv>();
   const hosts = functions.map(({ host }) => host);
   const log = logger ?? createLogger({ level: server?.logging.level ?? 'error' });
-  useServingMiddleware(app, { hosts, server, metrics, logger: log, drain });
+  useServingMiddleware(app, { hosts, server, metrics, logger: log, drain, afterAnswer });
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', (c) => {

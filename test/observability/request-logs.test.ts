@@ -101,3 +101,24 @@ describe('request logs with HONNX_LOG_INPUTS', () => {
     }
   });
 });
+
+describe('request logs written after the answer', () => {
+  it('records the line and the metrics only when `afterAnswer` runs the work, with the status and duration of the answer', async () => {
+    const logs = captureLogs('info');
+    const queued: (() => void)[] = [];
+    const app = await createLoadedApp({ functions: [createSentimentHost('classify')], logger: logs.logger, afterAnswer: (work) => queued.push(work) });
+    const response = await app.request('/classify', postJson({ inputs: 'I love this' }));
+    expect(response.status).toBe(200);
+    const requestId = response.headers.get('x-request-id');
+    expect(logs.records().filter((record) => record.request_id === requestId)).toHaveLength(0);
+    expect(queued).toHaveLength(1);
+
+    queued.splice(0).forEach((work) => work());
+    const lines = logs.records().filter((record) => record.request_id === requestId);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ function: 'classify', status: 200 });
+    expect(lines[0].duration_ms).toBeGreaterThan(0);
+    const metrics = await (await app.request('/metrics')).text();
+    expect(metrics).toMatch(/honnx_requests_total\{[^}]*function="classify"[^}]*status="200"[^}]*\} 1/);
+  });
+});

@@ -21,7 +21,15 @@ export interface ObserveRequestsOptions {
   logInputs: boolean;
   /** The name of the function serving a path, if one does. */
   functionAt(path: string): string | undefined;
+  /**
+   * Runs a request's bookkeeping (its log line, its metrics) once its answer is on its way. Node passes
+   * `setImmediate`, which runs after the answer is written: a client waiting for its answer does not wait for
+   * the log. Unset: at once.
+   */
+  afterAnswer?: (work: () => void) => void;
 }
+
+const atOnce = (work: () => void) => work();
 
 /** Probes and scrapes come every few seconds; their lines would drown the requests that matter. A 500 is a failure
  * of the server (error); other 5xx (loading, overloaded, timed out, shutting down) are conditions (warn). */
@@ -34,7 +42,7 @@ const roundMilliseconds = (milliseconds: number) => Math.round(milliseconds * 10
  * included) writes one log line and records it in the metrics. The line has the id, method, path, function,
  * status, duration and error code; never headers (they carry API keys) and never the body unless `logInputs`.
  */
-export function observeRequests({ logger, metrics, logInputs, functionAt }: ObserveRequestsOptions): MiddlewareHandler {
+export function observeRequests({ logger, metrics, logInputs, functionAt, afterAnswer = atOnce }: ObserveRequestsOptions): MiddlewareHandler {
   return async (c, next) => {
     const started = performance.now();
     const requestId = readRequestId(c.req.header('x-request-id'));
@@ -46,12 +54,8 @@ export function observeRequests({ logger, metrics, logInputs, functionAt }: Obse
     const functionName = functionAt(c.req.path);
     c.set('functionName', functionName);
     let ended = false;
-    const finish = (fields: LogFields) => {
-      if (ended) return;
-      ended = true;
+    const record = (fields: LogFields, status: number, milliseconds: number) => {
       metrics.requestEnded();
-      const milliseconds = performance.now() - started;
-      const status = c.res.status;
       // A CORS preflight is the browser asking, not a call of the function.
       if (functionName !== undefined && c.req.method !== 'OPTIONS') metrics.requestAnswered(functionName, status, milliseconds / 1000);
       const level = ROUTINE_PATHS.has(c.req.path) ? 'debug' : status === 500 ? 'error' : status >= 500 ? 'warn' : 'info';
@@ -65,6 +69,13 @@ export function observeRequests({ logger, metrics, logInputs, functionAt }: Obse
         duration_ms: roundMilliseconds(milliseconds),
         ...fields,
       });
+    };
+    const finish = (fields: LogFields) => {
+      if (ended) return;
+      ended = true;
+      const milliseconds = performance.now() - started;
+      const status = c.res.status;
+      afterAnswer(() => record(fields, status, milliseconds));
     };
     try {
       await next();

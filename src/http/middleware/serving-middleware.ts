@@ -17,6 +17,8 @@ export interface ServingMiddlewareOptions {
   metrics: ServingMetrics;
   logger: Logger;
   drain?: RequestDrain;
+  /** When a request's log line and metrics are recorded (see `observeRequests`); at once when unset. */
+  afterAnswer?: (work: () => void) => void;
 }
 
 /** The name of the function whose route a path is under. */
@@ -29,13 +31,13 @@ export function createFunctionFinder(hosts: readonly FunctionHost[]): (path: str
  * (outermost, so that they see every answer, 401s and shutdown 503s included), the shutdown drain, CORS
  * (preflights need no key), then API keys. Also serves `GET /metrics`. Call before any route is added.
  */
-export function useServingMiddleware<App extends Hono<any>>(app: App, { hosts, server, metrics, logger, drain }: ServingMiddlewareOptions): void {
+export function useServingMiddleware<App extends Hono<any>>(app: App, { hosts, server, metrics, logger, drain, afterAnswer }: ServingMiddlewareOptions): void {
   for (const host of hosts) {
     if (host.route === '/metrics') throw new Error(`function ${host.name} cannot use the route /metrics: the server serves its metrics there`);
   }
   const functionAt = createFunctionFinder(hosts);
   metrics.watchHosts(hosts);
-  app.use(observeRequests({ logger, metrics, logInputs: server?.logging.inputs ?? false, functionAt }));
+  app.use(observeRequests({ logger, metrics, logInputs: server?.logging.inputs ?? false, functionAt, afterAnswer }));
   if (drain) app.use(drainRequests(drain));
   if (server?.cors) app.use(allowOrigins(server.cors));
   app.use(requireApiKey(server?.access ?? OPEN_ACCESS));

@@ -16,7 +16,7 @@ export interface NodeAppOptions {
   engine: Engine;
   searchPaths: ModelSearchPaths;
   /** Server settings, metrics, logger and shutdown drain, passed to createHonnxApp. */
-  serving?: Pick<HonnxAppOptions, 'server' | 'metrics' | 'logger' | 'drain'>;
+  serving?: Pick<HonnxAppOptions, 'server' | 'metrics' | 'logger' | 'drain' | 'afterAnswer'>;
   /**
    * Run each function's model on worker threads, each with sessions of its own, so that the thread answering
    * HTTP never runs inference. Unset (or 0 workers): models run on this thread with `engine`.

@@ -75,7 +75,7 @@ export async function startNodeServer(options: NodeServerOptions): Promise<Runni
   const threads = options.threads ?? 1;
   const engine = createNodeEngine({ threads });
   const workerThreads = { count: options.workers ?? defaultWorkerCount(), threads, bundles: options.workerBundles };
-  const { app, ready, release } = createNodeApp({ functions, engine, searchPaths, serving: { server: settings, metrics, logger, drain }, workerThreads });
+  const { app, ready, release } = createNodeApp({ functions, engine, searchPaths, serving: { server: settings, metrics, logger, drain, afterAnswer: setImmediate }, workerThreads });
   const hostname = options.host ?? process.env.HOST ?? '0.0.0.0';
   const port = options.port ?? Number(process.env.PORT ?? 8787);
   const server = await new Promise<ServerType>((resolveServer) => {
