@@ -29,13 +29,17 @@ import type { Offset } from './tokenizer.ts';
 export function computeTokenOffsets(text: string, tokens: string[], special: boolean[], tokenizerJson: object): Offset[] {
   let aligner = alignerCache.get(tokenizerJson);
   if (!aligner) {
-    aligner = createTokenAligner(tokenizerJson as TokenizerJson);
+    aligner = createTokenAligner(tokenizerJson);
     alignerCache.set(tokenizerJson, aligner);
   }
   return aligner(text, tokens, special);
 }
 
-type TokenAligner = (text: string, tokens: string[], special: boolean[]) => Offset[];
+export interface TokenAligner {
+  (text: string, tokens: string[], special: boolean[]): Offset[];
+  /** What the normalizer does to printable ASCII when the shortcut for it is on: nothing, or lowercasing. */
+  readonly printableAscii: 'same' | 'lowercase' | undefined;
+}
 
 const alignerCache = new WeakMap<object, TokenAligner>();
 
@@ -69,7 +73,14 @@ const WORD_PATTERNS: Record<string, RegExp> = {
 };
 const DEFAULT_WORD_PATTERN = /\S+/uy;
 
-function createTokenAligner(json: TokenizerJson): TokenAligner {
+export interface TokenAlignerOptions {
+  /** Find the tokens of a printable-ASCII text by string comparison where the normalizer allows it. Default true. */
+  printableAsciiShortcut?: boolean;
+}
+
+/** The aligner `computeTokenOffsets` uses for one tokenizer.json; exported so tests can compare its two ways. */
+export function createTokenAligner(tokenizerJson: object, { printableAsciiShortcut = true }: TokenAlignerOptions = {}): TokenAligner {
+  const json = tokenizerJson as TokenizerJson;
   const model = json.model ?? {};
   const modelType = typeof model.type === 'string' ? model.type : inferModelType(model);
   const preTokenizers = flatten(json.pre_tokenizer, 'pretokenizers');
@@ -101,7 +112,51 @@ function createTokenAligner(json: TokenizerJson): TokenAligner {
   // Tokens are vocabulary entries, so a text's tokens are nearly all known from earlier texts.
   const tokenBytes = memoize(decodeToken);
 
-  return (text, tokens, special) => {
+  const asciiCase = printableAsciiShortcut && !byteLevel ? detectAsciiNormalization(json, normalize, preTokenizerRewrites) : undefined;
+  // null, not undefined, for a token that is not plain ASCII: memoize takes undefined for "not computed yet".
+  const asciiTokenText = memoize((token: string): string | null => {
+    const bytes = tokenBytes(token);
+    if (bytes.length === 0) return null;
+    for (const byte of bytes) if (byte <= 0x20 || byte >= 0x7f) return null;
+    return String.fromCharCode(...bytes);
+  });
+
+  /**
+   * Printable ASCII that the normalizer leaves alone (or only lowercases) is the text the model split, character
+   * for character: each token is then found by comparing strings, with no units or bytes built. Anything this does
+   * not cover (an unknown token, an added token written in the text, a token not found where expected) returns
+   * undefined, and the text takes the general way.
+   */
+  const alignPrintableAscii = (text: string, tokens: string[], special: boolean[]): Offset[] | undefined => {
+    const normalized = asciiCase === 'lowercase' ? text.toLowerCase() : text;
+    const offsets: Offset[] = new Array(tokens.length);
+    let cursor = 0;
+    for (let index = 0; index < tokens.length; index++) {
+      const token = tokens[index];
+      if (token === unkToken) return undefined;
+      if (addedTokens.has(token)) {
+        if (!special[index] || text.startsWith(token, skipAsciiSpaces(text, cursor))) return undefined;
+        offsets[index] = [0, 0];
+        continue;
+      }
+      const surface = asciiTokenText(token);
+      if (surface === null) return undefined;
+      let from = cursor;
+      if (!normalized.startsWith(surface, from)) {
+        from = skipAsciiSpaces(normalized, cursor);
+        if (!normalized.startsWith(surface, from)) return undefined;
+      }
+      cursor = from + surface.length;
+      offsets[index] = [from, cursor];
+    }
+    return offsets;
+  };
+
+  const align = (text: string, tokens: string[], special: boolean[]) =>
+    (asciiCase !== undefined && PRINTABLE_ASCII.test(text) && alignPrintableAscii(text, tokens, special)) || alignUnits(text, tokens, special);
+  return Object.assign(align, { printableAscii: asciiCase });
+
+  function alignUnits(text: string, tokens: string[], special: boolean[]): Offset[] {
     let units = normalize(splitIntoCodePoints(text));
     for (const rewrite of preTokenizerRewrites) units = rewrite(units);
     const stream = new ByteStream(units);
@@ -192,7 +247,38 @@ function createTokenAligner(json: TokenizerJson): TokenAligner {
       cursor = match.to;
     }
     return offsets;
-  };
+  }
+}
+
+/** A text of printable ASCII characters only (space to tilde), what most English requests are. */
+export const PRINTABLE_ASCII = /^[\x20-\x7E]*$/;
+
+/** Normalizers that map each character on its own, so 95 characters tell what they do to every ASCII text. */
+const PER_CHARACTER_NORMALIZERS = new Set(['BertNormalizer', 'NFC', 'NFD', 'NFKC', 'NFKD', 'Lowercase', 'StripAccents']);
+
+/**
+ * Whether this tokenizer's normalizer leaves every printable ASCII character as it is ("same") or lowercases it
+ * ("lowercase"), found by normalizing all 95 of them as units; undefined for anything else (a replacement, a
+ * SentencePiece character map, a pre-tokenizer that rewrites characters).
+ */
+function detectAsciiNormalization(json: TokenizerJson, normalize: UnitRewrite, preTokenizerRewrites: UnitRewrite[]): 'same' | 'lowercase' | undefined {
+  const normalizers = flatten(json.normalizer, 'normalizers');
+  if (!normalizers.every((config) => config.type !== undefined && PER_CHARACTER_NORMALIZERS.has(config.type))) return undefined;
+  if (flatten(json.pre_tokenizer, 'pretokenizers').some((config) => config.type === 'Metaspace' || config.type === 'ByteLevel' || config.type === 'Replace')) return undefined;
+  let characters = '';
+  for (let code = 0x20; code <= 0x7e; code++) characters += String.fromCharCode(code);
+  let units = normalize(splitIntoCodePoints(characters));
+  for (const rewrite of preTokenizerRewrites) units = rewrite(units);
+  const result = units.map((unit) => unit.text).join('');
+  if (units.length !== characters.length) return undefined;
+  if (result === characters) return 'same';
+  return result === characters.toLowerCase() ? 'lowercase' : undefined;
+}
+
+/** Past ASCII whitespace from `at`: tab, line feed, vertical tab, form feed, carriage return and space. */
+function skipAsciiSpaces(text: string, at: number): number {
+  while (at < text.length && isAsciiWhitespace(text.charCodeAt(at))) at++;
+  return at;
 }
 
 function stringOrUndefined(value: unknown): string | undefined {

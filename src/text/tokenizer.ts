@@ -1,6 +1,6 @@
 import { BertNormalizer, Tokenizer, WordPiece } from '@huggingface/tokenizers';
 import { memoize } from './memoize.ts';
-import { computeTokenOffsets } from './token-offsets.ts';
+import { computeTokenOffsets, PRINTABLE_ASCII } from './token-offsets.ts';
 
 export type Offset = readonly [start: number, end: number];
 
@@ -71,8 +71,6 @@ function rememberWordPieces(model: WordPiece): void {
     return output;
   };
 }
-
-const PRINTABLE_ASCII = /^[\x20-\x7E]*$/;
 
 /**
  * The library's BERT normalizer sends every character through Unicode-property regular expressions (control

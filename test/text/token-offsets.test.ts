@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { describe, expect, it } from 'vitest';
+import { createTokenAligner, PRINTABLE_ASCII } from '../../src/text/token-offsets.ts';
 import { createTokenizer, type Offset } from '../../src/text/tokenizer.ts';
 import { datasetPath, hasMirror, mirrorFolder } from '../support/shared-models.ts';
 import { createByteLevelTokenizerJson } from './byte-level-tokenizer.ts';
@@ -250,5 +251,37 @@ describe('computeTokenOffsets', () => {
     const unknown = encoded.tokens.indexOf('[UNK]');
     expect(unknown).toBeGreaterThan(0);
     expect(text.slice(...encoded.offsets[unknown])).toBe('Ωmega');
+  });
+
+  describe('the printable-ASCII shortcut', () => {
+    const asciiTexts = [
+      ...TEXTS.filter((text) => PRINTABLE_ASCII.test(text)),
+      'Special tokens typed in: [CLS] [SEP] [UNK] <s> </s> <unk> [MASK]',
+      '[SEP] first, then [CLS]',
+      'double  spaces   and ~^`|{} symbols @#$% and ALL CAPS and MiXeD cAsE',
+      'EU rejects German call to boycott British lamb .',
+    ];
+    for (const subject of tokenizersUnderTest) {
+      it(`gives the same offsets as the general way for ${subject.name}`, () => {
+        const tokenizer = createTokenizer(subject.json, subject.config);
+        const shortcut = createTokenAligner(subject.json);
+        const general = createTokenAligner(subject.json, { printableAsciiShortcut: false });
+        for (const text of asciiTexts) {
+          const { tokens, special } = tokenizer.encodeWithOffsets(text);
+          expect(shortcut(text, tokens, special), `${subject.name}: ${JSON.stringify(text)}`).toEqual(general(text, tokens, special));
+        }
+      });
+    }
+
+    it('is taken by cased and uncased WordPiece, and not where the normalizer or pre-tokenizer rewrites ASCII', () => {
+      const found = Object.fromEntries(tokenizersUnderTest.map((subject) => [subject.name, createTokenAligner(subject.json).printableAscii]));
+      expect(found['inline byte-level BPE (RoBERTa style)']).toBeUndefined();
+      if (hasMirror) {
+        expect(found['ner-conll03-mini-cased']).toBe('same');
+        expect(found['sentiment-sst2-mini']).toBe('lowercase');
+        // SentencePiece's Metaspace turns spaces into "▁".
+        expect(found['tinystories-260k']).toBeUndefined();
+      }
+    });
   });
 });
