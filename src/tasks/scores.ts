@@ -4,15 +4,16 @@
  */
 export type ScoreFunction = 'softmax' | 'sigmoid' | 'exp' | 'none';
 
-export function softmax(logits: ArrayLike<number>): Float64Array {
+/** Softmax of `logits[start, start + count)`: a row of a batch's output is read in place, without a view. */
+export function softmax(logits: ArrayLike<number>, start = 0, count = logits.length - start): Float64Array {
   let max = -Infinity;
-  for (let i = 0; i < logits.length; i++) max = Math.max(max, logits[i]);
-  const scores = new Float64Array(logits.length);
+  for (let i = 0; i < count; i++) max = Math.max(max, logits[start + i]);
+  const scores = new Float64Array(count);
   // Every logit masked out (sampling filters set them to -Infinity): nothing is possible.
   if (max === -Infinity) return scores;
   let sum = 0;
-  for (let i = 0; i < logits.length; i++) sum += scores[i] = Math.exp(logits[i] - max);
-  for (let i = 0; i < scores.length; i++) scores[i] /= sum;
+  for (let i = 0; i < count; i++) sum += scores[i] = Math.exp(logits[start + i] - max);
+  for (let i = 0; i < count; i++) scores[i] /= sum;
   return scores;
 }
 

@@ -51,7 +51,7 @@ export async function extractEntities(extractor: EntityExtractor, texts: readonl
   }
   const prepared = texts.map((text) => prepareText(extractor, text, stride, options.maxTokens));
   await runWindows(extractor, prepared, options.signal);
-  return prepared.map((entry) => aggregateEntities(entry.text, gatherPreEntities(extractor, entry), extractor.labels, strategy, options.ignoreLabels));
+  return prepared.map((entry) => aggregateEntities(entry.text, gatherPreEntities(extractor, entry, strategy), extractor.labels, strategy, options.ignoreLabels));
 }
 
 function prepareText(extractor: EntityExtractor, text: string, stride: number, maxTokens: number | undefined): PreparedText {
@@ -105,8 +105,14 @@ function readLogits(extractor: EntityExtractor, tensor: Tensor | undefined, rows
   return readFloat32(tensor);
 }
 
-/** HF's `gather_pre_entities`: each text token with its scores (from its best window), span and word boundary. */
-function gatherPreEntities(extractor: EntityExtractor, entry: PreparedText): PreEntity[] {
+/** Scores of a word's later tokens, which `first` never reads. */
+const UNREAD_SCORES = new Float64Array(0);
+
+/**
+ * HF's `gather_pre_entities`: each text token with its scores (from its best window), span and word boundary.
+ * Under `first`, a token continuing a word is given no scores: its word takes the first token's.
+ */
+function gatherPreEntities(extractor: EntityExtractor, entry: PreparedText, strategy: AggregationStrategy): PreEntity[] {
   const { encoded, text, firstToken, tokenCount, windows } = entry;
   const chosen = chooseWindowPerToken(windows, tokenCount);
   const labelCount = extractor.labels.length;
@@ -127,14 +133,16 @@ function gatherPreEntities(extractor: EntityExtractor, entry: PreparedText): Pre
     const position = extractor.prefixIds.length + token - windows[windowIndex].start;
     const offset = (row * width + position) * labelCount;
     const word = encoded.tokens[index];
+    // Byte-level tokens holding bytes of one character (an emoji) share its span, and so its word.
+    const continuesWord = !unknown && (start < previousEnd || isSubword(extractor, word, text, start));
+    const scoresUnread = strategy === 'first' && continuesWord && preEntities.length > 0;
     preEntities.push({
       word: unknown ? text.slice(start, end) : word,
-      scores: softmax(logits.subarray(offset, offset + labelCount)),
+      scores: scoresUnread ? UNREAD_SCORES : softmax(logits, offset, labelCount),
       start,
       end,
       index,
-      // Byte-level tokens holding bytes of one character (an emoji) share its span, and so its word.
-      isSubword: !unknown && (start < previousEnd || isSubword(extractor, word, text, start)),
+      isSubword: continuesWord,
     });
     previousEnd = end;
   }
