@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import type { FunctionEnv, HonnxFunction } from './define-function.ts';
 import { HttpError, sendError } from './errors.ts';
+import { respondJson } from './respond-json.ts';
 import type { FunctionHost } from './function-host.ts';
 import { createLogger, describeError, type Logger } from './logging/logger.ts';
 import { createServingMetrics, type ServingMetrics } from './metrics/serving-metrics.ts';
@@ -36,13 +37,13 @@ export function createHonnxApp({ functions, pages, server, metrics = createServi
   const log = logger ?? createLogger({ level: server?.logging.level ?? 'error' });
   useServingMiddleware(app, { hosts, server, metrics, logger: log, drain, afterAnswer });
 
-  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.get('/healthz', (c) => respondJson(c, { status: 'ok' }));
   app.get('/readyz', (c) => {
     const states = Object.fromEntries(hosts.map((host) => [host.name, host.state()]));
     // A draining server takes itself out of a load balancer's rotation while it finishes what it accepted.
-    if (drain?.draining) return c.json({ status: 'draining', functions: states }, 503);
+    if (drain?.draining) return respondJson(c, { status: 'draining', functions: states }, 503);
     const ready = hosts.every((host) => host.state() === 'ready');
-    return c.json({ status: ready ? 'ready' : 'not_ready', functions: states }, ready ? 200 : 503);
+    return respondJson(c, { status: ready ? 'ready' : 'not_ready', functions: states }, ready ? 200 : 503);
   });
 
   for (const { fn, host } of functions) {
@@ -57,7 +58,7 @@ export function createHonnxApp({ functions, pages, server, metrics = createServi
 
   if (pages) {
     let apiDocument: object | undefined;
-    app.get('/openapi.json', (c) => c.json((apiDocument ??= pages.describeApi(hosts))));
+    app.get('/openapi.json', (c) => respondJson(c, (apiDocument ??= pages.describeApi(hosts))));
     app.get('/docs', (c) => c.html(pages.docsHtml));
     app.get('/', (c) => c.html(pages.playgroundHtml));
   }

@@ -4,6 +4,7 @@ import type { BatchingOptions } from '../serving/serving-options.ts';
 import type { FunctionAuth } from './auth/access-policy.ts';
 import { answerFunctionRequest, describeFunction } from './function-handlers.ts';
 import type { FunctionHost } from './function-host.ts';
+import { respondJson } from './respond-json.ts';
 import type { FunctionLimits, TaskEndpoint } from './task-endpoint.ts';
 
 type ParametersOf<Endpoint> = Endpoint extends TaskEndpoint<unknown, unknown, infer Parameters> ? Parameters : never;
@@ -64,7 +65,7 @@ export type HonnxFunction<Endpoint extends TaskEndpoint = TaskEndpoint> = Hono<F
 
 export function defineFunction<Endpoint extends TaskEndpoint<any, any, any, any>>(definition: FunctionDefinition<Endpoint>): HonnxFunction<Endpoint> {
   const app = new Hono<FunctionEnv>();
-  app.get('/', (c) => c.json(describeFunction(c.get('functionHost'))));
+  app.get('/', (c) => respondJson(c, describeFunction(c.get('functionHost'))));
   app.post('/', (c) => answerFunctionRequest(c, c.get('functionHost')));
   return Object.assign(app, { definition });
 }

@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { InputError } from '../tasks/input-error.ts';
+import { respondJson } from './respond-json.ts';
 
 /** An error with the HTTP status, machine-readable code and message it is answered with. */
 export class HttpError extends Error {
@@ -29,7 +30,7 @@ declare module 'hono' {
 export function sendError(c: Context, error: HttpError): Response {
   c.set('errorCode', error.code);
   const body: ErrorBody = { error: { code: error.code, message: error.message } };
-  return c.json(body, error.status, error.headers);
+  return respondJson(c, body, error.status, error.headers);
 }
 
 const INPUT_ERROR_STATUS = { invalid: [400, 'invalid_input'], empty: [400, 'empty_input'], too_large: [413, 'input_too_large'] } as const;

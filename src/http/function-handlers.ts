@@ -3,6 +3,7 @@ import { streamSSE } from 'hono/streaming';
 import { HttpError, sendError, toHttpError } from './errors.ts';
 import type { FunctionHost } from './function-host.ts';
 import { readValidatedRequest } from './read-request.ts';
+import { respondJson } from './respond-json.ts';
 
 /** Seconds a client should wait before retrying while a model loads. */
 const LOADING_RETRY_AFTER_SECONDS = 2;
@@ -58,7 +59,9 @@ export async function answerFunctionRequest(c: Context, host: FunctionHost): Pro
     await waitUntilReady(host);
     const parameters = { ...host.definition.parameters, ...request.parameters };
     const answer = await host.submit({ inputs: request.inputs, parameters, stream: request.stream }, () => c.req.raw.signal);
-    if (!isAsyncIterable(answer)) return c.json(answer as object);
+    if (!isAsyncIterable(answer)) return respondJson(c, answer);
+    const requestId = c.get('requestId');
+    if (requestId !== undefined) c.header('X-Request-Id', requestId);
     return streamSSE(c, async (stream) => {
       try {
         for await (const event of answer) await stream.writeSSE({ data: JSON.stringify(event) });

@@ -122,3 +122,34 @@ describe('request logs written after the answer', () => {
     expect(metrics).toMatch(/honnx_requests_total\{[^}]*function="classify"[^}]*status="200"[^}]*\} 1/);
   });
 });
+
+describe.each(transports)('X-Request-Id on every kind of answer ($name)', (transport) => {
+  for (const cors of [false, true]) {
+    it(`is on JSON answers, errors, streams, pages and preflights, once, ${cors ? 'with' : 'without'} CORS`, async () => {
+      const started = await startLoggedApp(transport, cors ? { HONNX_CORS_ORIGINS: '*' } : {});
+      const origin = cors ? { origin: 'https://app.example' } : {};
+      try {
+        const answers = {
+          json: await started.send('/classify', { ...postJson({ inputs: 'I love this' }), headers: { 'content-type': 'application/json', ...origin } }),
+          invalid: await started.send('/classify', { ...postJson({ inputs: '' }), headers: { 'content-type': 'application/json', ...origin } }),
+          notFound: await started.send('/nowhere', { headers: origin }),
+          describe: await started.send('/classify', { headers: origin }),
+          stream: await started.send('/generate', { ...postJson({ inputs: 'Once', stream: true, parameters: { max_new_tokens: 2 } }), headers: { 'content-type': 'application/json', ...origin } }),
+          metrics: await started.send('/metrics', { headers: origin }),
+          ready: await started.send('/readyz', { headers: origin }),
+          ...(cors ? { preflight: await started.send('/classify', { method: 'OPTIONS', headers: { ...origin, 'access-control-request-method': 'POST' } }) } : {}),
+        };
+        for (const [kind, response] of Object.entries(answers)) {
+          await response.text();
+          const id = response.headers.get('x-request-id');
+          expect(id, kind).toMatch(UUID);
+          if (cors) expect(response.headers.get('access-control-allow-origin'), kind).toBe('*');
+        }
+        expect(answers.json.headers.get('content-type')).toBe('application/json');
+        expect(answers.stream.headers.get('content-type')).toMatch(/^text\/event-stream/);
+      } finally {
+        await started.stop();
+      }
+    });
+  }
+});

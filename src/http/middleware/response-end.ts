@@ -1,3 +1,5 @@
+import { isJsonAnswer } from '../respond-json.ts';
+
 /** How a streamed body ended: fully sent, cut by the client, failed, or ended at the shutdown deadline. */
 export type StreamEnd = 'complete' | 'cancelled' | 'failed' | 'deadline';
 
@@ -10,8 +12,10 @@ export interface WatchStreamOptions {
 
 const DEADLINE: unique symbol = Symbol('deadline');
 
-// The content type is read first: touching `body` turns a plain Node response into a web stream.
-export const isEventStream = (response: Response) => /^text\/event-stream/i.test(response.headers.get('content-type') ?? '') && response.body !== null;
+// The content type is read first: touching `body` turns a plain Node response into a web stream. A JSON answer is
+// known without reading its headers, which would turn their plain object into a Headers object.
+export const isEventStream = (response: Response) =>
+  !isJsonAnswer(response) && /^text\/event-stream/i.test(response.headers.get('content-type') ?? '') && response.body !== null;
 
 /** The same response, its body passed through so that the end of a stream (not of the handler) is known. */
 export function watchStream(response: Response, { onEnd, deadline, finalChunk }: WatchStreamOptions): Response {
