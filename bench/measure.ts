@@ -15,6 +15,12 @@ import { summarizeLatencies, type LatencySummary } from './percentiles.ts';
 export interface Timing {
   rounds: number;
   warmUpSeconds: number;
+  /**
+   * Unmeasured load before the first round, per server (split across the concurrencies) and for every floor window:
+   * a process takes ~4 s of load to reach its steady speed (JIT, allocator arenas), and a long-running server is
+   * measured, not a fresh one.
+   */
+  serverWarmUpSeconds: number;
   /** Measured seconds per window; a setup's figures pool `rounds` windows. */
   seconds: number;
 }
@@ -102,12 +108,19 @@ async function measureInRounds<Window extends FloorWindow>(
       for (const body of bodies.slice(0, SAMPLE_COUNT)) answers.push(await postJson(running.get(server)!.url, JSON.parse(body)));
       samples.set(server, answers);
     }
+    for (const server of SERVERS) {
+      process.stderr.write(`  ${benchCase.functionName}: warming ${server} up for ${timing.serverWarmUpSeconds} s\n`);
+      const { url } = running.get(server)!;
+      for (const concurrency of concurrencies) {
+        await runLoad({ url, bodies, concurrency, warmUpSeconds: 0, seconds: timing.serverWarmUpSeconds / concurrencies.length });
+      }
+    }
     const floorWindows: Window[] = [];
     const windows = new Map<string, LoadSample[]>();
     for (let round = 0; round < timing.rounds; round++) {
       process.stderr.write(`  ${benchCase.functionName} round ${round + 1}/${timing.rounds}: raw floor`);
       floorWindows.push(
-        await runMeasuringChild<Window>(floorEntry, [benchCase.functionName, String(timing.warmUpSeconds), String(timing.seconds)]),
+        await runMeasuringChild<Window>(floorEntry, [benchCase.functionName, String(Math.max(timing.warmUpSeconds, timing.serverWarmUpSeconds)), String(timing.seconds)]),
       );
       const order = round % 2 === 0 ? SERVERS : [...SERVERS].reverse();
       for (const concurrency of concurrencies) {

@@ -13,6 +13,7 @@ import { reportEncoder, reportGeneration } from './report.ts';
  * printed as markdown tables with the targets marked PASS or MISS.
  * Options: --only classify,extract,generate   --rounds N (default 4)   --seconds N (measured per window, default 3)
  *          --warm-up N (unmeasured seconds before each window, default 1)
+ *          --server-warm-up N (unmeasured seconds of load per server before the first round, and per floor window; default 6)
  */
 
 const { values } = parseArgs({
@@ -21,9 +22,15 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '4' },
     seconds: { type: 'string', default: '3' },
     'warm-up': { type: 'string', default: '1' },
+    'server-warm-up': { type: 'string', default: '6' },
   },
 });
-const timing: Timing = { rounds: Number(values.rounds), seconds: Number(values.seconds), warmUpSeconds: Number(values['warm-up']) };
+const timing: Timing = {
+  rounds: Number(values.rounds),
+  seconds: Number(values.seconds),
+  warmUpSeconds: Number(values['warm-up']),
+  serverWarmUpSeconds: Number(values['server-warm-up']),
+};
 const only = values.only?.split(',');
 const projectRoot = join(import.meta.dirname, '..');
 
@@ -32,7 +39,7 @@ console.log(
     `## honnx benchmark, ${new Date().toISOString()}`,
     '',
     `Node ${process.version}, ${cpus().length} vCPU (${cpus()[0]?.model.trim()}), load average before the run ${loadavg().map((value) => value.toFixed(2)).join(' ')}.`,
-    `Models from ${mirrorFolder}. onnxruntime-node 1.30.0 with 1 intra-op thread everywhere. ${timing.rounds} interleaved rounds; in each, every row gets ${timing.warmUpSeconds} s warm-up, then ${timing.seconds} s measured; rows pool their rounds.`,
+    `Models from ${mirrorFolder}. onnxruntime-node 1.30.0 with 1 intra-op thread everywhere. Each server is first warmed up with ${timing.serverWarmUpSeconds} s of load; then ${timing.rounds} interleaved rounds, in each of which every row gets ${timing.warmUpSeconds} s warm-up (the floor ${Math.max(timing.warmUpSeconds, timing.serverWarmUpSeconds)} s, a fresh process each round), then ${timing.seconds} s measured; rows pool their rounds.`,
     '',
   ].join('\n'),
 );

@@ -127,7 +127,7 @@ describe.each(transports)('X-Request-Id on every kind of answer ($name)', (trans
   for (const cors of [false, true]) {
     it(`is on JSON answers, errors, streams, pages and preflights, once, ${cors ? 'with' : 'without'} CORS`, async () => {
       const started = await startLoggedApp(transport, cors ? { HONNX_CORS_ORIGINS: '*' } : {});
-      const origin = cors ? { origin: 'https://app.example' } : {};
+      const origin: Record<string, string> = cors ? { origin: 'https://app.example' } : {};
       try {
         const answers = {
           json: await started.send('/classify', { ...postJson({ inputs: 'I love this' }), headers: { 'content-type': 'application/json', ...origin } }),
