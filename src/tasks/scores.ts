@@ -4,11 +4,15 @@
  */
 export type ScoreFunction = 'softmax' | 'sigmoid' | 'exp' | 'none';
 
-/** Softmax of `logits[start, start + count)`: a row of a batch's output is read in place, without a view. */
-export function softmax(logits: ArrayLike<number>, start = 0, count = logits.length - start): Float64Array {
+/**
+ * Softmax of `logits[start, start + count)`: a row of a batch's output is read in place, without a view. A plain
+ * array, not a Float64Array: a typed array over 64 bytes (9 labels) gets a backing store outside the JavaScript heap,
+ * allocated and freed one by one, which made this a measurable part of an extract request (one per token).
+ */
+export function softmax(logits: ArrayLike<number>, start = 0, count = logits.length - start): number[] {
   let max = -Infinity;
   for (let i = 0; i < count; i++) max = Math.max(max, logits[start + i]);
-  const scores = new Float64Array(count);
+  const scores = new Array<number>(count).fill(0);
   // Every logit masked out (sampling filters set them to -Infinity): nothing is possible.
   if (max === -Infinity) return scores;
   let sum = 0;
@@ -21,9 +25,9 @@ export function sigmoid(value: number): number {
   return 1 / (1 + Math.exp(-value));
 }
 
-export function applyScoreFunction(logits: ArrayLike<number>, scoreFunction: ScoreFunction): Float64Array {
+export function applyScoreFunction(logits: ArrayLike<number>, scoreFunction: ScoreFunction): number[] {
   if (scoreFunction === 'softmax') return softmax(logits);
-  const scores = Float64Array.from(logits as ArrayLike<number>);
+  const scores = Array.from(logits);
   if (scoreFunction === 'sigmoid') for (let i = 0; i < scores.length; i++) scores[i] = sigmoid(scores[i]);
   if (scoreFunction === 'exp') for (let i = 0; i < scores.length; i++) scores[i] = Math.exp(scores[i]);
   return scores;

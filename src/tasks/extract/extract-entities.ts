@@ -106,7 +106,7 @@ function readLogits(extractor: EntityExtractor, tensor: Tensor | undefined, rows
 }
 
 /** Scores of a word's later tokens, which `first` never reads. */
-const UNREAD_SCORES = new Float64Array(0);
+const UNREAD_SCORES: readonly number[] = [];
 
 /**
  * HF's `gather_pre_entities`: each text token with its scores (from its best window), span and word boundary.

@@ -31,7 +31,7 @@ export interface ChoiceHandling {
 }
 
 /** Draws an index with probability proportional to `probabilities` (which sum to 1). */
-function drawIndex(probabilities: Float64Array, random: RandomSource): number {
+function drawIndex(probabilities: readonly number[], random: RandomSource): number {
   const target = random();
   let cumulative = 0;
   let last = 0;
