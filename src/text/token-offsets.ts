@@ -112,14 +112,18 @@ export function createTokenAligner(tokenizerJson: object, { printableAsciiShortc
   // Tokens are vocabulary entries, so a text's tokens are nearly all known from earlier texts.
   const tokenBytes = memoize(decodeToken);
 
-  const asciiCase = printableAsciiShortcut && !byteLevel ? detectAsciiNormalization(json, normalize, preTokenizerRewrites) : undefined;
-  // null, not undefined, for a token that is not plain ASCII: memoize takes undefined for "not computed yet".
-  const asciiTokenText = memoize((token: string): string | null => {
-    const bytes = tokenBytes(token);
-    if (bytes.length === 0) return null;
-    for (const byte of bytes) if (byte <= 0x20 || byte >= 0x7f) return null;
-    return String.fromCharCode(...bytes);
-  });
+  const asciiCase = printableAsciiShortcut && !byteLevel && !byteFallback && !wordSuffix ? detectAsciiNormalization(json, normalize, preTokenizerRewrites) : undefined;
+  /** The text a token stands for, if it is printable ASCII without spaces; null otherwise. */
+  const asciiTokenText = (token: string): string | null => {
+    // What decodeToken does for a tokenizer without byte-level symbols, byte pieces or word suffixes, on strings.
+    const surface = subwordPrefix && token.length > subwordPrefix.length && token.startsWith(subwordPrefix) ? token.slice(subwordPrefix.length) : token;
+    if (surface.length === 0) return null;
+    for (let index = 0; index < surface.length; index++) {
+      const code = surface.charCodeAt(index);
+      if (code <= 0x20 || code >= 0x7f) return null;
+    }
+    return surface;
+  };
 
   /**
    * Printable ASCII that the normalizer leaves alone (or only lowercases) is the text the model split, character
