@@ -114,7 +114,8 @@ const UNREAD_SCORES: readonly number[] = [];
  */
 function gatherPreEntities(extractor: EntityExtractor, entry: PreparedText, strategy: AggregationStrategy): PreEntity[] {
   const { encoded, text, firstToken, tokenCount, windows } = entry;
-  const chosen = chooseWindowPerToken(windows, tokenCount);
+  // Nearly every text fits one window, which then holds every token: no table needed.
+  const chosen = windows.length === 1 ? undefined : chooseWindowPerToken(windows, tokenCount);
   const labelCount = extractor.labels.length;
   const unknownId = extractor.tokenizer.specialIds.unk;
   const preEntities: PreEntity[] = [];
@@ -128,7 +129,7 @@ function gatherPreEntities(extractor: EntityExtractor, entry: PreparedText, stra
     // So is a token that stands for no text, as the space RoBERTa puts before the first word: there is nothing
     // to label, and between two name tokens it would split one entity in two.
     if (isBlank(text, start, end)) continue;
-    const windowIndex = chosen[token];
+    const windowIndex = chosen ? chosen[token] : 0;
     const { logits, row, width } = entry.rows[windowIndex];
     const position = extractor.prefixIds.length + token - windows[windowIndex].start;
     const offset = (row * width + position) * labelCount;

@@ -32,8 +32,6 @@ export function planWindows(tokenCount: number, size: number, stride: number): T
  * start and end of the text are not cuts, so the first window is best for the text's first tokens.
  */
 export function chooseWindowPerToken(windows: readonly TokenWindow[], tokenCount: number): Int32Array {
-  // Nearly every text fits one window, which then holds every token.
-  if (windows.length === 1 && windows[0].start === 0 && windows[0].end === tokenCount) return new Int32Array(tokenCount);
   const chosen = new Int32Array(tokenCount).fill(-1);
   const context = new Float64Array(tokenCount).fill(-1);
   windows.forEach((window, windowIndex) => {
