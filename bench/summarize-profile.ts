@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
  * Summarises a V8 .cpuprofile: self time per function (with its file and line), per file (--by-file), and total
  * ("inclusive") time of the functions that matter, as a share of the sampled time that was not idle. Usage:
  * node bin/run-ts.mjs bench/summarize-profile.ts FILE.cpuprofile [--top N] [--by-file] [--inclusive PATTERN,...]
+ * (--by-file splits a `honnx serve` bundle into its source modules when the server ran with HONNX_PROFILE_UNMINIFIED=1)
  */
 
 interface ProfileNode {
@@ -57,14 +58,35 @@ for (const [key, time] of [...selfByLabel].sort((a, b) => b[1] - a[1]).slice(0, 
   console.log(`${((100 * time) / busy).toFixed(2).padStart(6)}%  ${key}`);
 }
 
+const bundleModules = new Map<string, string[]>();
+
+/**
+ * The source module a line of a bundle came from, read from esbuild's `// path` comments: `honnx serve` writes them
+ * when started with HONNX_PROFILE_UNMINIFIED=1 (its bundles are minified otherwise, and then count as one file).
+ */
+function bundledModule(url: string, lineNumber: number): string | undefined {
+  if (!url.startsWith('file://') || !url.includes('/.cache/honnx-serve/')) return undefined;
+  let modules = bundleModules.get(url);
+  if (!modules) {
+    modules = [];
+    let current = url;
+    for (const line of readFileSync(new URL(url), 'utf8').split('\n')) {
+      if (/^\/\/ \S+$/.test(line)) current = line.slice(3);
+      modules.push(current);
+    }
+    bundleModules.set(url, modules);
+  }
+  return modules[lineNumber];
+}
+
 if (byFile) {
   console.log('\nself time per file (package for node_modules, "native" for V8 and Node internals without a file):');
   const perFile = new Map<string, number>();
   for (const [id, time] of selfTime) {
-    const { url, functionName } = byId.get(id)!.callFrame;
+    const { url, functionName, lineNumber } = byId.get(id)!.callFrame;
     if (functionName === '(idle)') continue;
     const file = url === '' ? `native ${functionName.startsWith('(') ? functionName : '(other)'}` : url.replace(/^file:\/\/.*?\/node_modules\/((@[^/]+\/)?[^/]+).*$/, '$1').replace(/^file:\/\/.*?\/(src|bench)\//, '$1/');
-    perFile.set(file, (perFile.get(file) ?? 0) + time);
+    perFile.set(bundledModule(url, lineNumber) ?? file, (perFile.get(bundledModule(url, lineNumber) ?? file) ?? 0) + time);
   }
   for (const [file, time] of [...perFile].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${((100 * time) / busy).toFixed(2).padStart(6)}%  ${file}`);
 }

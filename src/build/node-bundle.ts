@@ -58,7 +58,8 @@ function importRuntimeFromHonnx(): Plugin {
  * is stopped afterwards rather than left running beside the server (~45 MB).
  */
 export async function bundleEntries(projectRoot: string, entries: ReadonlyMap<string, string>, folder: string): Promise<Map<string, string>> {
-  const options = nodeBundleOptions(projectRoot);
+  // HONNX_PROFILE_UNMINIFIED=1 keeps esbuild's module comments, so a CPU profile can be read per source module.
+  const options = nodeBundleOptions(projectRoot, { minify: process.env.HONNX_PROFILE_UNMINIFIED !== '1' });
   const virtualEntries: Plugin = {
     name: 'honnx-entries',
     setup(pluginBuild) {
