@@ -1,5 +1,6 @@
 import { BertNormalizer, Tokenizer, WordPiece } from '@huggingface/tokenizers';
 import { memoize } from './memoize.ts';
+import { createPrintableAsciiWordPiece } from './printable-ascii-wordpiece.ts';
 import { computeTokenOffsets, PRINTABLE_ASCII } from './token-offsets.ts';
 
 export type Offset = readonly [start: number, end: number];
@@ -116,8 +117,12 @@ export function createTokenizer(tokenizerJson: object, tokenizerConfig: Tokenize
       .map(([id]) => id),
   );
 
+  const shortcut = createPrintableAsciiWordPiece(tokenizer, tokenizerJson);
   const encode = (text: string, options: { addSpecialTokens?: boolean } = {}): Encoded => {
-    const { ids, tokens } = tokenizer.encode(text, { add_special_tokens: options.addSpecialTokens ?? true });
+    const addSpecialTokens = options.addSpecialTokens ?? true;
+    const quick = shortcut?.(text, addSpecialTokens);
+    if (quick) return quick;
+    const { ids, tokens } = tokenizer.encode(text, { add_special_tokens: addSpecialTokens });
     return { ids, tokens };
   };
 
