@@ -13,7 +13,7 @@ import { reportEncoder, reportGeneration } from './report.ts';
  * printed as markdown tables with the targets marked PASS or MISS.
  * Options: --only classify,extract,generate   --rounds N (default 4)   --seconds N (measured per window, default 3)
  *          --warm-up N (unmeasured seconds before each window, default 1)
- *          --server-warm-up N (unmeasured seconds of load per server before the first round, and per floor window; default 6)
+ *          --server-warm-up N (unmeasured seconds of load per server before the first round, and per floor window; default 15)
  */
 
 const { values } = parseArgs({
@@ -22,7 +22,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '4' },
     seconds: { type: 'string', default: '3' },
     'warm-up': { type: 'string', default: '1' },
-    'server-warm-up': { type: 'string', default: '6' },
+    'server-warm-up': { type: 'string', default: '15' },
   },
 });
 const timing: Timing = {
