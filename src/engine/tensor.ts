@@ -2,10 +2,15 @@ import type { Tensor } from './engine.ts';
 
 /** Packs rows of token ids into an int64 [rows, width] tensor, right-padded with `padValue`. */
 export function createInt64Matrix(rows: readonly (readonly number[])[], width: number, padValue = 0): Tensor {
-  const data = new BigInt64Array(rows.length * width).fill(BigInt(padValue));
-  rows.forEach((row, r) => {
-    for (let c = 0; c < row.length && c < width; c++) data[r * width + c] = BigInt(row[c]);
-  });
+  const data = new BigInt64Array(rows.length * width);
+  const pad = BigInt(padValue);
+  for (let r = 0; r < rows.length; r++) {
+    const row = rows[r];
+    const length = Math.min(row.length, width);
+    for (let c = 0; c < length; c++) data[r * width + c] = BigInt(row[c]);
+    // A new array is all zeros: only a non-zero pad id is written, and only where a row is shorter than the width.
+    if (pad !== 0n) data.fill(pad, r * width + length, (r + 1) * width);
+  }
   return { type: 'int64', data, dims: [rows.length, width] };
 }
 

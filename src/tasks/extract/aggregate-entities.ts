@@ -52,14 +52,16 @@ interface LabeledSpan {
   end: number;
 }
 
+const IGNORED_BY_DEFAULT: ReadonlySet<string> = new Set(['O']);
+
 export function aggregateEntities(
   text: string,
   preEntities: readonly PreEntity[],
   labels: readonly string[],
   strategy: AggregationStrategy,
-  ignoreLabels: readonly string[] = ['O'],
+  ignoreLabels?: readonly string[],
 ): Entity[] {
-  const ignored = new Set(ignoreLabels);
+  const ignored = ignoreLabels ? new Set(ignoreLabels) : IGNORED_BY_DEFAULT;
   if (strategy === 'none') {
     return preEntities
       .map((preEntity): TokenEntity => {

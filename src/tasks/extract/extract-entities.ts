@@ -36,6 +36,8 @@ interface PreparedText {
   encoded: EncodedWithOffsets;
   /** Where the text's own tokens start in `encoded`, after the leading special tokens. */
   firstToken: number;
+  /** Whether `encoded` holds the model's special tokens around the text's own. */
+  framed: boolean;
   tokenCount: number;
   windows: TokenWindow[];
   /** Per window, in window order, the model output row holding its logits. */
@@ -68,7 +70,7 @@ function prepareText(extractor: EntityExtractor, text: string, stride: number, m
   const firstToken = framed ? prefixIds.length : 0;
   const tokenCount = encoded.ids.length - (framed ? prefixIds.length + suffixIds.length : 0);
   const windows = tokenCount > 0 ? planWindows(tokenCount, extractor.windowSize, stride) : [];
-  return { text, encoded, firstToken, tokenCount, windows, rows: [] };
+  return { text, encoded, firstToken, framed, tokenCount, windows, rows: [] };
 }
 
 /** Runs every window of every text through the model, several rows per run, padded to the longest row. */
@@ -77,11 +79,11 @@ async function runWindows(extractor: EntityExtractor, prepared: PreparedText[], 
     entry.windows.map((window, windowIndex) => ({
       entry,
       window: windowIndex,
-      ids: [
-        ...extractor.prefixIds,
-        ...entry.encoded.ids.slice(entry.firstToken + window.start, entry.firstToken + window.end),
-        ...extractor.suffixIds,
-      ],
+      // A text read in one window is its own encoding, when that holds the special tokens already.
+      ids:
+        entry.framed && entry.windows.length === 1
+          ? entry.encoded.ids
+          : [...extractor.prefixIds, ...entry.encoded.ids.slice(entry.firstToken + window.start, entry.firstToken + window.end), ...extractor.suffixIds],
     })),
   );
   // Rows of similar length share a run, so little of each run is padding.
