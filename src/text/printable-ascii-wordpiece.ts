@@ -22,9 +22,6 @@ interface TokenizerJson {
   padding?: unknown;
 }
 
-// Distinct words remembered per tokenizer; a few MB at most, emptied when full.
-const WORD_CACHE_LIMIT = 50_000;
-
 /**
  * The library's BERT pipeline for printable ASCII, without its general machinery: a BertNormalizer changes such
  * text only by lowercasing (when set), the BertPreTokenizer splits it at spaces and makes each character other than
@@ -58,10 +55,12 @@ export function createPrintableAsciiWordPiece(tokenizer: Tokenizer, tokenizerJso
   const prefix = { tokens: framed.tokens.slice(0, at), ids: framed.ids.slice(0, at) };
   const suffix = { tokens: framed.tokens.slice(at + 1), ids: framed.ids.slice(at + 1) };
 
+  // The model's own split, taken now: each word is remembered here, with its ids, and nowhere else.
+  const splitWords = model.encode.bind(model);
   const encodeWord = memoize((word: string): TokensAndIds => {
-    const tokens = model.encode([word]);
+    const tokens = splitWords([word]);
     return { tokens, ids: tokens.map(idOf) };
-  }, WORD_CACHE_LIMIT);
+  });
 
   return (text, addSpecialTokens) => {
     if (!PRINTABLE_ASCII.test(text)) return undefined;

@@ -54,9 +54,6 @@ function tokenContent(value: unknown): string | undefined {
 // Hugging Face writes a huge sentinel (1e30) when a tokenizer has no limit of its own.
 const UNLIMITED = 1e15;
 
-// Distinct words remembered per WordPiece tokenizer; a few MB at most, emptied when full.
-const WORD_CACHE_LIMIT = 50_000;
-
 /**
  * The library's WordPiece splits every word again on every call, building candidate substrings one by one: on
  * short texts that is a fifth of the tokenizer's time. A word always splits the same way (the model splits words
@@ -65,7 +62,8 @@ const WORD_CACHE_LIMIT = 50_000;
  */
 function rememberWordPieces(model: WordPiece): void {
   const splitWords = model.encode.bind(model);
-  const piecesOf = memoize((word) => splitWords([word]), WORD_CACHE_LIMIT);
+  // memoize's default bound: 50,000 distinct words, a few MB at most, emptied when full.
+  const piecesOf = memoize((word) => splitWords([word]));
   model.encode = (words: string[]) => {
     const output: string[] = [];
     for (const word of words) for (const piece of piecesOf(word)) output.push(piece);
@@ -87,6 +85,8 @@ function skipNormalizingPrintableAscii(normalizer: BertNormalizer): void {
 
 export function createTokenizer(tokenizerJson: object, tokenizerConfig: TokenizerConfig = {}, modelConfig: Record<string, unknown> = {}): TextTokenizer {
   const tokenizer = new Tokenizer(tokenizerJson, tokenizerConfig);
+  // Made before the library's WordPiece is given its word cache: the shortcut keeps words (with ids) of its own.
+  const shortcut = createPrintableAsciiWordPiece(tokenizer, tokenizerJson);
   if (tokenizer.model instanceof WordPiece) rememberWordPieces(tokenizer.model);
   if (tokenizer.normalizer instanceof BertNormalizer) skipNormalizingPrintableAscii(tokenizer.normalizer);
   const idOf = (key: string) => {
@@ -117,7 +117,6 @@ export function createTokenizer(tokenizerJson: object, tokenizerConfig: Tokenize
       .map(([id]) => id),
   );
 
-  const shortcut = createPrintableAsciiWordPiece(tokenizer, tokenizerJson);
   const encode = (text: string, options: { addSpecialTokens?: boolean } = {}): Encoded => {
     const addSpecialTokens = options.addSpecialTokens ?? true;
     const quick = shortcut?.(text, addSpecialTokens);
