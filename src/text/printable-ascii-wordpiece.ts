@@ -44,7 +44,7 @@ export function createPrintableAsciiWordPiece(tokenizer: Tokenizer, tokenizerJso
 
   const addedIds = new Map<string, number>();
   for (const [id, token] of tokenizer.get_added_tokens_decoder()) addedIds.set(token.content, id);
-  const addedContents = [...addedIds.keys()].flatMap((content) => [content, content.toLowerCase()]);
+  const addedContents = [...addedIds.keys()];
   const idOf = (token: string) => (addedIds.get(token) ?? model.tokens_to_ids.get(token) ?? model.unk_token_id) as number;
 
   // The special tokens the post-processor puts around a text, read off the library's own encoding of one letter.
@@ -64,8 +64,9 @@ export function createPrintableAsciiWordPiece(tokenizer: Tokenizer, tokenizerJso
 
   return (text, addSpecialTokens) => {
     if (!PRINTABLE_ASCII.test(text)) return undefined;
-    for (const content of addedContents) if (text.includes(content)) return undefined;
     const normalized = lowercase ? text.toLowerCase() : text;
+    // The library cuts added tokens out of the text, and out of the normalized text (those marked `normalized`).
+    for (const content of addedContents) if (text.includes(content) || (normalized !== text && normalized.includes(content))) return undefined;
     const tokens: string[] = addSpecialTokens ? [...prefix.tokens] : [];
     const ids: number[] = addSpecialTokens ? [...prefix.ids] : [];
     const addWord = (word: string) => {

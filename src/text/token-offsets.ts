@@ -112,7 +112,7 @@ export function createTokenAligner(tokenizerJson: object, { printableAsciiShortc
   // Tokens are vocabulary entries, so a text's tokens are nearly all known from earlier texts.
   const tokenBytes = memoize(decodeToken);
 
-  const asciiCase = printableAsciiShortcut && !byteLevel && !byteFallback && !wordSuffix ? detectAsciiNormalization(json, normalize, preTokenizerRewrites) : undefined;
+  const asciiCase = printableAsciiShortcut && !byteLevel && !byteFallback && !wordSuffix ? detectAsciiNormalization(json, preTokenizers, normalize, preTokenizerRewrites) : undefined;
   /** The text a token stands for, if it is printable ASCII without spaces; null otherwise. */
   const asciiTokenText = (token: string): string | null => {
     // What decodeToken does for a tokenizer without byte-level symbols, byte pieces or word suffixes, on strings.
@@ -261,14 +261,15 @@ export const PRINTABLE_ASCII = /^[\x20-\x7E]*$/;
 const PER_CHARACTER_NORMALIZERS = new Set(['BertNormalizer', 'NFC', 'NFD', 'NFKC', 'NFKD', 'Lowercase', 'StripAccents']);
 
 /**
- * Whether this tokenizer's normalizer leaves every printable ASCII character as it is ("same") or lowercases it
- * ("lowercase"), found by normalizing all 95 of them as units; undefined for anything else (a replacement, a
- * SentencePiece character map, a pre-tokenizer that rewrites characters).
+ * Whether this tokenizer's normalizer and pre-tokenizer leave every printable ASCII character as it is ("same") or
+ * lowercase it ("lowercase"), found by rewriting all 95 of them as units (Metaspace's "▁" or a prepended unit shows
+ * there); undefined for anything else. Replacements are refused outright: a pattern may span characters, which
+ * single characters cannot show; so is a SentencePiece character map.
  */
-function detectAsciiNormalization(json: TokenizerJson, normalize: UnitRewrite, preTokenizerRewrites: UnitRewrite[]): 'same' | 'lowercase' | undefined {
+function detectAsciiNormalization(json: TokenizerJson, preTokenizers: Config[], normalize: UnitRewrite, preTokenizerRewrites: UnitRewrite[]): 'same' | 'lowercase' | undefined {
   const normalizers = flatten(json.normalizer, 'normalizers');
   if (!normalizers.every((config) => config.type !== undefined && PER_CHARACTER_NORMALIZERS.has(config.type))) return undefined;
-  if (flatten(json.pre_tokenizer, 'pretokenizers').some((config) => config.type === 'Metaspace' || config.type === 'ByteLevel' || config.type === 'Replace')) return undefined;
+  if (preTokenizers.some((config) => config.type === 'Replace')) return undefined;
   let characters = '';
   for (let code = 0x20; code <= 0x7e; code++) characters += String.fromCharCode(code);
   let units = normalize(splitIntoCodePoints(characters));
