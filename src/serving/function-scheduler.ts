@@ -47,6 +47,12 @@ interface Entry {
   /** Its size for batching, measured only when a batch is chosen among several waiting requests. */
   size?: RequestSize;
   enqueuedAt: number;
+  /**
+   * Set by its wait timer. Timers count from the event loop's cached clock, so one can fire a fraction of a
+   * millisecond before `performance.now()` says the wait is over; without the flag that pump would wait on, with no
+   * timer left to end the wait.
+   */
+  waitOver?: boolean;
   state: 'queued' | 'running' | 'done';
   /** Aborts the work of a request that has started alone: the client left or its time ran out. Made on first use. */
   controller?: AbortController;
@@ -182,7 +188,8 @@ export function createFunctionScheduler(options: FunctionSchedulerOptions): Func
       if (batchesRequests && batching) {
         const lane = freeLane();
         if (lane === -1) return;
-        const mayWait = batching.maxWaitMilliseconds > 0 && performance.now() - queue[0].enqueuedAt < batching.maxWaitMilliseconds;
+        const oldest = queue[0];
+        const mayWait = batching.maxWaitMilliseconds > 0 && !oldest.waitOver && performance.now() - oldest.enqueuedAt < batching.maxWaitMilliseconds;
         const chosen = queue.length === 1 && !mayWait ? [0] : selectBatch(queue.map(sizeOf), batching);
         // Not full yet, and the oldest may still wait for company: each request pumps again at its own deadline.
         if (mayWait && chosen.reduce((sum, index) => sum + sizeOf(queue[index]).rows, 0) < batching.maxBatchSize) return;
@@ -253,7 +260,11 @@ export function createFunctionScheduler(options: FunctionSchedulerOptions): Func
         events.requestRejected(functionName, 'timeout');
         stop(new HttpError(504, 'timeout', `function ${functionName} did not answer within ${settings.timeoutMilliseconds} ms`));
       }, settings.timeoutMilliseconds);
-      const waitTimer = settings.batching && settings.batching.maxWaitMilliseconds > 0 ? setTimeout(pump, settings.batching.maxWaitMilliseconds) : undefined;
+      const endWait = () => {
+        entry.waitOver = true;
+        pump();
+      };
+      const waitTimer = settings.batching && settings.batching.maxWaitMilliseconds > 0 ? setTimeout(endWait, settings.batching.maxWaitMilliseconds) : undefined;
       let signal: AbortSignal | undefined;
       // Timers and the listener are the request's own, so they are cleared from its own continuation.
       const release = () => {

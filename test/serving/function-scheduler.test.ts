@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { HttpError } from '../../src/http/errors.ts';
 import type { BatchedAnswers } from '../../src/http/task-endpoint.ts';
 import { measureTextInputs } from '../../src/serving/batch-selection.ts';
@@ -231,5 +231,26 @@ describe('the function scheduler', () => {
     expect(batches[1]).toEqual(['dd']);
     await finishOne();
     expect(await Promise.all(answers)).toHaveLength(4);
+  });
+
+  it('sends a lone request when its wait timer fires, even if the clock says the wait is not quite over', async () => {
+    // Node's timers count from the event loop's cached clock and can fire a fraction of a millisecond early against
+    // performance.now(); faking setTimeout alone makes that gap the whole wait.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const { lane, batches, finishOne } = createGatedLane();
+      const { scheduler } = createScheduler([lane], { batching: { maxBatchSize: 3, maxWaitMilliseconds: 30 } });
+      const answer = scheduler.submit(call('solo'));
+      await vi.advanceTimersByTimeAsync(29);
+      expect(batches).toEqual([]);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(batches).toEqual([['solo']]);
+      const finished = finishOne();
+      await vi.advanceTimersByTimeAsync(1);
+      await finished;
+      expect(await answer).toBe('answer to solo');
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
