@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { Engine, EngineSession } from '../../src/engine/engine.ts';
 import { createNodeEngine } from '../../src/engine/onnxruntime-node.ts';
 import { classifyEndpoint } from '../../src/http/classify-endpoint.ts';
@@ -48,7 +48,7 @@ describe('backpressure and time-outs over HTTP', () => {
     const send = await serve(host, fn);
     const running = send('/classify', postJson({ inputs: 'first' }));
     const queued = send('/classify', postJson({ inputs: 'second' }));
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await vi.waitFor(() => expect(host.queueDepth()).toBe(1));
     const refused = await send('/classify', postJson({ inputs: 'third' }));
     expect(refused.status).toBe(429);
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
