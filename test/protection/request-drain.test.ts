@@ -11,9 +11,10 @@ describe.each(transports)('draining for a graceful shutdown ($name)', (transport
   async function start() {
     const controlled = createControlledFunction();
     const drain = createRequestDrain();
-    const app = await createLoadedApp({ functions: [controlled], drain, logger: captureLogs().logger });
+    const logs = captureLogs();
+    const app = await createLoadedApp({ functions: [controlled], drain, logger: logs.logger });
     started = await transport.start(app.fetch);
-    return { ...controlled, drain, send: started.send };
+    return { ...controlled, drain, logs, send: started.send };
   }
 
   const inFlight = (drain: RequestDrain, count: number) => vi.waitFor(() => expect(drain.inFlight()).toBe(count));
@@ -56,8 +57,8 @@ describe.each(transports)('draining for a graceful shutdown ($name)', (transport
     expect(afterDeadline.status).toBe(503);
   });
 
-  it('ends a stream still running at the deadline with an error event, as a whole answer', async () => {
-    const { drain, send } = await start();
+  it('ends a stream still running at the deadline with an error event, as a whole answer, and logs it so', async () => {
+    const { drain, logs, send } = await start();
     const streamed = await send('/controlled', postJson({ inputs: 'go', stream: true }));
     expect(streamed.status).toBe(200);
     await inFlight(drain, 1);
@@ -66,6 +67,8 @@ describe.each(transports)('draining for a graceful shutdown ($name)', (transport
     expect(events[0]).toBe(`data: ${JSON.stringify({ token: 'first' })}`);
     expect(events.at(-1)).toMatch(/^event: error\ndata: \{"error":\{"code":"shutting_down"/);
     await drain.settled();
+    const requestId = streamed.headers.get('x-request-id');
+    await vi.waitFor(() => expect(logs.records().filter((record) => record.request_id === requestId)).toMatchObject([{ status: 200, streamed: 'deadline' }]));
   });
 });
 

@@ -17,14 +17,30 @@ const DEADLINE: unique symbol = Symbol('deadline');
 export const isEventStream = (response: Response) =>
   !isJsonAnswer(response) && /^text\/event-stream/i.test(response.headers.get('content-type') ?? '') && response.body !== null;
 
-/** The same response, its body passed through so that the end of a stream (not of the handler) is known. */
+/**
+ * Adds a listener to a body that `watchStream` made; a listener added after the end hears of it at once. Keyed by
+ * the body, not the response: Hono's `c.res = ...` rebuilds the response around the same body stream.
+ */
+const addListenerTo = new WeakMap<ReadableStream<Uint8Array>, (onEnd: WatchStreamOptions['onEnd']) => void>();
+
+/**
+ * The same response, its body passed through so that the end of a stream (not of the handler) is known. A response
+ * this already made is watched by one more listener rather than wrapped again: one pass per chunk, and every
+ * listener hears the same end (an outer wrapper would hear 'complete' where the inner one cut the stream at the deadline).
+ */
 export function watchStream(response: Response, { onEnd, deadline, finalChunk }: WatchStreamOptions): Response {
+  const addListener = deadline ? undefined : addListenerTo.get(response.body!);
+  if (addListener) {
+    addListener(onEnd);
+    return response;
+  }
   const reader = response.body!.getReader();
-  let ended = false;
+  const listeners = [onEnd];
+  let ended: StreamEnd | undefined;
   const end = (how: StreamEnd) => {
     if (ended) return;
-    ended = true;
-    onEnd(how);
+    ended = how;
+    for (const listener of listeners) listener(how);
   };
   const passedDeadline = deadline?.then((): typeof DEADLINE => DEADLINE);
   const body = new ReadableStream<Uint8Array>({
@@ -52,5 +68,6 @@ export function watchStream(response: Response, { onEnd, deadline, finalChunk }:
       return reader.cancel(reason);
     },
   });
+  addListenerTo.set(body, (listener) => (ended ? listener(ended) : listeners.push(listener)));
   return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
 }
