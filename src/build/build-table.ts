@@ -1,12 +1,5 @@
+import { formatBytes } from '../models/format-units.ts';
 import type { BuildRow } from './build-project.ts';
-
-const KILOBYTE = 1000;
-const MEGABYTE = 1_000_000;
-
-function formatBytes(bytes: number): string {
-  if (bytes >= MEGABYTE) return `${(bytes / MEGABYTE).toFixed(1)} MB`;
-  return `${(bytes / KILOBYTE).toFixed(1)} KB`;
-}
 
 /** The table `honnx build` prints: one row per function and target. */
 export function formatBuildTable(rows: readonly BuildRow[]): string {

@@ -1,4 +1,4 @@
-/** Human-readable sizes and counts for the `honnx models` commands (decimal units, as the hub shows them). */
+/** Human-readable sizes and counts for what honnx's commands print (decimal units, as the hub shows them). */
 
 export function formatBytes(bytes: number): string {
   if (bytes < 1000) return `${bytes} B`;
