@@ -1,6 +1,6 @@
 import type { Tokenizer } from '@huggingface/tokenizers';
 import { memoize } from './memoize.ts';
-import { PRINTABLE_ASCII } from './token-offsets.ts';
+import { PRINTABLE_ASCII } from './printable-ascii-offsets.ts';
 
 /** What `Tokenizer.encode` gives: token strings and their ids. */
 export interface TokensAndIds {

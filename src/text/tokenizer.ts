@@ -1,7 +1,8 @@
 import { BertNormalizer, Tokenizer, WordPiece } from '@huggingface/tokenizers';
 import { memoize } from './memoize.ts';
+import { PRINTABLE_ASCII } from './printable-ascii-offsets.ts';
 import { createPrintableAsciiWordPiece } from './printable-ascii-wordpiece.ts';
-import { computeTokenOffsets, PRINTABLE_ASCII } from './token-offsets.ts';
+import { computeTokenOffsets } from './token-offsets.ts';
 
 export type Offset = readonly [start: number, end: number];
 

@@ -1,6 +1,6 @@
 import type { Tensor } from '../../engine/engine.ts';
 import { readFloat32 } from '../../engine/tensor.ts';
-import { isWhitespaceCharacter } from '../../text/token-offsets.ts';
+import { isWhitespaceCharacter } from '../../text/whitespace.ts';
 import type { EncodedWithOffsets } from '../../text/tokenizer.ts';
 import { createEncoderFeeds } from '../batch-feeds.ts';
 import { InputError } from '../input-error.ts';
