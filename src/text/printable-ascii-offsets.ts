@@ -1,4 +1,5 @@
-import { flatten, splitIntoCodePoints, type Config, type UnitRewrite } from './text-units.ts';
+import { flatten, splitIntoCodePoints, type UnitRewrite } from './text-units.ts';
+import type { TokenizerComponent } from './tokenizer-json.ts';
 import type { Offset } from './tokenizer.ts';
 import { skipAsciiSpaces } from './whitespace.ts';
 
@@ -18,8 +19,8 @@ const PER_CHARACTER_NORMALIZERS = new Set(['BertNormalizer', 'NFC', 'NFD', 'NFKC
  * single characters cannot show; so is a SentencePiece character map.
  */
 export function detectAsciiNormalization(
-  normalizer: Config | null | undefined,
-  preTokenizers: Config[],
+  normalizer: TokenizerComponent | null | undefined,
+  preTokenizers: TokenizerComponent[],
   normalize: UnitRewrite,
   preTokenizerRewrites: UnitRewrite[],
 ): AsciiNormalization | undefined {

@@ -1,6 +1,7 @@
 import type { Tokenizer } from '@huggingface/tokenizers';
 import { memoize } from './memoize.ts';
 import { PRINTABLE_ASCII } from './printable-ascii-offsets.ts';
+import type { TokenizerJson } from './tokenizer-json.ts';
 
 /** What `Tokenizer.encode` gives: token strings and their ids. */
 export interface TokensAndIds {
@@ -10,17 +11,6 @@ export interface TokensAndIds {
 
 /** Encodes a text the way the library would, or says it cannot (undefined) and the library does it. */
 export type ShortcutEncoder = (text: string, addSpecialTokens: boolean) => TokensAndIds | undefined;
-
-type Config = { type?: string; lowercase?: unknown } | null | undefined;
-
-interface TokenizerJson {
-  normalizer?: Config;
-  pre_tokenizer?: Config;
-  post_processor?: Config;
-  model?: { type?: string; fuse_unk?: unknown };
-  truncation?: unknown;
-  padding?: unknown;
-}
 
 /**
  * The library's BERT pipeline for printable ASCII, without its general machinery: a BertNormalizer changes such

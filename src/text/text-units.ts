@@ -11,15 +11,13 @@ import {
   type Normalizer,
 } from '@huggingface/tokenizers';
 import { memoize } from './memoize.ts';
+import type { TokenizerComponent } from './tokenizer-json.ts';
 
 /*
  * Text as units, for token offsets: one unit per code point of the original text, rewritten by the tokenizer's
  * normalizer and pre-tokenizer the way the library rewrites the text, each unit keeping the span of the original
  * it came from.
  */
-
-/** A tokenizer.json component: a normalizer, pre-tokenizer or decoder. */
-export type Config = Record<string, unknown> & { type?: string };
 
 /** A piece of normalized text and the span [start, end) of the original text it stands for. */
 export interface Unit {
@@ -32,10 +30,10 @@ export interface Unit {
 export const SPACE_MARKER = '\u2581';
 
 /** A component and, for a Sequence, the components inside it, depth first. */
-export function flatten(config: Config | null | undefined, listKey: string): Config[] {
+export function flatten(config: TokenizerComponent | null | undefined, listKey: string): TokenizerComponent[] {
   if (!config) return [];
   const children = config[listKey];
-  if (config.type === 'Sequence' && Array.isArray(children)) return children.flatMap((child) => flatten(child as Config, listKey));
+  if (config.type === 'Sequence' && Array.isArray(children)) return children.flatMap((child) => flatten(child as TokenizerComponent, listKey));
   return [config];
 }
 
@@ -53,11 +51,11 @@ export function splitIntoCodePoints(text: string): Unit[] {
 export type UnitRewrite = (units: Unit[]) => Unit[];
 
 /** Applies a tokenizer.json normalizer to units, keeping each unit's original span. */
-export function createUnitNormalizer(config: Config | null): UnitRewrite {
+export function createUnitNormalizer(config: TokenizerComponent | null): UnitRewrite {
   if (!config) return (units) => units;
   switch (config.type) {
     case 'Sequence': {
-      const steps = ((config.normalizers as Config[] | undefined) ?? []).map((child) => createUnitNormalizer(child));
+      const steps = ((config.normalizers as TokenizerComponent[] | undefined) ?? []).map((child) => createUnitNormalizer(child));
       return (units) => steps.reduce((current, step) => step(current), units);
     }
     case 'Prepend':
@@ -83,7 +81,7 @@ export function createUnitNormalizer(config: Config | null): UnitRewrite {
 }
 
 /** The library's own implementation of a per-character normalizer, so units normalize exactly as the tokens did. */
-function createLibraryNormalizer(config: Config): Normalizer | undefined {
+function createLibraryNormalizer(config: TokenizerComponent): Normalizer | undefined {
   const constructors: Record<string, new (config: never) => Normalizer> = {
     BertNormalizer,
     NFC: NFCNormalizer,
@@ -99,7 +97,7 @@ function createLibraryNormalizer(config: Config): Normalizer | undefined {
 }
 
 /** The pre-tokenizer steps that change characters rather than only split: Metaspace, ByteLevel's prefix space, Replace. */
-export function createPreTokenizerRewrite(config: Config): UnitRewrite {
+export function createPreTokenizerRewrite(config: TokenizerComponent): UnitRewrite {
   switch (config.type) {
     case 'Metaspace': {
       const replacement = typeof config.replacement === 'string' ? config.replacement : SPACE_MARKER;

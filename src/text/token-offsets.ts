@@ -1,7 +1,8 @@
 import { ByteStream } from './byte-stream.ts';
 import { memoize } from './memoize.ts';
 import { createPrintableAsciiAligner, detectAsciiNormalization, PRINTABLE_ASCII, type AsciiNormalization } from './printable-ascii-offsets.ts';
-import { createPreTokenizerRewrite, createUnitNormalizer, flatten, SPACE_MARKER, splitIntoCodePoints, type Config, type Unit } from './text-units.ts';
+import { createPreTokenizerRewrite, createUnitNormalizer, flatten, SPACE_MARKER, splitIntoCodePoints, type Unit } from './text-units.ts';
+import type { TokenizerComponent, TokenizerJson } from './tokenizer-json.ts';
 import type { Offset } from './tokenizer.ts';
 import { isWhitespaceCharacter } from './whitespace.ts';
 
@@ -34,15 +35,6 @@ export interface TokenAligner {
 }
 
 const alignerCache = new WeakMap<object, TokenAligner>();
-
-interface TokenizerJson {
-  normalizer?: Config | null;
-  pre_tokenizer?: Config | null;
-  post_processor?: Config | null;
-  decoder?: Config | null;
-  model?: Config & { vocab?: unknown };
-  added_tokens?: { content: string; special?: boolean }[];
-}
 
 // Characters the BERT pre-tokenizer splits off as words of their own (tokenizers.js's PUNCTUATION_REGEX).
 const PUNCTUATION = '\\p{P}\\u0021-\\u002F\\u003A-\\u0040\\u005B-\\u0060\\u007B-\\u007E';
@@ -197,13 +189,13 @@ function stringOrUndefined(value: unknown): string | undefined {
   return typeof value === 'string' && value.length > 0 ? value : undefined;
 }
 
-function inferModelType(model: Config): string {
+function inferModelType(model: TokenizerComponent): string {
   if (model.continuing_subword_prefix === '##' && model.max_input_chars_per_word !== undefined) return 'WordPiece';
   if (Array.isArray(model.vocab)) return 'Unigram';
   return model.merges ? 'BPE' : 'WordPiece';
 }
 
-function readUnkToken(model: Config): string | undefined {
+function readUnkToken(model: TokenizerComponent): string | undefined {
   if (typeof model.unk_token === 'string') return model.unk_token;
   if (typeof model.unk_id === 'number' && Array.isArray(model.vocab)) {
     const entry = model.vocab[model.unk_id];
