@@ -66,13 +66,20 @@ export async function answerFunctionRequest(c: Context, host: FunctionHost): Pro
       try {
         for await (const event of answer) await stream.writeSSE({ data: JSON.stringify(event) });
       } catch (error) {
-        const { code, message } = toHttpError(error);
+        // The status (200) is sent already: the error is an event, and the request's log line gets its code.
+        const { code, message } = reportError(host, error);
+        c.set('errorCode', code);
         await stream.writeSSE({ event: 'error', data: JSON.stringify({ error: { code, message } }) });
       }
     });
   } catch (error) {
-    const httpError = toHttpError(error);
-    if (httpError.status >= 500 && httpError.code === 'internal_error') console.error(`function ${host.name}:`, error);
-    return sendError(c, httpError);
+    return sendError(c, reportError(host, error));
   }
+}
+
+/** What the client is told of an error; one the client cannot be told about (a bug, a failed run) goes to stderr. */
+function reportError(host: FunctionHost, error: unknown): HttpError {
+  const httpError = toHttpError(error);
+  if (httpError.status >= 500 && httpError.code === 'internal_error') console.error(`function ${host.name}:`, error);
+  return httpError;
 }

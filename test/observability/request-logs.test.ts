@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { resolveServerSettings } from '../../src/http/settings/server-settings.ts';
 import { postJson, type SendRequest } from '../support/requests.ts';
 import { transports } from '../support/transports.ts';
-import { captureLogs, createGenerateHost, createLoadedApp, createSentimentHost } from './serving-fixtures.ts';
+import { captureLogs, createControlledFunction, createGenerateHost, createLoadedApp, createSentimentHost } from './serving-fixtures.ts';
 
 /** Text no log line may hold unless asked to. */
 const PRIVATE_TEXT = 'Zanzibar quartz 8841 is my private diary';
@@ -152,4 +152,30 @@ describe.each(transports)('X-Request-Id on every kind of answer ($name)', (trans
       }
     });
   }
+});
+
+describe.each(transports)('a stream that fails midway ($name)', (transport) => {
+  it('ends with an error event, logs the request at error level with its code, and reports the error on stderr', async () => {
+    const logs = captureLogs('info');
+    const app = await createLoadedApp({ functions: [createControlledFunction()], logger: logs.logger });
+    const started = await transport.start(app.fetch);
+    const stderr = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      const response = await started.send('/controlled', postJson({ inputs: 'fail', stream: true }));
+      expect(response.status).toBe(200);
+      const events = (await response.text()).split('\n\n').filter(Boolean);
+      expect(events.at(-1)).toMatch(/^event: error\ndata: \{"error":\{"code":"internal_error"/);
+      const requestId = response.headers.get('x-request-id');
+      await vi.waitFor(() =>
+        expect(logs.records().filter((record) => record.request_id === requestId)).toMatchObject([
+          { level: 'error', status: 200, error_code: 'internal_error', streamed: 'complete' },
+        ]),
+      );
+      expect(stderr.mock.calls.map((call) => String(call[0]))).toContain('function controlled:');
+      expect(stderr.mock.calls.map((call) => String(call[1]))).toContain('Error: the session failed mid-stream');
+    } finally {
+      stderr.mockRestore();
+      await started.stop();
+    }
+  });
 });

@@ -18,7 +18,8 @@ export function captureLogs(level: LogLevel = 'debug') {
 
 /**
  * A task whose answers the test controls, for what a real model cannot do on demand: `"wait"` answers only when
- * `release()` is called, `"stream"` sends one event then waits for `release()` before the last.
+ * `release()` is called; a streamed answer sends one event, then fails if the input is `"fail"`, else waits for
+ * `release()` before the last.
  */
 export function createControlledFunction() {
   let release!: () => void;
@@ -35,6 +36,7 @@ export function createControlledFunction() {
       if (stream) {
         return (async function* () {
           yield { token: 'first' };
+          if (inputs === 'fail') throw new Error('the session failed mid-stream');
           await released;
           yield { token: 'last' };
         })();

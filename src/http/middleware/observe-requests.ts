@@ -56,7 +56,10 @@ export function observeRequests({ logger, metrics, logInputs, functionAt, afterA
       metrics.requestEnded();
       // A CORS preflight is the browser asking, not a call of the function.
       if (functionName !== undefined && c.req.method !== 'OPTIONS') metrics.requestAnswered(functionName, status, milliseconds / 1000);
-      const level = ROUTINE_PATHS.has(c.req.path) ? 'debug' : status === 500 ? 'error' : status >= 500 ? 'warn' : 'info';
+      // A 200 with an error code is a stream that ended with an error event.
+      const failed = status === 500 || fields.error_code === 'internal_error';
+      const troubled = status >= 500 || (status < 300 && fields.error_code !== undefined);
+      const level = ROUTINE_PATHS.has(c.req.path) ? 'debug' : failed ? 'error' : troubled ? 'warn' : 'info';
       if (!logger.enabled(level)) return;
       logger[level]('request', {
         request_id: requestId,
@@ -94,7 +97,12 @@ export function observeRequests({ logger, metrics, logInputs, functionAt, afterA
     }
     if (isEventStream(c.res)) {
       const firstByteMilliseconds = roundMilliseconds(performance.now() - started);
-      c.res = watchStream(c.res, { onEnd: (end: StreamEnd) => finish({ ...fields, streamed: end, first_byte_ms: firstByteMilliseconds }) });
+      // An error while streaming is sent as an event after the 200; its code is known only at the end.
+      const streamedFields = (end: StreamEnd): LogFields => {
+        const streamError = c.get('errorCode');
+        return { ...fields, ...(streamError === undefined ? {} : { error_code: streamError }), streamed: end, first_byte_ms: firstByteMilliseconds };
+      };
+      c.res = watchStream(c.res, { onEnd: (end: StreamEnd) => finish(streamedFields(end)) });
     } else {
       finish(fields);
     }
