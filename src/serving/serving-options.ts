@@ -57,6 +57,15 @@ function checkPositive(name: string, value: number, allowZero = false): number {
   return value;
 }
 
+/** The longest delay `setTimeout` keeps: past it, Node fires after 1 ms, and every request would time out at once. */
+const LONGEST_TIMER_MILLISECONDS = 2 ** 31 - 1;
+
+function checkTimer(name: string, value: number, allowZero = false): number {
+  checkPositive(name, value, allowZero);
+  if (value > LONGEST_TIMER_MILLISECONDS) throw new RangeError(`${name} must be at most ${LONGEST_TIMER_MILLISECONDS} (about 24.8 days), got ${value}`);
+  return value;
+}
+
 /** The function's options over its task's defaults over honnx's, checked. */
 export function resolveServingSettings(taskDefaults: ServingOptions | undefined, functionOptions: ServingOptions | undefined): ServingSettings {
   const batchingOf = (options: ServingOptions | undefined) => options?.batching;
@@ -66,7 +75,7 @@ export function resolveServingSettings(taskDefaults: ServingOptions | undefined,
   if (functionBatching !== false && (functionBatching !== undefined || (taskBatching !== undefined && taskBatching !== false))) {
     batching = { ...DEFAULT_BATCHING, ...(taskBatching || {}), ...(functionBatching || {}) };
     checkPositive('batching.maxBatchSize', batching.maxBatchSize);
-    checkPositive('batching.maxWaitMilliseconds', batching.maxWaitMilliseconds, true);
+    checkTimer('batching.maxWaitMilliseconds', batching.maxWaitMilliseconds, true);
     checkPositive('batching.maxBatchTokens', batching.maxBatchTokens);
     checkPositive('batching.maxPaddingShare', batching.maxPaddingShare, true);
   }
@@ -76,6 +85,6 @@ export function resolveServingSettings(taskDefaults: ServingOptions | undefined,
     timeoutMilliseconds: functionOptions?.timeoutMilliseconds ?? taskDefaults?.timeoutMilliseconds ?? DEFAULT_SERVING.timeoutMilliseconds,
   };
   checkPositive('maxQueuedRequests', settings.maxQueuedRequests, true);
-  checkPositive('timeoutMilliseconds', settings.timeoutMilliseconds);
+  checkTimer('timeoutMilliseconds', settings.timeoutMilliseconds);
   return settings;
 }

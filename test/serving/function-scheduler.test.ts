@@ -254,3 +254,12 @@ describe('the function scheduler', () => {
     }
   });
 });
+
+describe('serving settings', () => {
+  it('refuse a time-out or a batching wait longer than a timer can hold, which Node would fire after 1 ms', () => {
+    const thirtyDays = 30 * 24 * 3600 * 1000;
+    expect(() => resolveServingSettings(undefined, { timeoutMilliseconds: thirtyDays })).toThrow(/timeoutMilliseconds must be at most 2147483647/);
+    expect(() => resolveServingSettings(undefined, { batching: { maxWaitMilliseconds: thirtyDays } })).toThrow(/maxWaitMilliseconds must be at most/);
+    expect(resolveServingSettings(undefined, { timeoutMilliseconds: 2 ** 31 - 1 }).timeoutMilliseconds).toBe(2 ** 31 - 1);
+  });
+});
