@@ -3,6 +3,13 @@ import * as z from 'zod/mini';
 import { HttpError } from './errors.ts';
 import type { FunctionLimits, TaskEndpoint } from './task-endpoint.ts';
 
+declare module 'hono' {
+  interface ContextVariableMap {
+    /** The request body as read, for the request log when it is asked to hold bodies (HONNX_LOG_INPUTS). */
+    requestBody: string;
+  }
+}
+
 export interface InferenceRequest<Inputs, Parameters> {
   inputs: Inputs;
   parameters: Partial<Parameters>;
@@ -59,15 +66,51 @@ function describeIssues(error: z.core.$ZodError, prefix: string): string {
     .join('; ');
 }
 
-async function readBodyText(c: Context, maxBodyBytes: number): Promise<string> {
-  const declared = Number(c.req.header('content-length'));
-  if (Number.isFinite(declared) && declared > maxBodyBytes) {
-    throw new HttpError(413, 'body_too_large', `request body is ${declared} bytes, over this function's limit of ${maxBodyBytes}`);
+const bodyTooLarge = (size: string, maxBodyBytes: number) =>
+  new HttpError(413, 'body_too_large', `request body is ${size}, over this function's limit of ${maxBodyBytes} bytes`);
+
+/**
+ * A body without a declared length (`Transfer-Encoding: chunked`) is read chunk by chunk and refused as soon as it
+ * passes the limit: read whole first, one request could fill the server's memory.
+ */
+async function readBodyUpTo(body: ReadableStream<Uint8Array> | null, maxBodyBytes: number): Promise<Uint8Array> {
+  if (!body) return new Uint8Array(0);
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBodyBytes) {
+      void reader.cancel().catch(() => undefined);
+      throw bodyTooLarge(`over ${size} bytes`, maxBodyBytes);
+    }
+    chunks.push(value);
   }
+  if (chunks.length === 1) return chunks[0];
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return bytes;
+}
+
+async function readBodyBytes(c: Context, maxBodyBytes: number): Promise<Uint8Array> {
+  const declared = c.req.header('content-length');
+  if (declared === undefined) return readBodyUpTo(c.req.raw.body, maxBodyBytes);
+  const length = Number(declared);
+  if (Number.isFinite(length) && length > maxBodyBytes) throw bodyTooLarge(`${length} bytes`, maxBodyBytes);
+  // The HTTP parser delivers exactly the declared length, so the body is read whole (the fast path).
   const bytes = new Uint8Array(await c.req.arrayBuffer());
-  if (bytes.byteLength > maxBodyBytes) {
-    throw new HttpError(413, 'body_too_large', `request body is ${bytes.byteLength} bytes, over this function's limit of ${maxBodyBytes}`);
-  }
+  if (bytes.byteLength > maxBodyBytes) throw bodyTooLarge(`${bytes.byteLength} bytes`, maxBodyBytes);
+  return bytes;
+}
+
+async function readBodyText(c: Context, maxBodyBytes: number): Promise<string> {
+  const bytes = await readBodyBytes(c, maxBodyBytes);
   try {
     return UTF8.decode(bytes);
   } catch {
@@ -89,6 +132,7 @@ export async function readValidatedRequest<Inputs, Parameters>(
     throw new HttpError(415, 'unsupported_media_type', `send the request as JSON with "content-type: application/json" (got "${contentType || 'none'}")`);
   }
   const text = await readBodyText(c, limits.maxBodyBytes);
+  c.set('requestBody', text);
   let body: unknown;
   try {
     body = JSON.parse(text);

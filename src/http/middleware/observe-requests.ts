@@ -92,7 +92,7 @@ export function observeRequests({ logger, metrics, logInputs, functionAt, afterA
     const errorCode = c.get('errorCode');
     if (errorCode !== undefined) fields.error_code = errorCode;
     if (logInputs) {
-      const body = await readLoggedBody(c);
+      const body = readLoggedBody(c);
       if (body !== undefined) fields.body = body;
     }
     if (isEventStream(c.res)) {
