@@ -27,6 +27,11 @@ declare module 'hono' {
   }
 }
 
+/** Nobody reads the answer of a request whose client left; 499 (nginx's "client closed request") says so in logs. */
+export function clientClosedRequest(before: string): HttpError {
+  return new HttpError(499 as HttpError['status'], 'client_closed_request', `the client closed the connection before ${before}`);
+}
+
 export function sendError(c: Context, error: HttpError): Response {
   c.set('errorCode', error.code);
   const body: ErrorBody = { error: { code: error.code, message: error.message } };

@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import * as z from 'zod/mini';
-import { HttpError } from './errors.ts';
+import { clientClosedRequest, HttpError } from './errors.ts';
 import type { FunctionLimits, TaskEndpoint } from './task-endpoint.ts';
 
 declare module 'hono' {
@@ -100,13 +100,19 @@ async function readBodyUpTo(body: ReadableStream<Uint8Array> | null, maxBodyByte
 
 async function readBodyBytes(c: Context, maxBodyBytes: number): Promise<Uint8Array> {
   const declared = c.req.header('content-length');
-  if (declared === undefined) return readBodyUpTo(c.req.raw.body, maxBodyBytes);
-  const length = Number(declared);
-  if (Number.isFinite(length) && length > maxBodyBytes) throw bodyTooLarge(`${length} bytes`, maxBodyBytes);
-  // The HTTP parser delivers exactly the declared length, so the body is read whole (the fast path).
-  const bytes = new Uint8Array(await c.req.arrayBuffer());
-  if (bytes.byteLength > maxBodyBytes) throw bodyTooLarge(`${bytes.byteLength} bytes`, maxBodyBytes);
-  return bytes;
+  try {
+    if (declared === undefined) return await readBodyUpTo(c.req.raw.body, maxBodyBytes);
+    const length = Number(declared);
+    if (Number.isFinite(length) && length > maxBodyBytes) throw bodyTooLarge(`${length} bytes`, maxBodyBytes);
+    // The HTTP parser delivers exactly the declared length, so the body is read whole (the fast path).
+    const bytes = new Uint8Array(await c.req.arrayBuffer());
+    if (bytes.byteLength > maxBodyBytes) throw bodyTooLarge(`${bytes.byteLength} bytes`, maxBodyBytes);
+    return bytes;
+  } catch (error) {
+    if (error instanceof HttpError) throw error;
+    // Reading a body fails only when its connection does: the client left mid-upload, not a fault of the server.
+    throw clientClosedRequest('its request body arrived');
+  }
 }
 
 async function readBodyText(c: Context, maxBodyBytes: number): Promise<string> {

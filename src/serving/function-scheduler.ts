@@ -1,4 +1,4 @@
-import { HttpError } from '../http/errors.ts';
+import { clientClosedRequest, HttpError } from '../http/errors.ts';
 import { selectBatch, type RequestSize } from './batch-selection.ts';
 import type { Lane } from './lane.ts';
 import type { ServingEvents } from './serving-events.ts';
@@ -254,8 +254,7 @@ export function createFunctionScheduler(options: FunctionSchedulerOptions): Func
         // Work that started stops where it can: a generation leaves its batch, a stream ends with an error event.
         (entry.controller ??= new AbortController()).abort(error);
       };
-      // Nobody reads the answer of a request whose client left; 499 (nginx's "client closed request") says so in logs.
-      const onClientAbort = () => stop(new HttpError(499 as HttpError['status'], 'client_closed_request', 'the client closed the connection before the answer'));
+      const onClientAbort = () => stop(clientClosedRequest('the answer'));
       const timer = setTimeout(() => {
         events.requestRejected(functionName, 'timeout');
         stop(new HttpError(504, 'timeout', `function ${functionName} did not answer within ${settings.timeoutMilliseconds} ms`));

@@ -1,4 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { connect } from 'node:net';
+import { describe, expect, it, vi } from 'vitest';
+import { serve, type ServerType } from '@hono/node-server';
+import type { AddressInfo } from 'node:net';
 import { readErrorBody } from '../support/requests.ts';
 import { transports } from '../support/transports.ts';
 import { captureLogs, createControlledFunction, createLoadedApp } from '../observability/serving-fixtures.ts';
@@ -57,5 +60,47 @@ describe.each(transports)('request bodies without a declared length ($name)', (t
     } finally {
       await started.stop();
     }
+  });
+});
+
+describe('a client that leaves while sending its body', () => {
+  async function startLogged() {
+    const logs = captureLogs('info');
+    const app = await createLoadedApp({ functions: [createControlledFunction()], logger: logs.logger });
+    return { logs, app };
+  }
+
+  it('is logged as 499 client_closed_request on a real server, not as a server error', async () => {
+    const { logs, app } = await startLogged();
+    const server = await new Promise<ServerType>((resolve) => {
+      const started = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(started));
+    });
+    const stderr = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      const { port } = server.address() as AddressInfo;
+      const socket = connect(port, '127.0.0.1');
+      await new Promise((resolve) => socket.once('connect', resolve));
+      socket.write('POST /controlled HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"inputs":"abc');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      socket.destroy();
+      await vi.waitFor(() => expect(logs.records()).toMatchObject([{ level: 'info', status: 499, error_code: 'client_closed_request' }]));
+      expect(stderr).not.toHaveBeenCalled();
+    } finally {
+      stderr.mockRestore();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  it('is answered 499 client_closed_request by the fetch handler when the body stream fails', async () => {
+    const { app } = await startLogged();
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode('{"inputs":"abc'));
+        controller.error(new Error('connection reset'));
+      },
+    });
+    const response = await app.fetch(new Request('http://honnx.test/controlled', { method: 'POST', headers: { 'content-type': 'application/json' }, body, duplex: 'half' } as RequestInit));
+    expect(response.status).toBe(499);
+    expect((await readErrorBody(response)).code).toBe('client_closed_request');
   });
 });
