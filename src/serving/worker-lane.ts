@@ -172,9 +172,16 @@ export function createWorkerLane({ setup, bundle, observer, beforeLoad }: Worker
           () => {
             if (!waiters.has(id)) return;
             post({ type: 'cancel', id });
-            waiters.delete(id);
-            if (waiter.channel) waiter.channel.fail(signal.reason);
-            else reject(signal.reason);
+            if (waiter.channel) {
+              waiters.delete(id);
+              waiter.channel.fail(signal.reason);
+              return;
+            }
+            // The thread goes on until its task notices the cancel (classify's never does). The request settles
+            // when the thread is done with it, so the seat it holds in the scheduler stays taken until then, and no
+            // more requests run in the thread than the scheduler allows.
+            waiter.resolve = () => reject(signal.reason);
+            waiter.reject = () => reject(signal.reason);
           },
           { once: true },
         );

@@ -1,0 +1,33 @@
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it, vi } from 'vitest';
+import { createWorkerLane } from '../../src/serving/worker-lane.ts';
+import type { WorkerSetup } from '../../src/serving/worker-protocol.ts';
+
+const heldAnswers = fileURLToPath(new URL('../fixtures/workers/held-answers.mjs', import.meta.url));
+const held = new Int32Array(new SharedArrayBuffer(4));
+const setup = { functionName: 'held', held } as unknown as WorkerSetup;
+const call = (inputs: string) => ({ inputs, parameters: {}, stream: false });
+
+describe('a worker lane', () => {
+  it('settles a request whose signal aborted only once its thread is done with it, so the seat it holds stays taken', async () => {
+    const lane = createWorkerLane({ setup, bundle: heldAnswers, observer: { runCompleted() {}, tokensGenerated() {} } });
+    await lane.load();
+    try {
+      const controller = new AbortController();
+      let settled = false;
+      const abandoned = lane.answer(call('abandoned'), controller.signal).finally(() => (settled = true));
+      abandoned.catch(() => undefined);
+      // Aborted once the thread has the request (a request aborted before it is sent settles at once).
+      await vi.waitFor(() => expect(Atomics.load(held, 0)).toBe(1));
+      controller.abort(new Error('timed out'));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      // The thread still works on it: the scheduler must not give its seat to another request yet.
+      expect(settled).toBe(false);
+      const next = lane.answer(call('go'), new AbortController().signal);
+      await expect(abandoned).rejects.toThrow('timed out');
+      expect(await next).toBe('go');
+    } finally {
+      await lane.release();
+    }
+  });
+});
