@@ -6,7 +6,7 @@ import {
   applyTopP,
   logSoftmaxAt,
 } from './logits-processors.ts';
-import { argmax, softmax } from '../scores.ts';
+import { argmax, softmaxOfVocabulary } from '../scores.ts';
 import type { RandomSource } from './seeded-random.ts';
 
 export interface TokenChoice {
@@ -31,7 +31,7 @@ export interface ChoiceHandling {
 }
 
 /** Draws an index with probability proportional to `probabilities` (which sum to 1). */
-function drawIndex(probabilities: readonly number[], random: RandomSource): number {
+function drawIndex(probabilities: Float64Array, random: RandomSource): number {
   const target = random();
   let cumulative = 0;
   let last = 0;
@@ -76,6 +76,6 @@ export function chooseNextToken(
   applyTemperature(scores, options.temperature);
   applyTopK(scores, options.topK);
   applyTopP(scores, options.topP);
-  const id = drawIndex(softmax(scores), random);
+  const id = drawIndex(softmaxOfVocabulary(scores), random);
   return withLogprob ? { id, logprob: logSoftmaxAt(scores, id) } : { id };
 }

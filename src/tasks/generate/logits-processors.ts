@@ -1,4 +1,4 @@
-import { softmax } from '../scores.ts';
+import { softmaxOfVocabulary } from '../scores.ts';
 
 /**
  * The logits transforms of Hugging Face `generate`, with the same semantics, applied in its order:
@@ -36,7 +36,7 @@ export function applyTopK(scores: Float32Array, topK: number): void {
  */
 export function applyTopP(scores: Float32Array, topP: number): void {
   if (topP >= 1) return;
-  const probabilities = softmax(scores);
+  const probabilities = softmaxOfVocabulary(scores);
   // Tokens already at -Infinity (top-k) have probability 0 and change nothing, so only the rest are sorted.
   const order = Array.from(scores.keys())
     .filter((index) => scores[index] !== -Infinity)
