@@ -87,24 +87,20 @@ export function observeRequests({ logger, metrics, logInputs, functionAt, afterA
     // Function answers and errors carry the id already (`respondJson`); adding a header to a finished response makes
     // Hono rebuild it, so only the rest (metrics, pages) get it here.
     if (!isJsonAnswer(c.res) && !c.res.headers.has('X-Request-Id')) c.header('X-Request-Id', requestId);
-    const fields: LogFields = {};
-    // Every error answer goes through sendError, which records its code.
-    const errorCode = c.get('errorCode');
-    if (errorCode !== undefined) fields.error_code = errorCode;
-    if (logInputs) {
-      const body = readLoggedBody(c);
+    const body = logInputs ? readLoggedBody(c) : undefined;
+    // Every error answer, and a stream's error event (sent after its 200, so known only at its end), records its code.
+    const fieldsAtEnd = (streamFields?: LogFields): LogFields => {
+      const fields: LogFields = {};
+      const errorCode = c.get('errorCode');
+      if (errorCode !== undefined) fields.error_code = errorCode;
       if (body !== undefined) fields.body = body;
-    }
+      return streamFields ? Object.assign(fields, streamFields) : fields;
+    };
     if (isEventStream(c.res)) {
       const firstByteMilliseconds = roundMilliseconds(performance.now() - started);
-      // An error while streaming is sent as an event after the 200; its code is known only at the end.
-      const streamedFields = (end: StreamEnd): LogFields => {
-        const streamError = c.get('errorCode');
-        return { ...fields, ...(streamError === undefined ? {} : { error_code: streamError }), streamed: end, first_byte_ms: firstByteMilliseconds };
-      };
-      c.res = watchStream(c.res, { onEnd: (end: StreamEnd) => finish(streamedFields(end)) });
+      c.res = watchStream(c.res, { onEnd: (end: StreamEnd) => finish(fieldsAtEnd({ streamed: end, first_byte_ms: firstByteMilliseconds })) });
     } else {
-      finish(fields);
+      finish(fieldsAtEnd());
     }
   };
 }
