@@ -28,7 +28,7 @@ export const classifyEndpoint: TaskEndpoint<Classifier, string | string[], Class
   task: 'classify',
   inputsSchema: textOrTextsSchema,
   parametersSchema: classifyParametersSchema,
-  defaultLimits: { maxBodyBytes: 1 << 20, maxInputs: 64, maxInputTokens: 4096, maxNewTokens: 0 },
+  defaultLimits: { maxBodyBytes: 1 << 20, maxInputs: 64, maxInputTokens: 4096, maxNewTokens: 0, maxSentences: 0 },
   prepare: createClassifier,
   async warmUp(classifier) {
     await classify(classifier, ['warm up'], { truncate: true });

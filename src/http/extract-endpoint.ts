@@ -36,7 +36,7 @@ export const extractEndpoint: TaskEndpoint<EntityExtractor, string | string[], E
   task: 'extract',
   inputsSchema: textOrTextsSchema,
   parametersSchema: extractParametersSchema,
-  defaultLimits: { maxBodyBytes: 1 << 20, maxInputs: 32, maxInputTokens: 4096, maxNewTokens: 0 },
+  defaultLimits: { maxBodyBytes: 1 << 20, maxInputs: 32, maxInputTokens: 4096, maxNewTokens: 0, maxSentences: 0 },
   prepare: createEntityExtractor,
   async warmUp(extractor) {
     await extractEntities(extractor, ['Warm up in Paris.']);

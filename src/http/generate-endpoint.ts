@@ -109,7 +109,7 @@ export const generateEndpoint: TaskEndpoint<TextGenerator, string, GenerateParam
   task: 'generate',
   inputsSchema: z.string(),
   parametersSchema: generateParametersSchema,
-  defaultLimits: { maxBodyBytes: 256 << 10, maxInputs: 1, maxInputTokens: 2048, maxNewTokens: 256 },
+  defaultLimits: { maxBodyBytes: 256 << 10, maxInputs: 1, maxInputTokens: 2048, maxNewTokens: 256, maxSentences: 0 },
   prepare: createTextGenerator,
   async warmUp(generator) {
     await generateText(generator, 'Hello', { maxNewTokens: 2 });

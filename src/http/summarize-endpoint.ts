@@ -6,7 +6,7 @@ import { observeGeneration } from '../tasks/generate/generation-observer.ts';
 import { InputError } from '../tasks/input-error.ts';
 import { samplingShape, toGenerationOptions } from './generate-endpoint.ts';
 import { textOrTextsSchema, toTextList } from './schemas.ts';
-import type { EndpointContext, TaskEndpoint } from './task-endpoint.ts';
+import type { EndpointContext, FunctionLimits, TaskEndpoint } from './task-endpoint.ts';
 
 const extractiveShape = {
   /** Sentences to keep. */
@@ -41,11 +41,11 @@ function refuseParametersOfOtherKind(summarizer: Summarizer, parameters: Summari
   }
 }
 
-async function summarizeWithSentenceScores(summarizer: ExtractiveSummarizer, texts: string[], parameters: SummarizeParameters) {
+async function summarizeWithSentenceScores(summarizer: ExtractiveSummarizer, texts: string[], parameters: SummarizeParameters, limits: Required<FunctionLimits>) {
   const answers: SummaryAnswer[] = [];
   // One document per run: the model's contract forbids batching documents together.
   for (const text of texts) {
-    const result = await summarizeExtractively(summarizer, text, { sentences: parameters.sentences, ratio: parameters.ratio });
+    const result = await summarizeExtractively(summarizer, text, { sentences: parameters.sentences, ratio: parameters.ratio, maxSentences: limits.maxSentences });
     answers.push(
       parameters.return_scores
         ? {
@@ -85,7 +85,7 @@ export const summarizeEndpoint: TaskEndpoint<Summarizer, string | string[], Summ
   task: 'summarize',
   inputsSchema: textOrTextsSchema,
   parametersSchema: summarizeParametersSchema,
-  defaultLimits: { maxBodyBytes: 1 << 20, maxInputs: 8, maxInputTokens: 2048, maxNewTokens: 256 },
+  defaultLimits: { maxBodyBytes: 1 << 20, maxInputs: 8, maxInputTokens: 2048, maxNewTokens: 256, maxSentences: 512 },
   prepare: createSummarizer,
   async warmUp(summarizer) {
     const text = 'A first sentence. A second one.';
@@ -115,7 +115,7 @@ export const summarizeEndpoint: TaskEndpoint<Summarizer, string | string[], Summ
     refuseParametersOfOtherKind(summarizer, context.parameters);
     const texts = toTextList(inputs);
     return summarizer.kind === 'extractive'
-      ? summarizeWithSentenceScores(summarizer, texts, context.parameters)
+      ? summarizeWithSentenceScores(summarizer, texts, context.parameters, context.limits)
       : summarizeByGeneration(summarizer, texts, context);
   },
   // The extractive model's contract forbids batching documents together, so every request gets runs of its own.

@@ -13,6 +13,11 @@ export interface FunctionLimits {
   maxInputTokens?: number;
   /** Ceiling on `max_new_tokens` for generation. */
   maxNewTokens?: number;
+  /**
+   * Most sentences in one document for an extractive summarizer, whose model attends across every sentence: its
+   * memory grows with the square of this (0 where a task has no sentences).
+   */
+  maxSentences?: number;
 }
 
 export interface EndpointContext<Parameters> {

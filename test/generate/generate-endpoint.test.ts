@@ -116,7 +116,7 @@ describe('generate endpoint over HTTP (tinystories-260k, onnxruntime-node)', () 
 });
 
 describe('generative summarize endpoint (tinystories-260k, a causal model without a chat template)', () => {
-  const limits = { maxBodyBytes: 1 << 20, maxInputs: 4, maxInputTokens: 256, maxNewTokens: 16 };
+  const limits = { maxBodyBytes: 1 << 20, maxInputs: 4, maxInputTokens: 256, maxNewTokens: 16, maxSentences: 0 };
   const context = (parameters: Record<string, unknown>) => ({ parameters, limits, stream: false, signal: new AbortController().signal });
 
   it('answers [{summary_text}] per input, prompting with TL;DR', async () => {

@@ -28,7 +28,7 @@ export function createControlledFunction() {
     task: 'controlled',
     inputsSchema: z.string(),
     parametersSchema: z.strictObject({ stream_events: z.optional(z.int()) }),
-    defaultLimits: { maxBodyBytes: 1 << 16, maxInputs: 1, maxInputTokens: 64, maxNewTokens: 0 },
+    defaultLimits: { maxBodyBytes: 1 << 16, maxInputs: 1, maxInputTokens: 64, maxNewTokens: 0, maxSentences: 0 },
     prepare: async () => ({}),
     warmUp: async () => {},
     describe: () => ({}),

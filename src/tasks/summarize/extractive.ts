@@ -26,7 +26,11 @@ export interface ExtractiveSummaryOptions {
   sentences?: number;
   /** Keep this share of the document's sentences instead (k = max(1, round(ratio · N))). */
   ratio?: number;
-  /** Refuse documents with more sentences than this. */
+  /**
+   * Refuse documents with more sentences than this, before any is tokenized: the model attends across all of a
+   * document's sentences in one run, so its memory grows with their count squared (8,000 one-word sentences took
+   * 2.7 GB).
+   */
   maxSentences?: number;
 }
 
@@ -78,7 +82,7 @@ export async function summarizeExtractively(
   const sentences = splitSentences(text);
   if (sentences.length === 0) throw new InputError('empty', 'the document has no sentences');
   if (options.maxSentences !== undefined && sentences.length > options.maxSentences) {
-    throw new InputError('too_large', `the document has ${sentences.length} sentences, over this function's limit of ${options.maxSentences}`);
+    throw new InputError('too_large', `the document has ${sentences.length} sentences, over this function's limit of ${options.maxSentences} sentences (limits.maxSentences)`);
   }
   const maxTokens = summarizer.contract.max_sentence_tokens ?? summarizer.tokenizer.modelMaxLength;
   const rows = sentences.map((sentence) => encodeSentence(summarizer.tokenizer, sentence, maxTokens));
