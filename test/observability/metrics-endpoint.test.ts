@@ -78,13 +78,13 @@ describe.each(transports)('GET /metrics ($name)', (transport) => {
     expect(valueOf(families.get('honnx_requests_in_flight'), 'honnx_requests_in_flight', {})).toBe(1);
   });
 
-  it("serves text the Prometheus project's parser reads", async () => {
+  it('serves text an independent parser (parse-prometheus-text-format) reads', async () => {
     const { text } = await scrape();
     const families = parseWithReference(text);
-    const requests = families.find((family) => family.name === 'honnx_requests');
-    expect(requests?.type).toBe('counter');
-    expect(requests?.samples.find((sample) => sample.labels.status === '200')?.value).toBeGreaterThanOrEqual(3);
-    expect(families.find((family) => family.name === 'honnx_request_duration_seconds')?.type).toBe('histogram');
+    const requests = families.find((family) => family.name === 'honnx_requests_total');
+    expect(requests?.type).toBe('COUNTER');
+    expect(Number(requests?.metrics.find((metric) => metric.labels?.status === '200')?.value)).toBeGreaterThanOrEqual(3);
+    expect(families.find((family) => family.name === 'honnx_request_duration_seconds')?.type).toBe('HISTOGRAM');
   });
 
   it('needs the server key when the server has one', async () => {

@@ -56,20 +56,20 @@ describe('the metrics registry renders Prometheus text format 0.0.4', () => {
     expect(families[4].samples).toEqual([]);
   });
 
-  it("is read by the Prometheus project's own parser (prometheus_client) as written", () => {
+  it('is read by an independent parser (parse-prometheus-text-format) as written', () => {
     const families = parseWithReference(buildRegistry().render());
     const byName = Object.fromEntries(families.map((family) => [family.name, family]));
-    expect(byName.test_requests.type).toBe('counter');
-    expect(byName.test_requests.samples).toEqual([
-      { name: 'test_requests_total', labels: { function: 'classify', status: '200' }, value: 3 },
-      { name: 'test_requests_total', labels: { function: AWKWARD, status: '401' }, value: 1 },
+    expect(byName.test_requests_total.type).toBe('COUNTER');
+    expect(byName.test_requests_total.metrics).toEqual([
+      { labels: { function: 'classify', status: '200' }, value: '3' },
+      { labels: { function: AWKWARD, status: '401' }, value: '1' },
     ]);
-    expect(byName.test_requests.help).toBe('Requests, with a \\ and a\nline feed in the help.');
-    expect(byName.test_queue_depth.samples[0].value).toBe(3);
-    expect(byName.test_collected.samples[0].value).toBe(1.5e-7);
-    expect(byName.test_latency_seconds.type).toBe('histogram');
-    const infinite = byName.test_latency_seconds.samples.find((sample) => sample.labels.function === 'classify' && sample.labels.le === '+Inf');
-    expect(infinite?.value).toBe(4);
+    expect(byName.test_requests_total.help).toBe('Requests, with a \\ and a\nline feed in the help.');
+    expect(Number(byName.test_queue_depth.metrics[0].value)).toBe(3);
+    expect(Number(byName.test_collected.metrics[0].value)).toBe(1.5e-7);
+    expect(byName.test_latency_seconds.type).toBe('HISTOGRAM');
+    // The parser folds a histogram's label sets into one (a limit of the library): its buckets are checked by the
+    // strict reading above.
   });
 
   it('refuses what would render an invalid exposition', () => {

@@ -23,13 +23,21 @@ export interface HeadlessChromium {
   close(): Promise<void>;
 }
 
-/** Headless Chromium with a fresh profile, one CSS pixel per screenshot pixel. Fails, never skips, when Chromium is missing. */
+const INSTALL_CHROMIUM = 'apt-get install -y chromium fonts-dejavu-core, or set HONNX_CHROMIUM to a Chromium binary';
+
+/**
+ * Why the browser tests cannot run here, in one line, or undefined when they can. `npm test` on a machine without
+ * Chromium skips them with this line; where HONNX_REQUIRE_CHROMIUM=1 (.ci/run sets it) a missing Chromium fails them.
+ */
+export function findChromiumSkipReason(environment: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (existsSync(CHROMIUM_PATH) || environment.HONNX_REQUIRE_CHROMIUM === '1') return undefined;
+  return `SKIPPED the playground's browser tests: no Chromium at ${CHROMIUM_PATH} (${INSTALL_CHROMIUM}; .ci/run installs it and requires it).`;
+}
+
+/** Headless Chromium with a fresh profile, one CSS pixel per screenshot pixel. Fails when Chromium is missing. */
 export async function launchChromium(): Promise<HeadlessChromium> {
   if (!existsSync(CHROMIUM_PATH)) {
-    throw new Error(
-      `Chromium is not installed at ${CHROMIUM_PATH}; the playground's browser tests need it. ` +
-        'Install Debian\'s package: `apt-get update && apt-get install -y chromium` (or set HONNX_CHROMIUM to a Chromium binary).',
-    );
+    throw new Error(`Chromium is not installed at ${CHROMIUM_PATH}; the playground's browser tests need it (${INSTALL_CHROMIUM}).`);
   }
   const profile = await mkdtemp(join(tmpdir(), 'honnx-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {

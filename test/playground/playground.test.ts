@@ -5,7 +5,7 @@ import { PNG } from 'pngjs';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { postJson } from '../support/requests.ts';
 import { mirrorFolder } from '../support/shared-models.ts';
-import { launchChromium, type HeadlessChromium } from './chromium.ts';
+import { findChromiumSkipReason, launchChromium, type HeadlessChromium } from './chromium.ts';
 import { projectRoot, serveDefaultFunctions, type ServedFunctions } from './serve-default-functions.ts';
 
 /** Screenshots go to the gitignored cache, never into the repository. */
@@ -46,7 +46,10 @@ function countPixels(png: PNG, box: Box, colour: Rgb, inset = 2): { matching: nu
   return { matching, total, notWhite };
 }
 
-describe('the playground at GET / and the reference at GET /docs, in headless Chromium', () => {
+const chromiumSkipReason = findChromiumSkipReason();
+if (chromiumSkipReason) console.warn(chromiumSkipReason);
+
+describe.skipIf(chromiumSkipReason !== undefined)('the playground at GET / and the reference at GET /docs, in headless Chromium', () => {
   let served: ServedFunctions;
   let chromium: HeadlessChromium;
   let page: Page;
