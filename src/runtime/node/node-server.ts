@@ -12,6 +12,7 @@ import { processLogWriter } from './batched-log-writer.ts';
 import { createNodeApp, MissingModelsError } from './create-node-app.ts';
 import type { NamedFunction } from './discover-functions.ts';
 import { shutDownGracefully } from './graceful-shutdown.ts';
+import { describeListenAddress, formatListening, type ListenAddress } from './listen-address.ts';
 import { registerProcessMetrics } from './process-metrics.ts';
 import { readNodeServerSettings } from './server-settings.ts';
 import { defaultWorkerCount } from './worker-lanes.ts';
@@ -51,7 +52,10 @@ export interface NodeServerOptions {
 
 export interface RunningServer {
   server: ServerType;
+  /** A URL that reaches the server from this machine. */
   url: string;
+  /** The address the server bound (`0.0.0.0:8787` by default) and that URL. */
+  address: ListenAddress;
   ready: Promise<unknown>;
   /** JSON lines at the configured level (HONNX_LOG_LEVEL). */
   logger: Logger;
@@ -83,9 +87,11 @@ export async function startNodeServer(options: NodeServerOptions): Promise<Runni
   });
   const address = server.address();
   const boundPort = typeof address === 'object' && address ? address.port : port;
+  const listening = describeListenAddress(hostname, boundPort);
   return {
     server,
-    url: `http://${hostname === '0.0.0.0' ? '127.0.0.1' : hostname}:${boundPort}`,
+    url: listening.url,
+    address: listening,
     ready: ready(),
     logger,
     // Worker threads stop only once every accepted request has been answered.
@@ -113,7 +119,7 @@ export async function serveUntilSignalled(start: () => Promise<RunningServer>): 
   const { logger } = running;
   // A stray rejection in one request's code must not take the whole server down with it.
   process.on('unhandledRejection', (reason) => logger.error('unhandled_rejection', describeError(reason)));
-  logger.info('listening', { url: running.url, message: `honnx listening on ${running.url}, loading models...` });
+  logger.info('listening', { address: running.address.bound, url: running.url, message: `${formatListening(running.address)}, loading models...` });
   const shutdown = (signal: NodeJS.Signals) => {
     logger.info('signal', { signal });
     running.shutdown().then(
