@@ -2,14 +2,16 @@
 
 // Functions and the HTTP layer
 export { defineFunction } from './http/define-function.ts';
-export type { FunctionDefinition, FunctionEnv, HonnxFunction, ModelDelivery, WorkersFunctionOptions } from './http/define-function.ts';
+export type { FunctionEnv, HonnxFunction } from './http/define-function.ts';
+export type { FunctionDefinition, ModelDelivery, WorkersFunctionOptions } from './spec/function-definition.ts';
 export { createHonnxApp } from './http/create-app.ts';
 export type { HonnxAppOptions } from './http/create-app.ts';
-export { createFunctionHost } from './http/function-host.ts';
-export type { FunctionHost, FunctionHostOptions, FunctionState, LoadFunctionModel } from './http/function-host.ts';
+export { createFunctionHost } from './serving/function-host.ts';
+export type { FunctionHost, FunctionHostOptions, FunctionState, LoadFunctionModel } from './serving/function-host.ts';
 export { HttpError } from './http/errors.ts';
 export type { ErrorBody } from './http/errors.ts';
-export type { EndpointContext, FunctionLimits, TaskEndpoint } from './http/task-endpoint.ts';
+export type { EndpointContext, TaskEndpoint } from './spec/task-endpoint.ts';
+export type { FunctionLimits } from './spec/function-limits.ts';
 
 // Task endpoints: a function names one of these as its task
 export { classifyEndpoint } from './http/classify-endpoint.ts';

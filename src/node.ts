@@ -6,5 +6,5 @@ export { ModelNotFoundError, readModelSearchPaths, resolveModel } from './models
 export type { ModelSearchPaths, ProjectSettings, ResolvedModel } from './models/resolve-model.ts';
 export { createNodeApp, MissingModelsError } from './runtime/node/create-node-app.ts';
 export { discoverFunctions } from './runtime/node/discover-functions.ts';
-export { serveProject } from './runtime/node/serve.ts';
-export type { RunningServer, ServeOptions } from './runtime/node/serve.ts';
+export { serveProject } from './cli/serve-project.ts';
+export type { RunningServer, ServeOptions } from './cli/serve-project.ts';

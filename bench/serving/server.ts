@@ -6,7 +6,7 @@ import { createNodeEngine } from '../../src/engine/onnxruntime-node.ts';
 import { defineFunction, type HonnxFunction } from '../../src/http/define-function.ts';
 import { readModelSearchPaths } from '../../src/models/resolve-model.ts';
 import { createNodeApp } from '../../src/runtime/node/create-node-app.ts';
-import { readProjectSettings } from '../../src/runtime/node/serve.ts';
+import { readProjectSettings } from '../../src/cli/serve-project.ts';
 import { announceReady } from '../servers/announce-ready.ts';
 
 /*

@@ -8,7 +8,7 @@ import { buildWorkers, workerNameFor, type WorkersBuildResult, type WorkersFunct
 import { listFunctionSources } from './function-sources.ts';
 import { WORKERS_LIMITS } from './memory-estimate.ts';
 import { listShippedModel, type ShippedModel } from './model-files-to-ship.ts';
-import type { ModelDelivery } from './workers-options.ts';
+import type { ModelDelivery } from '../spec/function-definition.ts';
 
 export type BuildTarget = 'workers' | 'node';
 export const BUILD_TARGETS: readonly BuildTarget[] = ['workers', 'node'];

@@ -7,7 +7,8 @@ import { honnxNodePaths, honnxRoot, honnxSourceFolder, honnxSourcePath, resolveF
 import { keepSiblingFilesExternal, listBundledSources, treatSourcesAsPure } from './esbuild-plugins.ts';
 import { estimateWorkersMemory, explainWorkersMemoryRefusal, WORKERS_LIMITS, type MemoryEstimate } from './memory-estimate.ts';
 import type { ShippedModel } from './model-files-to-ship.ts';
-import { readWorkersOptions, type ModelDelivery } from './workers-options.ts';
+import { readWorkersOptions } from './workers-options.ts';
+import type { ModelDelivery } from '../spec/function-definition.ts';
 import { toWorkerName, writeWranglerConfig } from './wrangler-config.ts';
 
 export const COMPATIBILITY_DATE = '2026-04-01';

@@ -1,6 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
-import type { FunctionDefinition } from '../http/define-function.ts';
+import type { FunctionDefinition } from '../spec/function-definition.ts';
 import { discoverFunctions } from '../runtime/node/discover-functions.ts';
 
 export interface FunctionSource {

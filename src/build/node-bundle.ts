@@ -35,7 +35,7 @@ export function nodeBundleOptions(projectRoot: string, { minify = true }: { mini
 export function writeWorkerEntry(functionFile: string): string {
   return [
     `import fn from ${JSON.stringify(functionFile)};`,
-    `import { runWorkerThread } from ${JSON.stringify(honnxSourcePath('serving/worker-thread.ts'))};`,
+    `import { runWorkerThread } from ${JSON.stringify(honnxSourcePath('runtime/node/worker-thread.ts'))};`,
     `runWorkerThread(async () => fn);`,
     '',
   ].join('\n');

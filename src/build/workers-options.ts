@@ -1,6 +1,6 @@
-import type { FunctionDefinition, WorkersFunctionOptions } from '../http/define-function.ts';
+import type { FunctionDefinition, WorkersFunctionOptions } from '../spec/function-definition.ts';
 
-export type { ModelDelivery, WorkersFunctionOptions } from '../http/define-function.ts';
+export type { ModelDelivery, WorkersFunctionOptions } from '../spec/function-definition.ts';
 
 export function readWorkersOptions(definition: FunctionDefinition): WorkersFunctionOptions {
   return definition.workers ?? {};

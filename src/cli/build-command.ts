@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { formatBuildTable } from '../build/build-table.ts';
 import { BUILD_TARGETS, buildProject, type BuildTarget } from '../build/build-project.ts';
-import type { ModelDelivery } from '../build/workers-options.ts';
+import type { ModelDelivery } from '../spec/function-definition.ts';
 import { MissingModelsError } from '../runtime/node/create-node-app.ts';
 
 export const BUILD_USAGE =

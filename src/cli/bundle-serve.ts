@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { bundleServer } from '../build/node-bundle.ts';
-import { selectFunctions } from '../runtime/node/serve.ts';
+import { selectFunctions } from './serve-project.ts';
 import { parseServeArgs } from './serve-command.ts';
 
 /*

@@ -19,7 +19,7 @@ import { quantizePath } from '../models/quantize/quantize-files.ts';
 import { DEFAULT_BLOCK_SIZE, DEFAULT_MIN_EMBEDDING_ELEMENTS, DEFAULT_MIN_WEIGHT_ELEMENTS } from '../models/quantize/quantize-model.ts';
 import { ModelNotFoundError, readModelSearchPaths, resolveModel, type ModelSearchPaths } from '../models/resolve-model.ts';
 import { discoverFunctions } from '../runtime/node/discover-functions.ts';
-import { readProjectSettings } from '../runtime/node/serve.ts';
+import { readProjectSettings } from './serve-project.ts';
 
 export const MODELS_USAGE =
   '  honnx models pull [REPO-ID|NAME] [--revision R] [--variant fp32|fp16|int8|q8|q4] [--endpoint URL] [--timeout S] [--no-lock]\n' +

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { serveUntilSignalled } from '../runtime/node/node-server.ts';
-import { serveProject, type ServeOptions } from '../runtime/node/serve.ts';
+import { serveProject, type ServeOptions } from './serve-project.ts';
 
 export const SERVE_USAGE =
   '  honnx serve [--port N] [--host H] [--workers N] [--threads N] [--function NAME]...\n' +

@@ -3,7 +3,8 @@ import { classify, createClassifier, type Classifier, type LabelScore } from '..
 import { optionalCountSchema, textOrTextsSchema, toTextList } from './schemas.ts';
 import { answerTextBatches } from '../serving/answer-text-batches.ts';
 import { measureWithTokenizer } from '../serving/measure-with-tokenizer.ts';
-import type { FunctionLimits, TaskEndpoint } from './task-endpoint.ts';
+import type { TaskEndpoint } from '../spec/task-endpoint.ts';
+import type { FunctionLimits } from '../spec/function-limits.ts';
 
 const classifyParametersSchema = z.strictObject({
   top_k: optionalCountSchema,

@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import type { FunctionEnv, HonnxFunction } from './define-function.ts';
 import { HttpError, sendError } from './errors.ts';
 import { respondJson } from './respond-json.ts';
-import type { FunctionHost } from './function-host.ts';
+import type { FunctionHost } from '../serving/function-host.ts';
 import { createLogger, describeError, type Logger } from './logging/logger.ts';
 import { createServingMetrics, type ServingMetrics } from './metrics/serving-metrics.ts';
 import type { RequestDrain } from './middleware/request-drain.ts';

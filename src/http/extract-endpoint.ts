@@ -5,7 +5,8 @@ import { DEFAULT_AGGREGATION_STRATEGY, defaultStride, extractEntities } from '..
 import { textOrTextsSchema, toTextList } from './schemas.ts';
 import { answerTextBatches } from '../serving/answer-text-batches.ts';
 import { measureWithTokenizer } from '../serving/measure-with-tokenizer.ts';
-import type { FunctionLimits, TaskEndpoint } from './task-endpoint.ts';
+import type { TaskEndpoint } from '../spec/task-endpoint.ts';
+import type { FunctionLimits } from '../spec/function-limits.ts';
 
 /** The Hugging Face Inference API's token-classification parameters. */
 const extractParametersSchema = z.strictObject({

@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { HttpError, sendError, toHttpError } from './errors.ts';
-import type { FunctionHost } from './function-host.ts';
+import type { FunctionHost } from '../serving/function-host.ts';
 import { readValidatedRequest } from './read-request.ts';
 import { respondJson } from './respond-json.ts';
 

@@ -5,7 +5,8 @@ import { observeGeneration } from '../tasks/generate/generation-observer.ts';
 import { buildPrompt } from '../tasks/generate/prompt.ts';
 import { createTextGenerator, type TextGenerator } from '../tasks/generate/text-generator.ts';
 import { InputError } from '../tasks/input-error.ts';
-import type { FunctionLimits, TaskEndpoint } from './task-endpoint.ts';
+import type { TaskEndpoint } from '../spec/task-endpoint.ts';
+import type { FunctionLimits } from '../spec/function-limits.ts';
 
 /** The sampling parameters of the Hugging Face text-generation API, shared by generation and generative summaries. */
 export const samplingShape = {

@@ -1,7 +1,8 @@
 import type { Context } from 'hono';
 import * as z from 'zod/mini';
 import { clientClosedRequest, HttpError } from './errors.ts';
-import type { FunctionLimits, TaskEndpoint } from './task-endpoint.ts';
+import type { TaskEndpoint } from '../spec/task-endpoint.ts';
+import type { FunctionLimits } from '../spec/function-limits.ts';
 
 declare module 'hono' {
   interface ContextVariableMap {

@@ -6,7 +6,8 @@ import { observeGeneration } from '../tasks/generate/generation-observer.ts';
 import { InputError } from '../tasks/input-error.ts';
 import { samplingShape, toGenerationOptions } from './generate-endpoint.ts';
 import { textOrTextsSchema, toTextList } from './schemas.ts';
-import type { EndpointContext, FunctionLimits, TaskEndpoint } from './task-endpoint.ts';
+import type { FunctionLimits } from '../spec/function-limits.ts';
+import type { EndpointContext, TaskEndpoint } from '../spec/task-endpoint.ts';
 
 const extractiveShape = {
   /** Sentences to keep. */

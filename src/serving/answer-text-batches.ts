@@ -1,4 +1,4 @@
-import type { BatchedAnswers, BatchedRequest } from '../http/task-endpoint.ts';
+import type { BatchedAnswers, BatchedRequest } from '../spec/task-endpoint.ts';
 import { InputError } from '../tasks/input-error.ts';
 
 /** A task call on a list of texts that returns one result per text (classify, extractEntities). */

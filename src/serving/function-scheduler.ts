@@ -1,9 +1,10 @@
 import { clientClosedRequest, HttpError } from '../http/errors.ts';
-import { selectBatch, type RequestSize } from './batch-selection.ts';
+import { selectBatch } from './batch-selection.ts';
+import type { RequestSize } from '../spec/request-size.ts';
 import type { Lane } from './lane.ts';
-import type { ServingEvents } from './serving-events.ts';
-import type { ServingSettings } from './serving-options.ts';
-import type { TaskCall } from './task-call.ts';
+import type { ServingEvents } from '../spec/serving-events.ts';
+import type { ServingSettings } from '../spec/serving-options.ts';
+import type { TaskCall } from '../spec/task-call.ts';
 
 export interface FunctionSchedulerOptions {
   functionName: string;

@@ -1,8 +1,10 @@
-import type { FunctionDefinition } from '../http/define-function.ts';
-import type { BatchedAnswers, FunctionLimits, RunObserver, TaskEndpoint } from '../http/task-endpoint.ts';
+import type { FunctionDefinition } from '../spec/function-definition.ts';
+import type { BatchedAnswers, TaskEndpoint } from '../spec/task-endpoint.ts';
+import type { FunctionLimits } from '../spec/function-limits.ts';
+import type { RunObserver } from '../spec/run-observer.ts';
 import type { ModelBundle } from '../models/model-bundle.ts';
 import type { Lane, LaneBatchResult, LoadedLane } from './lane.ts';
-import type { TaskCall } from './task-call.ts';
+import type { TaskCall } from '../spec/task-call.ts';
 
 
 /** A model prepared for its task, ready to answer. */

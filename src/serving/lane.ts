@@ -1,5 +1,5 @@
-import type { BatchedAnswers } from '../http/task-endpoint.ts';
-import type { TaskCall } from './task-call.ts';
+import type { BatchedAnswers } from '../spec/task-endpoint.ts';
+import type { TaskCall } from '../spec/task-call.ts';
 
 /** What a lane reports once its model is loaded, prepared and warmed up. */
 export interface LoadedLane {

@@ -1,5 +1,6 @@
 import type { ModelBundle } from '../models/model-bundle.ts';
-import { measureTextInputs, type RequestSize } from './batch-selection.ts';
+import { measureTextInputs } from './batch-selection.ts';
+import type { RequestSize } from '../spec/request-size.ts';
 
 /**
  * Sizes text requests by the model's own token counts, capped at the model's length (longer texts are truncated or

@@ -1,6 +1,6 @@
 import { flatten, splitIntoCodePoints, type UnitRewrite } from './text-units.ts';
 import type { TokenizerComponent } from './tokenizer-json.ts';
-import type { Offset } from './tokenizer.ts';
+import type { Offset } from './offset.ts';
 import { skipAsciiSpaces } from './whitespace.ts';
 
 /** A text of printable ASCII characters only (space to tilde), what most English requests are. */

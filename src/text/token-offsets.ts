@@ -3,7 +3,7 @@ import { memoize } from './memoize.ts';
 import { createPrintableAsciiAligner, detectAsciiNormalization, PRINTABLE_ASCII, type AsciiNormalization } from './printable-ascii-offsets.ts';
 import { createPreTokenizerRewrite, createUnitNormalizer, flatten, SPACE_MARKER, splitIntoCodePoints, type Unit } from './text-units.ts';
 import type { TokenizerComponent, TokenizerJson } from './tokenizer-json.ts';
-import type { Offset } from './tokenizer.ts';
+import type { Offset } from './offset.ts';
 import { isWhitespaceCharacter } from './whitespace.ts';
 
 /**

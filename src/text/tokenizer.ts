@@ -1,10 +1,11 @@
 import { BertNormalizer, Tokenizer, WordPiece } from '@huggingface/tokenizers';
 import { memoize } from './memoize.ts';
+import type { Offset } from './offset.ts';
 import { PRINTABLE_ASCII } from './printable-ascii-offsets.ts';
 import { createPrintableAsciiWordPiece } from './printable-ascii-wordpiece.ts';
 import { computeTokenOffsets } from './token-offsets.ts';
 
-export type Offset = readonly [start: number, end: number];
+export type { Offset } from './offset.ts';
 
 export interface Encoded {
   ids: number[];

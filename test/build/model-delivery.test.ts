@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { buildWorkers } from '../../src/build/build-workers.ts';
 import { listFunctionSources } from '../../src/build/function-sources.ts';
 import { listShippedModel } from '../../src/build/model-files-to-ship.ts';
-import type { ModelDelivery } from '../../src/build/workers-options.ts';
+import type { ModelDelivery } from '../../src/spec/function-definition.ts';
 import { mirrorFolder } from '../support/shared-models.ts';
 import { startWranglerDev } from './artifact-processes.ts';
 

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { extractEndpoint, type ExtractParameters } from '../../src/http/extract-endpoint.ts';
-import type { EndpointContext } from '../../src/http/task-endpoint.ts';
+import type { EndpointContext } from '../../src/spec/task-endpoint.ts';
 import { loadModelBundle } from '../../src/models/model-bundle.ts';
 import type { Entity, EntityGroup, TokenEntity } from '../../src/tasks/extract/aggregate-entities.ts';
 import type { EntityExtractor } from '../../src/tasks/extract/entity-extractor.ts';

@@ -4,7 +4,7 @@ import { createNodeEngine } from '../../src/engine/onnxruntime-node.ts';
 import { classifyEndpoint } from '../../src/http/classify-endpoint.ts';
 import { createHonnxApp } from '../../src/http/create-app.ts';
 import { defineFunction } from '../../src/http/define-function.ts';
-import { createFunctionHost } from '../../src/http/function-host.ts';
+import { createFunctionHost } from '../../src/serving/function-host.ts';
 import { loadModelBundle } from '../../src/models/model-bundle.ts';
 import { postJson } from '../support/requests.ts';
 import { mirrorModelFiles } from '../support/shared-models.ts';

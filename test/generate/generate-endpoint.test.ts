@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createNodeEngine } from '../../src/engine/onnxruntime-node.ts';
 import { createHonnxApp } from '../../src/http/create-app.ts';
 import { defineFunction } from '../../src/http/define-function.ts';
-import { createFunctionHost } from '../../src/http/function-host.ts';
+import { createFunctionHost } from '../../src/serving/function-host.ts';
 import { summarizeEndpoint } from '../../src/http/summarize-endpoint.ts';
 import { generateEndpoint, type GenerateStreamEvent } from '../../src/http/generate-endpoint.ts';
 import { generateText } from '../../src/tasks/generate/generate-text.ts';

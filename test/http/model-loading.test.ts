@@ -4,7 +4,7 @@ import { createNodeEngine } from '../../src/engine/onnxruntime-node.ts';
 import { createHonnxApp } from '../../src/http/create-app.ts';
 import { defineFunction } from '../../src/http/define-function.ts';
 import { classifyEndpoint } from '../../src/http/classify-endpoint.ts';
-import { createFunctionHost } from '../../src/http/function-host.ts';
+import { createFunctionHost } from '../../src/serving/function-host.ts';
 import { loadModelBundle, type ModelBundle } from '../../src/models/model-bundle.ts';
 import { readModelSearchPaths } from '../../src/models/resolve-model.ts';
 import { createNodeApp, MissingModelsError } from '../../src/runtime/node/create-node-app.ts';

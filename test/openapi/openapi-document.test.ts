@@ -3,7 +3,7 @@ import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as z from 'zod/mini';
 import { createHonnxApp } from '../../src/http/create-app.ts';
-import type { FunctionHost } from '../../src/http/function-host.ts';
+import type { FunctionHost } from '../../src/serving/function-host.ts';
 import { createOpenApiDocument, type OpenApiDocument } from '../../src/http/openapi/create-openapi-document.ts';
 import { postJson, sendThrough } from '../support/requests.ts';
 import { serveDefaultFunctions, type ServedFunctions } from '../playground/serve-default-functions.ts';

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createNodeEngine } from '../../src/engine/onnxruntime-node.ts';
 import { createHonnxApp } from '../../src/http/create-app.ts';
-import type { FunctionHost } from '../../src/http/function-host.ts';
+import type { FunctionHost } from '../../src/serving/function-host.ts';
 import { interfacePages } from '../../src/http/playground/interface-pages.ts';
 import { readModelSearchPaths } from '../../src/models/resolve-model.ts';
 import { createNodeApp } from '../../src/runtime/node/create-node-app.ts';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { measureTextInputs, selectBatch, type RequestSize } from '../../src/serving/batch-selection.ts';
+import { measureTextInputs, selectBatch } from '../../src/serving/batch-selection.ts';
+import type { RequestSize } from '../../src/spec/request-size.ts';
 
 const one = (tokens: number): RequestSize => ({ rows: 1, longest: tokens, tokens });
 const limits = { maxBatchSize: 8, maxBatchTokens: 4096, maxPaddingShare: 0.1 };

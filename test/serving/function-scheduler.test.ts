@@ -1,12 +1,12 @@
 import { describe, expect, it, vi } from 'vitest';
 import { HttpError } from '../../src/http/errors.ts';
-import type { BatchedAnswers } from '../../src/http/task-endpoint.ts';
+import type { BatchedAnswers } from '../../src/spec/task-endpoint.ts';
 import { measureTextInputs } from '../../src/serving/batch-selection.ts';
 import { createFunctionScheduler, type FunctionSchedulerOptions } from '../../src/serving/function-scheduler.ts';
 import type { Lane } from '../../src/serving/lane.ts';
-import type { ServingEvents } from '../../src/serving/serving-events.ts';
-import { resolveServingSettings, type ServingOptions } from '../../src/serving/serving-options.ts';
-import type { TaskCall } from '../../src/serving/task-call.ts';
+import type { ServingEvents } from '../../src/spec/serving-events.ts';
+import { resolveServingSettings, type ServingOptions } from '../../src/spec/serving-options.ts';
+import type { TaskCall } from '../../src/spec/task-call.ts';
 import { InputError } from '../../src/tasks/input-error.ts';
 
 /** A lane whose runs finish only when the test says so; it records every batch and request it was given. */

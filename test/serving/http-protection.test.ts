@@ -5,7 +5,7 @@ import { createNodeEngine } from '../../src/engine/onnxruntime-node.ts';
 import { classifyEndpoint } from '../../src/http/classify-endpoint.ts';
 import { createHonnxApp } from '../../src/http/create-app.ts';
 import { defineFunction } from '../../src/http/define-function.ts';
-import { createFunctionHost, type FunctionHost } from '../../src/http/function-host.ts';
+import { createFunctionHost, type FunctionHost } from '../../src/serving/function-host.ts';
 import { summarizeEndpoint } from '../../src/http/summarize-endpoint.ts';
 import { loadModelBundle } from '../../src/models/model-bundle.ts';
 import type { Lane } from '../../src/serving/lane.ts';

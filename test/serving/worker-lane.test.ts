@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it, vi } from 'vitest';
-import { createWorkerLane } from '../../src/serving/worker-lane.ts';
-import type { WorkerSetup } from '../../src/serving/worker-protocol.ts';
+import { createWorkerLane } from '../../src/runtime/node/worker-lane.ts';
+import type { WorkerSetup } from '../../src/runtime/node/worker-protocol.ts';
 
 const heldAnswers = fileURLToPath(new URL('../fixtures/workers/held-answers.mjs', import.meta.url));
 const held = new Int32Array(new SharedArrayBuffer(4));

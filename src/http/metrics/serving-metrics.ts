@@ -1,5 +1,5 @@
-import type { ServingEvents } from '../../serving/serving-events.ts';
-import type { FunctionHost } from '../function-host.ts';
+import type { ServingEvents } from '../../spec/serving-events.ts';
+import type { FunctionHost } from '../../serving/function-host.ts';
 import { createMetricsRegistry, type MetricsRegistry } from './registry.ts';
 
 /** Seconds: from a fraction of a millisecond (a cached tiny encoder) to the 30 s of a long generation. */

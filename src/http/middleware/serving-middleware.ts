@@ -1,6 +1,6 @@
 import type { Hono } from 'hono';
 import { OPEN_ACCESS } from '../auth/access-policy.ts';
-import type { FunctionHost } from '../function-host.ts';
+import type { FunctionHost } from '../../serving/function-host.ts';
 import type { Logger } from '../logging/logger.ts';
 import { PROMETHEUS_CONTENT_TYPE } from '../metrics/prometheus-text.ts';
 import type { ServingMetrics } from '../metrics/serving-metrics.ts';

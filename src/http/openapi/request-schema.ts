@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import type { TaskEndpoint } from '../task-endpoint.ts';
+import type { TaskEndpoint } from '../../spec/task-endpoint.ts';
 
 /**
  * The body `POST /<function>` accepts, built from the task's own `inputsSchema` and `parametersSchema` (the schemas

@@ -1,4 +1,4 @@
-import type { FunctionHost } from '../function-host.ts';
+import type { FunctionHost } from '../../serving/function-host.ts';
 import { createOpenApiDocument, type OpenApiDocument, type OpenApiOptions } from '../openapi/create-openapi-document.ts';
 import { DOCS_PAGE } from '../openapi/docs-page.ts';
 import { PLAYGROUND_PAGE } from './playground-page.ts';

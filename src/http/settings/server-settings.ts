@@ -1,4 +1,5 @@
-import type { AccessPolicy, FunctionAuth } from '../auth/access-policy.ts';
+import type { AccessPolicy } from '../auth/access-policy.ts';
+import type { FunctionAuth } from '../../spec/function-auth.ts';
 import { createApiKeySet, parseApiKeys, type ApiKeySet } from '../auth/api-keys.ts';
 import { LOG_LEVELS, type LogLevel } from '../logging/logger.ts';
 

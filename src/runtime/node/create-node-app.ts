@@ -1,6 +1,6 @@
 import type { Engine } from '../../engine/engine.ts';
 import { createHonnxApp, type HonnxAppOptions } from '../../http/create-app.ts';
-import { createFunctionHost, type FunctionHost } from '../../http/function-host.ts';
+import { createFunctionHost, type FunctionHost } from '../../serving/function-host.ts';
 import { createServingMetrics } from '../../http/metrics/serving-metrics.ts';
 import { interfacePages } from '../../http/playground/interface-pages.ts';
 import { createFolderModelFiles } from '../../models/folder-model-files.ts';

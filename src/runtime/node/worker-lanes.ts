@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
-import type { CreateLanes } from '../../http/function-host.ts';
+import type { CreateLanes } from '../../serving/function-host.ts';
 import type { ResolvedModel } from '../../models/resolve-model.ts';
-import { canStartSourceWorkers, createWorkerLane } from '../../serving/worker-lane.ts';
+import { canStartSourceWorkers, createWorkerLane } from './worker-lane.ts';
 import type { NamedFunction } from './discover-functions.ts';
 
 export interface WorkerThreadOptions {

@@ -3,7 +3,7 @@ import type { ExecutionContext } from 'hono';
 import { createHonnxApp } from '../../http/create-app.ts';
 import type { HonnxFunction } from '../../http/define-function.ts';
 import { HttpError } from '../../http/errors.ts';
-import { createFunctionHost, type FunctionHost } from '../../http/function-host.ts';
+import { createFunctionHost, type FunctionHost } from '../../serving/function-host.ts';
 import { createLogger } from '../../http/logging/logger.ts';
 import { createServingMetrics } from '../../http/metrics/serving-metrics.ts';
 import { resolveServerSettings, type ServerSettings } from '../../http/settings/server-settings.ts';

@@ -1,5 +1,5 @@
 import { joinBatches, keepRows, type DecodeBatch } from './batched-cache.ts';
-import { createEventChannel, type EventChannel } from '../../serving/event-channel.ts';
+import { createEventChannel, type EventChannel } from '../../common/event-channel.ts';
 import type { GenerationEvent, GenerationSequence } from './generation-sequence.ts';
 import type { BatchedDecoding, GenerativeModel } from './generative-model.ts';
 import { generationObserverOf, type GenerationObserver } from './generation-observer.ts';

@@ -1,10 +1,10 @@
 import { join } from 'node:path';
-import { bundleWorkerEntries } from '../../build/node-bundle.ts';
-import { discoverFunctions, type NamedFunction } from './discover-functions.ts';
-import { CannotServeError, startNodeServer, type RunningServer } from './node-server.ts';
-import { defaultWorkerCount } from './worker-lanes.ts';
+import { bundleWorkerEntries } from '../build/node-bundle.ts';
+import { discoverFunctions, type NamedFunction } from '../runtime/node/discover-functions.ts';
+import { CannotServeError, startNodeServer, type RunningServer } from '../runtime/node/node-server.ts';
+import { defaultWorkerCount } from '../runtime/node/worker-lanes.ts';
 
-export { readProjectSettings, type RunningServer } from './node-server.ts';
+export { readProjectSettings, type RunningServer } from '../runtime/node/node-server.ts';
 
 export interface ServeOptions {
   projectRoot?: string;

@@ -1,7 +1,8 @@
-import type { FunctionLimits } from '../http/task-endpoint.ts';
-import type { ModelVariant } from '../models/model-bundle.ts';
-import type { LoadedLane } from './lane.ts';
-import type { CallFailure, CallOutcome, TaskCall } from './task-call.ts';
+import type { FunctionLimits } from '../../spec/function-limits.ts';
+import type { ModelVariant } from '../../models/model-bundle.ts';
+import type { LoadedLane } from '../../serving/lane.ts';
+import type { TaskCall } from '../../spec/task-call.ts';
+import type { CallFailure, CallOutcome } from '../../serving/call-failure.ts';
 
 /** Everything a worker thread needs to load a function's model on its own: plain data, cloned into the thread. */
 export interface WorkerSetup {

@@ -1,13 +1,16 @@
 import type { ModelBundle } from '../models/model-bundle.ts';
-import { measureTextInputs, type RequestSize } from '../serving/batch-selection.ts';
-import { createFunctionScheduler, type ClientSignal, type FunctionScheduler } from '../serving/function-scheduler.ts';
-import { createInThreadLane, type InThreadLane } from '../serving/in-thread-lane.ts';
-import type { Lane, LoadedLane } from '../serving/lane.ts';
-import { ignoreServingEvents, type ServingEvents } from '../serving/serving-events.ts';
-import { resolveServingSettings, type ServingSettings } from '../serving/serving-options.ts';
-import type { TaskCall } from '../serving/task-call.ts';
-import type { FunctionDefinition } from './define-function.ts';
-import type { FunctionLimits, RunObserver, TaskEndpoint } from './task-endpoint.ts';
+import { measureTextInputs } from './batch-selection.ts';
+import type { RequestSize } from '../spec/request-size.ts';
+import { createFunctionScheduler, type ClientSignal, type FunctionScheduler } from './function-scheduler.ts';
+import { createInThreadLane, type InThreadLane } from './in-thread-lane.ts';
+import type { Lane, LoadedLane } from './lane.ts';
+import { ignoreServingEvents, type ServingEvents } from '../spec/serving-events.ts';
+import { resolveServingSettings, type ServingSettings } from '../spec/serving-options.ts';
+import type { TaskCall } from '../spec/task-call.ts';
+import type { FunctionDefinition } from '../spec/function-definition.ts';
+import type { TaskEndpoint } from '../spec/task-endpoint.ts';
+import type { FunctionLimits } from '../spec/function-limits.ts';
+import type { RunObserver } from '../spec/run-observer.ts';
 
 export type FunctionState = 'idle' | 'loading' | 'ready' | 'failed';
 

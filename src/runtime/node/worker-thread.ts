@@ -1,10 +1,11 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { createNodeEngine } from '../engine/onnxruntime-node.ts';
-import type { HonnxFunction } from '../http/define-function.ts';
-import { createFolderModelFiles } from '../models/folder-model-files.ts';
-import { loadModelBundle } from '../models/model-bundle.ts';
-import { answerCalls, describeLoaded, prepareTask } from './in-thread-lane.ts';
-import { describeFailure, type TaskCall } from './task-call.ts';
+import { createNodeEngine } from '../../engine/onnxruntime-node.ts';
+import type { HonnxFunction } from '../../http/define-function.ts';
+import { createFolderModelFiles } from '../../models/folder-model-files.ts';
+import { loadModelBundle } from '../../models/model-bundle.ts';
+import { describeFailure } from '../../serving/call-failure.ts';
+import { answerCalls, describeLoaded, prepareTask } from '../../serving/in-thread-lane.ts';
+import type { TaskCall } from '../../spec/task-call.ts';
 import type { FromWorker, ToWorker, WorkerSetup, WorkerStats } from './worker-protocol.ts';
 
 /*

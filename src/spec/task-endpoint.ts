@@ -1,24 +1,9 @@
 import type * as z from 'zod/mini';
 import type { ModelBundle } from '../models/model-bundle.ts';
-import type { RequestSize } from '../serving/batch-selection.ts';
-import type { ServingOptions } from '../serving/serving-options.ts';
-
-/** Limits a function sets on its requests. Unset ones fall back to the task's defaults. */
-export interface FunctionLimits {
-  /** Largest request body, in bytes. */
-  maxBodyBytes?: number;
-  /** Most texts in one request's `inputs` array. */
-  maxInputs?: number;
-  /** Most tokens in one input, after tokenization. */
-  maxInputTokens?: number;
-  /** Ceiling on `max_new_tokens` for generation. */
-  maxNewTokens?: number;
-  /**
-   * Most sentences in one document for an extractive summarizer, whose model attends across every sentence: its
-   * memory grows with the square of this (0 where a task has no sentences).
-   */
-  maxSentences?: number;
-}
+import type { FunctionLimits } from './function-limits.ts';
+import type { RequestSize } from './request-size.ts';
+import type { RunObserver } from './run-observer.ts';
+import type { ServingOptions } from './serving-options.ts';
 
 export interface EndpointContext<Parameters> {
   /** The function's default parameters, already merged under the request's own. */
@@ -44,14 +29,8 @@ export interface BatchedRequest<Inputs, Parameters> {
 /** Each request's answer, or what it failed with; one entry per request, in order. */
 export type BatchedAnswers<Answer> = ({ ok: true; value: Answer } | { ok: false; error: unknown })[];
 
-/** What a task reports of its model runs, for metrics (generation, whose runs serve many requests at once). */
-export interface RunObserver {
-  runCompleted(requests: number, milliseconds: number): void;
-  tokensGenerated(count: number): void;
-}
-
 /**
- * What the HTTP layer needs from a task: how to prepare a model for it, what a request looks like,
+ * What a function needs from a task: how to prepare a model for it, what a request looks like,
  * and how to answer one. One endpoint per task; a function picks one and names a model.
  */
 export interface TaskEndpoint<Runner = unknown, Inputs = unknown, Parameters = Record<string, unknown>, Answer = unknown> {

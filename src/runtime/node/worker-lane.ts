@@ -1,10 +1,11 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { RunObserver } from '../http/task-endpoint.ts';
-import { createEventChannel, type EventChannel } from './event-channel.ts';
-import type { Lane, LaneBatchResult, LoadedLane } from './lane.ts';
-import { toError, type TaskCall } from './task-call.ts';
+import type { RunObserver } from '../../spec/run-observer.ts';
+import { createEventChannel, type EventChannel } from '../../common/event-channel.ts';
+import type { Lane, LaneBatchResult, LoadedLane } from '../../serving/lane.ts';
+import { type TaskCall } from '../../spec/task-call.ts';
+import { toError } from '../../serving/call-failure.ts';
 import type { FromWorker, ToWorker, WorkerSetup, WorkerStats } from './worker-protocol.ts';
 
 const BOOTSTRAP = new URL('./worker-bootstrap.mjs', import.meta.url);

@@ -1,0 +1,52 @@
+import type { ModelVariant } from '../models/model-bundle.ts';
+import type { FunctionAuth } from './function-auth.ts';
+import type { FunctionLimits } from './function-limits.ts';
+import type { BatchingOptions } from './serving-options.ts';
+import type { TaskEndpoint } from './task-endpoint.ts';
+
+/** The parameters a task endpoint takes. */
+export type ParametersOf<Endpoint> = Endpoint extends TaskEndpoint<unknown, unknown, infer Parameters> ? Parameters : never;
+
+export interface FunctionDefinition<Endpoint extends TaskEndpoint = TaskEndpoint> {
+  /** The task, imported from honnx (`classifyEndpoint`, ...). Only that task's code is bundled with the function. */
+  task: Endpoint;
+  /** The model's name: a folder in `models/`, the cache or the mirror, or a hub repository id. */
+  model: string;
+  /** Which quantization of the model to load (`onnx/model_<variant>.onnx`); fp32 by default. */
+  variant?: ModelVariant;
+  /** Default task parameters; a request's own `parameters` override them. */
+  parameters?: Partial<ParametersOf<Endpoint>>;
+  limits?: FunctionLimits;
+  /**
+   * Dynamic batching: concurrent requests merged into one run, up to `maxBatchSize` inputs, waiting at most
+   * `maxWaitMilliseconds` for company while the model is free; `false` runs every request alone. Each task has a
+   * default (on for classify, extract and generation; off for summarize, whose extractive models must never
+   * batch documents together).
+   */
+  batching?: BatchingOptions | false;
+  /** Requests that may wait for a run; one more is answered 429 with Retry-After at once. */
+  maxQueuedRequests?: number;
+  /** A request not answered within this many milliseconds gets 504; its work is dropped (not run if not started). */
+  timeoutMilliseconds?: number;
+  /** URL path; `/<name>` by default, where the name is the function file's name. */
+  route?: string;
+  /** Execution providers for the WASM engine, in order of preference (for example ["webgpu", "wasm"]). */
+  executionProviders?: string[];
+  description?: string;
+  /**
+   * API keys for this function alone, replacing the server's (`{ keysEnv: 'REVIEWS_API_KEYS' }`, or `keysFile` on
+   * Node); `false` leaves it open even when the server has keys. Unset: the server's keys, if any.
+   */
+  auth?: FunctionAuth;
+  /** Options for the Workers target (`honnx build --target workers`). */
+  workers?: WorkersFunctionOptions;
+}
+
+/** Where a Workers build reads the model: bundled into the upload (default when it fits), static assets, or R2. */
+export type ModelDelivery = 'bundle' | 'assets' | 'r2';
+
+export interface WorkersFunctionOptions {
+  model?: ModelDelivery;
+  /** R2 bucket name for `model: 'r2'`; `honnx-models` by default. */
+  bucket?: string;
+}
