@@ -108,7 +108,8 @@ async function* toStreamEvents(events: AsyncIterable<GenerationEvent>, withDetai
  */
 export const generateEndpoint: TaskEndpoint<TextGenerator, string, GenerateParameters, GenerateAnswer[]> = {
   task: 'generate',
-  inputsSchema: z.string(),
+  // An empty prompt is refused as every task refuses empty inputs (a model would otherwise start from BOS alone).
+  inputsSchema: z.string().check(z.minLength(1, 'must not be empty')),
   parametersSchema: generateParametersSchema,
   defaultLimits: { maxBodyBytes: 256 << 10, maxInputs: 1, maxInputTokens: 2048, maxNewTokens: 256, maxSentences: 0 },
   prepare: createTextGenerator,

@@ -99,7 +99,7 @@ describe('GET /openapi.json', () => {
     const classify = components().schemas['classify.Request'].properties.parameters;
     expect(classify.properties.function_to_apply.enum).toEqual(['softmax', 'sigmoid', 'exp', 'none']);
     expect(components().schemas['extract.Request'].properties.parameters.properties.aggregation_strategy.enum).toEqual(['none', 'simple', 'first', 'average', 'max']);
-    expect(components().schemas['generate.Request'].properties.inputs).toEqual({ type: 'string' });
+    expect(components().schemas['generate.Request'].properties.inputs).toEqual({ type: 'string', minLength: 1 });
   });
 
   it("accepts every example request, and each answer matches the answer schema it declares", async () => {

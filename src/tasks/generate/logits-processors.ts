@@ -14,13 +14,29 @@ export function applyRepetitionPenalty(scores: Float32Array, previousIds: Iterab
   for (const id of new Set(previousIds)) {
     if (id < 0 || id >= scores.length) continue;
     const score = scores[id];
-    scores[id] = score < 0 ? score * penalty : score / penalty;
+    // A tiny penalty would push a score to +Infinity, and a softmax over two of them is NaN; the largest finite
+    // score keeps the limit's meaning (the seen tokens tie above every other).
+    scores[id] = score < 0 ? score * penalty : Math.min(score / penalty, FLOAT32_MAX);
   }
 }
 
+const FLOAT32_MAX = 3.4028234663852886e38;
+
+/**
+ * Divides by the temperature. A temperature so small that the quotients overflow (1e-308) would make every score
+ * ±Infinity and the softmax NaN; the scores are then shifted so that the best is 0 first (softmax does not see a
+ * shift), which leaves the best at 0 and sends the rest to -Infinity: greedy decoding, the limit as it falls to 0.
+ */
 export function applyTemperature(scores: Float32Array, temperature: number): void {
   if (temperature === 1) return;
-  for (let i = 0; i < scores.length; i++) scores[i] /= temperature;
+  let largest = 0;
+  let best = -Infinity;
+  for (const score of scores) {
+    if (score > best) best = score;
+    if (score !== -Infinity && Math.abs(score) > largest) largest = score < 0 ? -score : score;
+  }
+  const shift = largest / temperature >= FLOAT32_MAX && Number.isFinite(best) ? best : 0;
+  for (let i = 0; i < scores.length; i++) scores[i] = (scores[i] - shift) / temperature;
 }
 
 /** HF `TopKLogitsWarper`: scores below the k-th largest become -Infinity (ties with it stay). */
