@@ -14,14 +14,14 @@ export type { EndpointContext, TaskEndpoint } from './spec/task-endpoint.ts';
 export type { FunctionLimits } from './spec/function-limits.ts';
 
 // Task endpoints: a function names one of these as its task
-export { classifyEndpoint } from './http/classify-endpoint.ts';
-export type { ClassifyParameters } from './http/classify-endpoint.ts';
-export { extractEndpoint } from './http/extract-endpoint.ts';
-export type { ExtractParameters } from './http/extract-endpoint.ts';
-export { summarizeEndpoint } from './http/summarize-endpoint.ts';
-export type { SummarizeParameters, SummaryAnswer } from './http/summarize-endpoint.ts';
-export { generateEndpoint } from './http/generate-endpoint.ts';
-export type { GenerateAnswer, GenerateParameters, GenerateStreamEvent, GenerationDetails } from './http/generate-endpoint.ts';
+export { classifyEndpoint } from './endpoints/classify-endpoint.ts';
+export type { ClassifyParameters } from './endpoints/classify-endpoint.ts';
+export { extractEndpoint } from './endpoints/extract-endpoint.ts';
+export type { ExtractParameters } from './endpoints/extract-endpoint.ts';
+export { summarizeEndpoint } from './endpoints/summarize-endpoint.ts';
+export type { SummarizeParameters, SummaryAnswer } from './endpoints/summarize-endpoint.ts';
+export { generateEndpoint } from './endpoints/generate-endpoint.ts';
+export type { GenerateAnswer, GenerateParameters, GenerateStreamEvent, GenerationDetails } from './endpoints/generate-endpoint.ts';
 
 // Tasks, usable without HTTP
 export { classify, createClassifier } from './tasks/classify/classify.ts';

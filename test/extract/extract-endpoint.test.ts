@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { extractEndpoint, type ExtractParameters } from '../../src/http/extract-endpoint.ts';
+import { extractEndpoint, type ExtractParameters } from '../../src/endpoints/extract-endpoint.ts';
 import type { EndpointContext } from '../../src/spec/task-endpoint.ts';
 import { loadModelBundle } from '../../src/models/model-bundle.ts';
 import type { Entity, EntityGroup, TokenEntity } from '../../src/tasks/extract/aggregate-entities.ts';

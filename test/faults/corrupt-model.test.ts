@@ -6,7 +6,7 @@ import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createNodeEngine } from '../../src/engine/onnxruntime-node.ts';
 import { defineFunction } from '../../src/http/define-function.ts';
-import { generateEndpoint } from '../../src/http/generate-endpoint.ts';
+import { generateEndpoint } from '../../src/endpoints/generate-endpoint.ts';
 import { readModelSearchPaths } from '../../src/models/resolve-model.ts';
 import { createNodeApp } from '../../src/runtime/node/create-node-app.ts';
 import { mirrorFolder } from '../support/shared-models.ts';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Engine, EngineSession } from '../../src/engine/engine.ts';
 import { createNodeEngine } from '../../src/engine/onnxruntime-node.ts';
-import { classifyEndpoint } from '../../src/http/classify-endpoint.ts';
+import { classifyEndpoint } from '../../src/endpoints/classify-endpoint.ts';
 import { createHonnxApp } from '../../src/http/create-app.ts';
 import { defineFunction } from '../../src/http/define-function.ts';
 import { createFunctionHost } from '../../src/serving/function-host.ts';

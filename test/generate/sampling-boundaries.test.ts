@@ -3,7 +3,7 @@ import { createNodeEngine } from '../../src/engine/onnxruntime-node.ts';
 import { createHonnxApp } from '../../src/http/create-app.ts';
 import { defineFunction } from '../../src/http/define-function.ts';
 import { createFunctionHost } from '../../src/serving/function-host.ts';
-import { generateEndpoint } from '../../src/http/generate-endpoint.ts';
+import { generateEndpoint } from '../../src/endpoints/generate-endpoint.ts';
 import { loadModelBundle } from '../../src/models/model-bundle.ts';
 import { postJson, readErrorBody, sendThrough, type SendRequest } from '../support/requests.ts';
 import { mirrorModelFiles } from '../support/shared-models.ts';

@@ -1,12 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { classifyEndpoint, type ClassifyParameters } from '../../src/http/classify-endpoint.ts';
-import { extractEndpoint, type ExtractParameters } from '../../src/http/extract-endpoint.ts';
+import { classifyEndpoint, type ClassifyParameters } from '../../src/endpoints/classify-endpoint.ts';
+import { extractEndpoint, type ExtractParameters } from '../../src/endpoints/extract-endpoint.ts';
 import type { BatchedRequest, TaskEndpoint } from '../../src/spec/task-endpoint.ts';
 import type { FunctionLimits } from '../../src/spec/function-limits.ts';
 import { loadModelBundle } from '../../src/models/model-bundle.ts';
-import { measureWithTokenizer } from '../../src/serving/measure-with-tokenizer.ts';
+import { measureWithTokenizer } from '../../src/endpoints/measure-with-tokenizer.ts';
 import type { Classifier, LabelScore } from '../../src/tasks/classify/classify.ts';
 import type { EntityGroup } from '../../src/tasks/extract/aggregate-entities.ts';
 import type { EntityExtractor } from '../../src/tasks/extract/entity-extractor.ts';

@@ -6,7 +6,7 @@ import extract from '../../functions/extract.ts';
 import generate from '../../functions/generate.ts';
 import langid from '../../functions/langid.ts';
 import summarize from '../../functions/summarize.ts';
-import { classifyEndpoint } from '../../src/http/classify-endpoint.ts';
+import { classifyEndpoint } from '../../src/endpoints/classify-endpoint.ts';
 import { defineFunction, type HonnxFunction } from '../../src/http/define-function.ts';
 import { createWorker, type HonnxWorker } from '../../src/runtime/workers/create-worker.ts';
 import type { FetcherLike } from '../../src/runtime/workers/fetcher-model-files.ts';

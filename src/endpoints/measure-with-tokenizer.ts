@@ -1,5 +1,5 @@
 import type { ModelBundle } from '../models/model-bundle.ts';
-import { measureTextInputs } from './batch-selection.ts';
+import { measureTextInputs } from '../serving/batch-selection.ts';
 import type { RequestSize } from '../spec/request-size.ts';
 
 /**

@@ -1,8 +1,8 @@
 import * as z from 'zod/mini';
 import { classify, createClassifier, type Classifier, type LabelScore } from '../tasks/classify/classify.ts';
 import { optionalCountSchema, textOrTextsSchema, toTextList } from './schemas.ts';
-import { answerTextBatches } from '../serving/answer-text-batches.ts';
-import { measureWithTokenizer } from '../serving/measure-with-tokenizer.ts';
+import { answerTextBatches } from './answer-text-batches.ts';
+import { measureWithTokenizer } from './measure-with-tokenizer.ts';
 import type { TaskEndpoint } from '../spec/task-endpoint.ts';
 import type { FunctionLimits } from '../spec/function-limits.ts';
 

@@ -3,8 +3,8 @@ import { AGGREGATION_STRATEGIES, type Entity } from '../tasks/extract/aggregate-
 import { createEntityExtractor, type EntityExtractor } from '../tasks/extract/entity-extractor.ts';
 import { DEFAULT_AGGREGATION_STRATEGY, defaultStride, extractEntities } from '../tasks/extract/extract-entities.ts';
 import { textOrTextsSchema, toTextList } from './schemas.ts';
-import { answerTextBatches } from '../serving/answer-text-batches.ts';
-import { measureWithTokenizer } from '../serving/measure-with-tokenizer.ts';
+import { answerTextBatches } from './answer-text-batches.ts';
+import { measureWithTokenizer } from './measure-with-tokenizer.ts';
 import type { TaskEndpoint } from '../spec/task-endpoint.ts';
 import type { FunctionLimits } from '../spec/function-limits.ts';
 
