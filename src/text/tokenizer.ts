@@ -3,7 +3,9 @@ import { memoize } from './memoize.ts';
 import type { Offset } from './offset.ts';
 import { PRINTABLE_ASCII } from './printable-ascii-offsets.ts';
 import { createPrintableAsciiWordPiece } from './printable-ascii-wordpiece.ts';
+import { readTokenBytes, type TokenBytes } from './token-bytes.ts';
 import { computeTokenOffsets } from './token-offsets.ts';
+import type { TokenizerJson } from './tokenizer-json.ts';
 
 export type { Offset } from './offset.ts';
 
@@ -35,6 +37,8 @@ export interface TextTokenizer {
   decode(ids: readonly number[], options?: { skipSpecialTokens?: boolean }): string;
   tokenToId(token: string): number | undefined;
   idToToken(id: number): string | undefined;
+  /** Each id's bytes in generated text, for constraint engines; read from tokenizer.json on first use. */
+  tokenBytes(): TokenBytes;
   readonly specialIds: SpecialTokenIds;
   /** The longest sequence the model accepts, special tokens included (tokenizer_config `model_max_length`). */
   readonly modelMaxLength: number;
@@ -127,6 +131,7 @@ export function createTokenizer(tokenizerJson: object, tokenizerConfig: Tokenize
     return { ids, tokens };
   };
 
+  let tokenBytes: TokenBytes | undefined;
   return {
     encode,
     encodeWithOffsets(text) {
@@ -137,6 +142,7 @@ export function createTokenizer(tokenizerJson: object, tokenizerConfig: Tokenize
     decode: (ids, options = {}) => tokenizer.decode([...ids], { skip_special_tokens: options.skipSpecialTokens ?? true }),
     tokenToId: (token) => tokenizer.token_to_id(token),
     idToToken: (id) => tokenizer.id_to_token(id),
+    tokenBytes: () => (tokenBytes ??= readTokenBytes(tokenizerJson as TokenizerJson)),
     specialIds,
     modelMaxLength,
     chatTemplate: typeof tokenizerConfig.chat_template === 'string' ? tokenizerConfig.chat_template : undefined,

@@ -1,26 +1,30 @@
 import type { ResolvedGenerationOptions } from './generation-options.ts';
 import {
-  applyRepetitionPenalty,
-  applyTemperature,
-  applyTopK,
-  applyTopP,
+  createRepetitionPenalty,
+  createSuppression,
+  createTemperature,
+  createTopK,
+  createTopP,
   logSoftmaxAt,
 } from './logits-processors.ts';
-import { argmax, softmaxOfVocabulary } from '../scores.ts';
+import { computeWeights, createScoreRow, type LogitsProcessor, type ScoreRow } from './score-row.ts';
+import { argmax } from '../scores.ts';
 import type { RandomSource } from './seeded-random.ts';
 
 export interface TokenChoice {
   id: number;
   /**
-   * Log-probability of the choice under the distribution it was drawn from (after the transforms); left out
+   * Log-probability of the choice under the distribution it was drawn from (after the processors); left out
    * when the caller did not ask for it, because it costs a pass over the whole vocabulary.
    */
   logprob?: number;
 }
 
-type ChoiceOptions = Pick<ResolvedGenerationOptions, 'sampling' | 'temperature' | 'topK' | 'topP' | 'repetitionPenalty'> & {
+export type ChoiceOptions = Pick<ResolvedGenerationOptions, 'sampling' | 'temperature' | 'topK' | 'topP' | 'repetitionPenalty'> & {
   /** Tokens that may not be chosen now (end-of-sequence before the minimum length). */
   suppressedIds?: readonly number[];
+  /** Processors that run before the built-in ones, in order (a grammar's mask). */
+  processors?: readonly LogitsProcessor[];
 };
 
 export interface ChoiceHandling {
@@ -28,26 +32,78 @@ export interface ChoiceHandling {
   scoresAreScratch?: boolean;
   /** Compute the choice's log-probability (streaming answers show it). On by default. */
   withLogprob?: boolean;
+  /** A buffer of at least a vocabulary's length for the softmax, kept by the caller from step to step. */
+  scratch?: Float64Array;
 }
 
-/** Draws an index with probability proportional to `probabilities` (which sum to 1). */
-function drawIndex(probabilities: Float64Array, random: RandomSource): number {
+/**
+ * The ordered chain for a generation's options: the caller's processors (a grammar mask), then Hugging Face's
+ * order: repetition penalty, suppressed ids, and when sampling temperature, top-k and top-p. The softmax and the
+ * draw follow the chain (`chooseFromRow`).
+ */
+export function createLogitsProcessors(options: ChoiceOptions, scratch?: () => Float64Array): LogitsProcessor[] {
+  const chain: LogitsProcessor[] = [...(options.processors ?? [])];
+  if (options.repetitionPenalty !== 1) chain.push(createRepetitionPenalty(options.repetitionPenalty));
+  if ((options.suppressedIds?.length ?? 0) > 0) chain.push(createSuppression(options.suppressedIds ?? []));
+  if (options.sampling) {
+    if (options.temperature !== 1) chain.push(createTemperature(options.temperature));
+    if (options.topK > 0) chain.push(createTopK(options.topK));
+    if (options.topP < 1) chain.push(createTopP(options.topP, scratch));
+  }
+  return chain;
+}
+
+/** Draws a candidate position with probability proportional to its weight: the old whole-row draw, to the last bit. */
+function drawPosition(values: Float64Array, sum: number, random: RandomSource): number {
   const target = random();
   let cumulative = 0;
   let last = 0;
-  for (let i = 0; i < probabilities.length; i++) {
-    if (probabilities[i] === 0) continue;
-    cumulative += probabilities[i];
-    last = i;
-    if (target < cumulative) return i;
+  for (let position = 0; position < values.length; position++) {
+    const probability = values[position] / sum;
+    if (probability === 0) continue;
+    cumulative += probability;
+    last = position;
+    if (target < cumulative) return position;
   }
   // Rounding can leave the sum a hair under 1; the draw then belongs to the last possible token.
   return last;
 }
 
-/** True when no transform would change the scores: the choice is the argmax of the model's own row. */
+/** The first id of the highest score among the row's candidates (or the whole row), as `torch.argmax` picks. */
+function argmaxOfRow(row: ScoreRow): number {
+  const { scores, candidates } = row;
+  if (!candidates) return argmax(scores);
+  let best = candidates[0] ?? 0;
+  for (const id of candidates) if (scores[id] > scores[best]) best = id;
+  return best;
+}
+
+function logSoftmaxOfRow(row: ScoreRow, id: number): number {
+  if (!row.candidates) return logSoftmaxAt(row.scores, id);
+  const { max, sum } = row.weights ?? computeWeights(row);
+  return row.scores[id] - max - Math.log(sum);
+}
+
+/** Greedy: the argmax after the chain; sampling: one softmax over what the chain left, and a draw from it. */
+export function chooseFromRow(row: ScoreRow, sampling: boolean, random: RandomSource, withLogprob: boolean, scratch?: Float64Array): TokenChoice {
+  if (!sampling) {
+    const id = argmaxOfRow(row);
+    return withLogprob ? { id, logprob: logSoftmaxOfRow(row, id) } : { id };
+  }
+  const { values, sum, max } = row.weights ?? computeWeights(row, scratch);
+  const position = drawPosition(values, sum, random);
+  const id = row.candidates ? row.candidates[position] : position;
+  return withLogprob ? { id, logprob: row.scores[id] - max - Math.log(sum) } : { id };
+}
+
+/** True when no processor would change the scores: the choice is the argmax of the model's own row. */
 function isPlainGreedy(options: ChoiceOptions): boolean {
-  return !options.sampling && options.repetitionPenalty === 1 && (options.suppressedIds?.length ?? 0) === 0;
+  return (
+    !options.sampling &&
+    options.repetitionPenalty === 1 &&
+    (options.suppressedIds?.length ?? 0) === 0 &&
+    (options.processors?.length ?? 0) === 0
+  );
 }
 
 /**
@@ -66,16 +122,8 @@ export function chooseNextToken(
     const id = argmax(modelScores);
     return withLogprob ? { id, logprob: logSoftmaxAt(modelScores, id) } : { id };
   }
-  const scores = handling.scoresAreScratch ? modelScores : Float32Array.from(modelScores);
-  applyRepetitionPenalty(scores, sequence, options.repetitionPenalty);
-  for (const id of options.suppressedIds ?? []) if (id >= 0 && id < scores.length) scores[id] = -Infinity;
-  if (!options.sampling) {
-    const id = argmax(scores);
-    return withLogprob ? { id, logprob: logSoftmaxAt(scores, id) } : { id };
-  }
-  applyTemperature(scores, options.temperature);
-  applyTopK(scores, options.topK);
-  applyTopP(scores, options.topP);
-  const id = drawIndex(softmaxOfVocabulary(scores), random);
-  return withLogprob ? { id, logprob: logSoftmaxAt(scores, id) } : { id };
+  const row = createScoreRow(handling.scoresAreScratch ? modelScores : Float32Array.from(modelScores));
+  const scratch = handling.scratch;
+  for (const processor of createLogitsProcessors(options, scratch && (() => scratch))) processor.apply(row, { sequence });
+  return chooseFromRow(row, options.sampling, random, withLogprob, scratch);
 }

@@ -76,6 +76,8 @@ export function createGenerationSequence(generator: TextGenerator, settings: Seq
   const endIds = new Set(options.eosTokenIds);
   const limit = Math.min(options.maxNewTokens, generator.model.maxSequenceLength - settings.decoderIds.length);
   const tokenIds: number[] = [];
+  // The softmax's buffer, one vocabulary long, reused from step to step instead of allocated per token.
+  let scratch: Float64Array | undefined;
   let finishReason: FinishReason | undefined = limit <= 0 ? 'length' : undefined;
 
   /** The model's forced first token where it has one; end-of-sequence kept out until `minNewTokens`; else the sampler's pick. */
@@ -84,7 +86,8 @@ export function createGenerationSequence(generator: TextGenerator, settings: Seq
       return withLogprobs ? { id: generator.forcedBosTokenId, logprob: 0 } : { id: generator.forcedBosTokenId };
     }
     const suppressedIds = tokenIds.length < options.minNewTokens ? options.eosTokenIds : [];
-    return chooseNextToken(scores, decoderIds, { ...options, suppressedIds }, random, { scoresAreScratch, withLogprob: withLogprobs });
+    if (options.sampling) scratch ??= new Float64Array(scores.length);
+    return chooseNextToken(scores, decoderIds, { ...options, suppressedIds }, random, { scoresAreScratch, withLogprob: withLogprobs, scratch });
   };
 
   return {
