@@ -9,6 +9,7 @@ import type { RequestDrain } from './middleware/request-drain.ts';
 import { useServingMiddleware } from './middleware/serving-middleware.ts';
 import type { ServerSettings } from './settings/server-settings.ts';
 import type { InterfacePages } from './playground/interface-pages.ts';
+import { sendPage } from './playground/send-page.ts';
 
 export interface HonnxAppOptions {
   /** Each function with the host that serves its model, in mount order. */
@@ -45,6 +46,10 @@ export function createHonnxApp({ functions, pages, server, metrics = createServi
     const ready = hosts.every((host) => host.state() === 'ready');
     return respondJson(c, { status: ready ? 'ready' : 'not_ready', functions: states }, ready ? 200 : 503);
   });
+  // Probes need no key; answered for any other method by the 404 below, they would list the functions to anyone.
+  for (const probe of ['/healthz', '/readyz']) {
+    app.all(probe, (c) => sendError(c, new HttpError(405, 'method_not_allowed', `${probe} answers GET`, { Allow: 'GET, HEAD' })));
+  }
 
   for (const { fn, host } of functions) {
     // Hono's `/route/*` also matches `/route` itself.
@@ -58,9 +63,9 @@ export function createHonnxApp({ functions, pages, server, metrics = createServi
 
   if (pages) {
     let apiDocument: object | undefined;
-    app.get('/openapi.json', (c) => respondJson(c, (apiDocument ??= pages.describeApi(hosts))));
-    app.get('/docs', (c) => c.html(pages.docsHtml));
-    app.get('/', (c) => c.html(pages.playgroundHtml));
+    app.get('/openapi.json', (c) => respondJson(c, (apiDocument ??= pages.describeApi(hosts)), 200, { 'X-Content-Type-Options': 'nosniff' }));
+    app.get('/docs', (c) => sendPage(c, pages.docsHtml));
+    app.get('/', (c) => sendPage(c, pages.playgroundHtml));
   }
 
   app.notFound((c) => {

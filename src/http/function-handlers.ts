@@ -8,6 +8,15 @@ import { respondJson } from './respond-json.ts';
 /** Seconds a client should wait before retrying while a model loads. */
 const LOADING_RETRY_AFTER_SECONDS = 2;
 
+/**
+ * Where a model was read from, when that is a binding (`r2:MODELS/x`, `ASSETS:/models/x`); a folder on the server's
+ * disk is left out: the model's name says which model it is, and the path is nobody's business outside the server.
+ */
+function describeLocation(location: string | undefined): { location?: string } {
+  if (location === undefined || /^(\/|\\|[A-Za-z]:[\\/])/.test(location)) return {};
+  return { location };
+}
+
 /** What `GET /<function>` answers: task, model, state, limits, serving settings and what the task reports of its model. */
 export function describeFunction(host: FunctionHost): Record<string, unknown> {
   const model = host.modelInfo();
@@ -17,7 +26,7 @@ export function describeFunction(host: FunctionHost): Record<string, unknown> {
     route: host.route,
     task: host.endpoint.task,
     description: host.definition.description,
-    model: { name: host.definition.model, variant: model?.variant ?? host.definition.variant ?? 'fp32', location: model?.location },
+    model: { name: host.definition.model, variant: model?.variant ?? host.definition.variant ?? 'fp32', ...describeLocation(model?.location) },
     engine: model?.engine,
     state: host.state(),
     ...(host.failure() ? { failure: host.failure() } : {}),

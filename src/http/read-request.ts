@@ -138,6 +138,11 @@ export async function readValidatedRequest<Inputs, Parameters>(
   if (!/^application\/json\s*(;|$)/i.test(contentType)) {
     throw new HttpError(415, 'unsupported_media_type', `send the request as JSON with "content-type: application/json" (got "${contentType || 'none'}")`);
   }
+  // JSON is UTF-8 (RFC 8259): a body declared in another charset would be misread, so it is refused instead.
+  const charset = /;\s*charset\s*=\s*("?)([^";\s]*)\1/i.exec(contentType);
+  if (charset && !/^utf-?8$/i.test(charset[2])) {
+    throw new HttpError(415, 'unsupported_media_type', `send JSON in utf-8 (got charset "${charset[2]}")`);
+  }
   const text = await readBodyText(c, limits.maxBodyBytes);
   c.set('requestBody', text);
   let body: unknown;

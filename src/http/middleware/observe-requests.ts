@@ -75,7 +75,8 @@ export function observeRequests({ logger, metrics, logInputs, functionAt, afterA
       if (ended) return;
       ended = true;
       const milliseconds = performance.now() - started;
-      const status = c.res.status;
+      // A stream whose client left is logged and counted 499, as an answer whose client left before it began.
+      const status = fields.streamed === 'cancelled' ? 499 : c.res.status;
       afterAnswer(() => record(fields, status, milliseconds));
     };
     try {

@@ -79,7 +79,9 @@ function showClassification(answer) {
     var list = element('div', { class: 'labels' });
     labels.forEach(function (entry) {
       var percent = Math.max(0, Math.min(1, entry.score)) * 100;
-      var bar = element('div', { class: 'bar', style: 'width: ' + percent.toFixed(2) + '%' });
+      var bar = element('div', { class: 'bar' });
+      // Through the CSSOM: the page's Content-Security-Policy refuses style attributes.
+      bar.style.width = percent.toFixed(2) + '%';
       list.append(element('div', { class: 'label-row', 'data-label': entry.label, 'data-score': String(entry.score) }, [
         element('span', { class: 'label' }, [entry.label]),
         element('div', { class: 'bar-track' }, [bar]),

@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -23,7 +24,32 @@ function sendJson(response: ServerResponse, status: number, body: unknown, heade
 
 /** Errors the way the hub sends them: a status, X-Error-Code / X-Error-Message headers and {"error": ...}. */
 function sendError(response: ServerResponse, status: number, code: string, message: string): void {
-  sendJson(response, status, { error: message }, { 'x-error-code': code, 'x-error-message': message });
+  // A header holds printable ASCII only: a path decoded into the message may carry anything (%00, CR LF, UTF-8).
+  sendJson(response, status, { error: message }, { 'x-error-code': code, 'x-error-message': message.replace(/[^\x20-\x7e]/g, '?') });
+}
+
+/**
+ * The request's path, decoded, or undefined when it cannot name a file of a repository: bad percent-encoding
+ * (`%ff`, overlong UTF-8), control characters (`%00`, CR LF), backslashes, or `.` and `..` segments.
+ */
+function decodePath(pathname: string): string | undefined {
+  let path: string;
+  try {
+    path = decodeURIComponent(pathname);
+  } catch {
+    return undefined;
+  }
+  if (/[\x00-\x1f\x7f\\]/.test(path)) return undefined;
+  return path.split('/').some((segment) => segment === '.' || segment === '..') ? undefined : path;
+}
+
+const digestOf = (text: string) => createHash('sha256').update(text).digest();
+
+/** Compares digests in constant time, so that how long a refusal takes tells nothing about the token. */
+function createTokenCheck(token: string | undefined): (authorization: string | undefined) => boolean {
+  if (token === undefined) return () => true;
+  const expected = digestOf(`Bearer ${token}`);
+  return (authorization) => timingSafeEqual(digestOf(authorization ?? ''), expected);
 }
 
 function describeSibling(file: MirrorFile) {
@@ -119,8 +145,9 @@ export function createMirrorHandler(options: MirrorOptions): Handler {
     return repository;
   };
 
+  const isAuthorized = createTokenCheck(options.token);
   const answer = async (request: IncomingMessage, response: ServerResponse) => {
-    if (options.token !== undefined && request.headers.authorization !== `Bearer ${options.token}`) {
+    if (!isAuthorized(request.headers.authorization)) {
       sendError(response, 401, 'Unauthorized', request.headers.authorization ? 'Invalid credentials in Authorization header' : 'Authentication required');
       return;
     }
@@ -129,7 +156,11 @@ export function createMirrorHandler(options: MirrorOptions): Handler {
       return;
     }
     const url = new URL(request.url ?? '/', 'http://mirror.local');
-    const path = decodeURIComponent(url.pathname);
+    const path = decodePath(url.pathname);
+    if (path === undefined) {
+      sendError(response, 400, 'BadRequest', `malformed path: ${url.pathname}`);
+      return;
+    }
     if (path === '/api/models' || path === '/api/models/') {
       sendJson(response, 200, (await repositories.listIds()).map((id) => ({ id, modelId: id })));
       return;
