@@ -8,12 +8,12 @@ describe('the charset of a JSON body', () => {
   beforeAll(async () => {
     send = sendThrough((await createLoadedApp({ functions: [createSentimentHost('classify')], logger: captureLogs().logger })).fetch);
   });
-  const post = (contentType: string, body: Uint8Array | string = '{"inputs": "I love this"}') => send('/classify', { method: 'POST', headers: { 'content-type': contentType }, body });
+  const post = (contentType: string, body: BodyInit = '{"inputs": "I love this"}') => send('/classify', { method: 'POST', headers: { 'content-type': contentType }, body });
 
   it.each(['application/json; charset=latin1', 'application/json; charset=iso-8859-1', 'application/json;charset=utf-16', 'application/json; charset="windows-1252"', 'application/json; charset='])(
     '%s is refused 415, naming UTF-8',
     async (contentType) => {
-      const response = await post(contentType, new Uint8Array([...Buffer.from('{"inputs": "caf'), 0xe9, ...Buffer.from('"}')]));
+      const response = await post(contentType, Buffer.from([...Buffer.from('{"inputs": "caf'), 0xe9, ...Buffer.from('"}')]));
       expect(response.status).toBe(415);
       expect((await readErrorBody(response)).message).toContain('utf-8');
     },
