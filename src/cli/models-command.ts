@@ -17,6 +17,9 @@ import { pullModel } from '../models/pull-model.ts';
 import { formatQuantizeReport } from '../models/quantize/format-quantize-report.ts';
 import { quantizePath } from '../models/quantize/quantize-files.ts';
 import { DEFAULT_BLOCK_SIZE, DEFAULT_MIN_EMBEDDING_ELEMENTS, DEFAULT_MIN_WEIGHT_ELEMENTS } from '../models/quantize/quantize-model.ts';
+import { SYNTH_VARIANTS, type SynthVariant } from '../models/synth/decoder-graph.ts';
+import { SYNTH_PRESET_NAMES } from '../models/synth/synth-presets.ts';
+import { synthesizeModel } from '../models/synth/synthesize-model.ts';
 import { ModelNotFoundError, readModelSearchPaths, resolveModel, type ModelSearchPaths } from '../models/resolve-model.ts';
 import { discoverFunctions } from '../runtime/node/discover-functions.ts';
 import { readProjectSettings } from './serve-project.ts';
@@ -30,7 +33,9 @@ export const MODELS_USAGE =
   '  honnx models lock [NAME]... [--variant V]          record the files of models found locally in models/honnx.lock.json\n' +
   '  honnx models inspect PATH|NAME [--json]            opset, inputs/outputs, operators, parameters, sizes, the task that fits\n' +
   '  honnx models quantize IN OUT --int8|--q4 [--block-size 32] [--min-elements N] [--exclude NODE]...\n' +
-  '                                                     quantize a graph or a model folder (onnx/<graph>_int8.onnx, _q4.onnx)';
+  '                                                     quantize a graph or a model folder (onnx/<graph>_int8.onnx, _q4.onnx)\n' +
+  '  honnx models synth PRESET OUT [--variant fp32|fp16|q4|q4f16] [--layers N] [--hidden H] [--seed S] [--external-data]\n' +
+  `                                                     write a random-weight model in a hub layout (${SYNTH_PRESET_NAMES.join(', ')})`;
 
 interface Project {
   root: string;
@@ -284,6 +289,50 @@ async function quantizeCommand(args: string[]): Promise<number> {
   return 0;
 }
 
+async function synthCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      variant: { type: 'string', multiple: true },
+      layers: { type: 'string' },
+      hidden: { type: 'string' },
+      seed: { type: 'string' },
+      'external-data': { type: 'boolean' },
+    },
+  });
+  if (positionals.length !== 2) throw new UsageError(`honnx models synth takes a preset and an output folder: PRESET OUT (presets: ${SYNTH_PRESET_NAMES.join(', ')})`);
+  const [preset, outputFolder] = positionals;
+  if (!SYNTH_PRESET_NAMES.includes(preset)) throw new UsageError(`honnx models synth: unknown preset "${preset}"; presets: ${SYNTH_PRESET_NAMES.join(', ')}`);
+  const variants = values.variant ?? ['fp32'];
+  for (const variant of variants) {
+    if (!(SYNTH_VARIANTS as readonly string[]).includes(variant)) throw new UsageError(`honnx models synth: --variant is one of ${SYNTH_VARIANTS.join(', ')} (got "${variant}")`);
+  }
+  const readInteger = (value: string | undefined, flag: string) => {
+    if (value === undefined) return undefined;
+    const parsed = Number(value);
+    if (!Number.isInteger(parsed) || parsed < 0) throw new UsageError(`honnx models synth: ${flag} is a whole number (got "${value}")`);
+    return parsed;
+  };
+  for (const variant of variants as SynthVariant[]) {
+    const result = await synthesizeModel({
+      preset,
+      outputFolder,
+      variant,
+      layers: readInteger(values.layers, '--layers'),
+      hiddenSize: readInteger(values.hidden, '--hidden'),
+      seed: readInteger(values.seed, '--seed'),
+      externalData: values['external-data'],
+    });
+    const { shape } = result;
+    console.log(
+      `${result.onnxFile}${result.externalData ? ' (+ _data)' : ''}: ${variant}, ${formatBytes(result.bytes)}, ${shape.layers} layers × hidden ${shape.hiddenSize}, ` +
+        `${shape.heads}/${shape.keyValueHeads} heads × ${shape.headDimension}, written in ${result.seconds.toFixed(1)} s`,
+    );
+  }
+  return 0;
+}
+
 /** `honnx models <subcommand>`. */
 export async function modelsCommand(args: string[], projectRoot = process.cwd()): Promise<number> {
   const [subcommand, ...rest] = args;
@@ -303,6 +352,8 @@ export async function modelsCommand(args: string[], projectRoot = process.cwd())
         return await inspectCommand(rest, project);
       case 'quantize':
         return await quantizeCommand(rest);
+      case 'synth':
+        return await synthCommand(rest);
       default:
         console.error(`honnx models: ${subcommand ? `unknown subcommand "${subcommand}"` : 'a subcommand is needed'}\n\n${MODELS_USAGE}`);
         return 2;

