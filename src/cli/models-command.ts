@@ -25,7 +25,7 @@ import { discoverFunctions } from '../runtime/node/discover-functions.ts';
 import { readProjectSettings } from './serve-project.ts';
 
 export const MODELS_USAGE =
-  '  honnx models pull [REPO-ID|NAME] [--revision R] [--variant fp32|fp16|int8|q8|q4] [--endpoint URL] [--timeout S] [--no-lock]\n' +
+  '  honnx models pull [REPO-ID|NAME] [--revision R] [--variant fp32|fp16|int8|q8|q4] [--endpoint URL] [--timeout S] [--no-lock] [--update-lock]\n' +
   '                                                     download a model from the hub (HF_ENDPOINT, HF_TOKEN) into HONNX_CACHE;\n' +
   '                                                     without a name, every locked model that is missing here\n' +
   '  honnx models ls                                    models locked, used by functions or cached: sizes, variants, functions\n' +
@@ -84,6 +84,7 @@ async function pullCommand(args: string[], project: Project): Promise<number> {
       timeout: { type: 'string' },
       retries: { type: 'string' },
       'no-lock': { type: 'boolean' },
+      'update-lock': { type: 'boolean' },
     },
   });
   const variant = readVariant(values.variant, 'pull');
@@ -108,7 +109,8 @@ async function pullCommand(args: string[], project: Project): Promise<number> {
   try {
     if (positionals.length > 1) throw new UsageError('honnx models pull takes one repository id or model name');
     if (positionals.length === 1) {
-      const result = await pullModel({ ...common, repo: positionals[0], revision: values.revision, variant });
+      const result = await pullModel({ ...common, repo: positionals[0], revision: values.revision, variant, replaceLockedCommit: values['update-lock'] });
+      for (const note of result.notes) console.log(note);
       console.log(
         result.upToDate
           ? `${result.entry.name} (${result.entry.variant}) is already in ${result.folder} and matches the lock file`
@@ -126,6 +128,7 @@ async function pullCommand(args: string[], project: Project): Promise<number> {
         continue;
       }
       const result = await pullModel({ ...common, repo: entry.source.type === 'hub' ? entry.source.repo : entry.name, variant: entry.variant });
+      for (const note of result.notes) console.log(note);
       console.log(`${entry.name} (${entry.variant}) → ${result.folder}, ${formatBytes(result.fetchedBytes)} fetched`);
     }
     return 0;

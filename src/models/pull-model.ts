@@ -25,6 +25,11 @@ export interface PullModelOptions {
   reporter?: PullReporter;
   /** Resumed attempts per file after a cut or a timeout. */
   retries?: number;
+  /**
+   * With `revision`, replace the commit the lock file pins for this model when the revision now points elsewhere
+   * (`--update-lock`); without it such a pull is refused, so that a lock never moves silently.
+   */
+  replaceLockedCommit?: boolean;
 }
 
 export interface PullResult {
@@ -34,6 +39,8 @@ export interface PullResult {
   fetchedBytes: number;
   /** The cache already held every locked file, unchanged: nothing was fetched. */
   upToDate: boolean;
+  /** What the user should know of how it went: a corrupt local part fetched again, a pinned commit replaced. */
+  notes: string[];
 }
 
 /** Where part files wait: inside the cache (so renames stay on one file system) but never under a model's folder. */
@@ -107,10 +114,19 @@ export async function pullModel(options: PullModelOptions): Promise<PullResult> 
   const followLock = locked !== undefined && options.revision === undefined;
   const folder = join(cacheFolder, repo);
   if (followLock && existsSync(folder) && (await findLockMismatches(folder, locked)).length === 0) {
-    return { folder, entry: locked, fetchedBytes: 0, upToDate: true };
+    return { folder, entry: locked, fetchedBytes: 0, upToDate: true, notes: [] };
   }
   const revision = options.revision ?? (followLock && locked.source.type === 'hub' ? locked.source.commit : 'main');
   const listing = await client.listRepository(repo, revision);
+  const notes: string[] = [];
+  const pinned = locked?.source.type === 'hub' ? locked.source.commit : undefined;
+  if (!followLock && pinned !== undefined && pinned !== listing.commit) {
+    const moving = `${options.lockPath} pins ${repo} (${variant}) at commit ${pinned}; ${revision} is now ${listing.commit}`;
+    if (!options.replaceLockedCommit) {
+      throw new HubError('conflict', `${moving}. Nothing was fetched: pass --update-lock to replace the pinned commit, or leave out --revision to pull the pinned one`);
+    }
+    notes.push(`${moving}: replaced ${pinned} in the lock file`);
+  }
   const files = planFiles(listing, variant, client.endpoint, followLock ? locked : undefined);
   const staging = stagingFolder(cacheFolder, repo, listing.commit);
   const heldBytes = (await Promise.all(files.map((file) => stat(join(staging, `${file.path}.part`)).then((info) => info.size, () => 0)))).reduce((a, b) => a + b, 0);
@@ -135,6 +151,9 @@ export async function pullModel(options: PullModelOptions): Promise<PullResult> 
         onProgress: (held) => reporter.progress(file.path, held),
       });
       fetchedBytes += downloaded.fetched;
+      if (downloaded.localPartCorrupt) {
+        notes.push(`${file.path}: the part kept locally from an earlier pull was corrupt (not the hub's copy); it was deleted and the file fetched again whole`);
+      }
       staged.set(file.path, partPath);
       lockedFiles.push({ path: file.path, size: downloaded.size, sha256: downloaded.sha256 });
       reporter.fileDone(downloaded);
@@ -146,7 +165,7 @@ export async function pullModel(options: PullModelOptions): Promise<PullResult> 
   await removeStaging(cacheFolder, repo);
   // A pull that follows the lock reproduces it byte for byte (every file was checked against it), so the lock
   // file, which belongs to the repository, is left exactly as it was.
-  if (followLock) return { folder, entry: locked, fetchedBytes, upToDate: false };
+  if (followLock) return { folder, entry: locked, fetchedBytes, upToDate: false, notes };
   const entry: LockEntry = {
     name: repo,
     variant,
@@ -154,5 +173,5 @@ export async function pullModel(options: PullModelOptions): Promise<PullResult> 
     files: lockedFiles,
   };
   if (options.lockPath && lock) await writeLockFile(options.lockPath, upsertLockEntry(await readLockFile(options.lockPath), entry));
-  return { folder, entry, fetchedBytes, upToDate: false };
+  return { folder, entry, fetchedBytes, upToDate: false, notes };
 }

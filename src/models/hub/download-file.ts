@@ -28,6 +28,8 @@ export interface DownloadedFile {
   /** Bytes this call fetched (less than `size` after a resume). */
   fetched: number;
   resumedFrom: number;
+  /** The part file kept from an earlier pull failed the check: it was the local copy that was corrupt, and the file was fetched again whole. */
+  localPartCorrupt?: boolean;
 }
 
 const sizeOf = async (path: string) => (await stat(path).catch(() => undefined))?.size ?? 0;
@@ -114,13 +116,26 @@ async function checkIntegrity(request: DownloadRequest, origin: string): Promise
  * to `retries` times, and in a later call from what the part file holds), then checks its size and hash.
  */
 export async function downloadFile(client: HubClient, request: DownloadRequest): Promise<DownloadedFile> {
-  const retries = request.retries ?? 3;
   const resumedFrom = await sizeOf(request.partPath);
-  let fetched = 0;
+  let fetched = await fetchWithRetries(client, request);
+  try {
+    const { size, sha256 } = await checkIntegrity(request, client.endpoint);
+    return { path: request.file.path, size, sha256, fetched, resumedFrom };
+  } catch (error) {
+    if (!(error instanceof HubError && error.kind === 'integrity') || resumedFrom === 0) throw error;
+  }
+  // The file was continued from a part kept on this disk, so either that part or the hub's bytes are wrong; the
+  // check deleted the part, and a whole fresh copy tells which: if it passes, the local copy was corrupt.
+  fetched += await fetchWithRetries(client, request);
+  const { size, sha256 } = await checkIntegrity(request, client.endpoint);
+  return { path: request.file.path, size, sha256, fetched, resumedFrom: 0, localPartCorrupt: true };
+}
+
+async function fetchWithRetries(client: HubClient, request: DownloadRequest): Promise<number> {
+  const retries = request.retries ?? 3;
   for (let attempt = 0; ; attempt++) {
     try {
-      fetched += await fetchOnce(client, request);
-      break;
+      return await fetchOnce(client, request);
     } catch (error) {
       const retryable = error instanceof HubError && error.retryable;
       if (!retryable || attempt >= retries) {
@@ -131,6 +146,4 @@ export async function downloadFile(client: HubClient, request: DownloadRequest):
       await delay(Math.min(250 * 2 ** attempt, 4000));
     }
   }
-  const { size, sha256 } = await checkIntegrity(request, client.endpoint);
-  return { path: request.file.path, size, sha256, fetched, resumedFrom };
 }

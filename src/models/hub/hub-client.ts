@@ -57,13 +57,36 @@ export function checkRepositoryId(repo: string): void {
 
 const encodePath = (path: string) => path.split('/').map(encodeURIComponent).join('/');
 
+/** A git commit id: what a hub's `sha` must be, since it becomes part of a folder name, a URL and the lock. */
+const COMMIT_ID = /^[0-9a-f]{40}$/;
+
+/**
+ * Whether a file name from a listing is a path inside the repository: relative, in `/`-separated segments that are
+ * neither empty, `.` nor `..`, with no backslash, drive letter or control character. Any other would be joined onto
+ * the cache folder and could write outside it.
+ */
+export function isRepositoryFilePath(path: string): boolean {
+  if (path.length === 0 || path.length > 1024 || /[\x00-\x1f\x7f\\:]/.test(path) || path.startsWith('/')) return false;
+  return path.split('/').every((segment) => segment !== '' && segment !== '.' && segment !== '..');
+}
+
+/** `JSON.stringify` of a value a hub sent, cut short: safe to put in a message whatever it holds. */
+const showHubValue = (value: unknown) => JSON.stringify(value)?.slice(0, 80) ?? String(value);
+
 function readListing(repo: string, revision: string, body: unknown, endpoint: string): RepositoryListing {
-  const info = body as { sha?: string; siblings?: Sibling[] };
+  const info = body as { sha?: unknown; siblings?: Sibling[] };
   if (!info || !Array.isArray(info.siblings)) throw new HubError('http', `${endpoint} sent no file list for ${repo}; is it a Hugging Face hub or a honnx mirror?`);
+  if (typeof info.sha !== 'string' || !COMMIT_ID.test(info.sha)) {
+    throw new HubError('http', `${endpoint} sent ${showHubValue(info.sha)} as the commit of ${repo} at ${revision}, not a commit id (40 hex digits); nothing was fetched`);
+  }
+  const badName = info.siblings.find((sibling) => typeof sibling.rfilename !== 'string' || !isRepositoryFilePath(sibling.rfilename));
+  if (badName) {
+    throw new HubError('http', `${endpoint} lists ${showHubValue(badName.rfilename)} in ${repo}, not a file name inside a repository (relative, no "..", "." or empty parts, no backslash, drive or control character); nothing was fetched`);
+  }
   return {
     repo,
     revision,
-    commit: info.sha ?? revision,
+    commit: info.sha,
     files: info.siblings
       .filter((sibling) => typeof sibling.rfilename === 'string')
       .map((sibling) => ({

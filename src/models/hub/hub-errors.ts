@@ -1,4 +1,4 @@
-export type HubErrorKind = 'not_found' | 'unauthorized' | 'forbidden' | 'timeout' | 'http' | 'network' | 'integrity' | 'interrupted';
+export type HubErrorKind = 'not_found' | 'unauthorized' | 'forbidden' | 'timeout' | 'http' | 'network' | 'integrity' | 'interrupted' | 'conflict';
 
 /** A failure talking to a hub, with a message that says what to do about it. */
 export class HubError extends Error {
