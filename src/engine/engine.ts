@@ -12,6 +12,11 @@ export interface Tensor {
   readonly type: TensorType;
   readonly data: TensorData;
   readonly dims: readonly number[];
+  /**
+   * Frees what the engine holds for a tensor it returned (device memory, a runtime handle). Engines that hand back
+   * host memory may leave it out; callers that are done with an output call it where present.
+   */
+  dispose?(): void;
 }
 
 export type Feeds = Record<string, Tensor>;
@@ -25,10 +30,21 @@ export interface ValueMetadata {
   readonly shape: readonly Dimension[];
 }
 
+export interface RunOptions {
+  /**
+   * Outputs to write into buffers the caller owns, by output name, with their exact dims: the run fills their `data`
+   * in place instead of allocating fresh memory, and returns these tensors for those names. Only engines with
+   * `writesIntoOutputs` honour it; the caller must know each output's shape before the run.
+   */
+  outputs?: Readonly<Record<string, Tensor>>;
+}
+
 export interface InferenceSession {
   readonly inputs: readonly ValueMetadata[];
   readonly outputs: readonly ValueMetadata[];
-  run(feeds: Feeds, outputNames?: readonly string[]): Promise<Record<string, Tensor>>;
+  /** Whether `run` writes into the caller's output buffers (`RunOptions.outputs`); onnxruntime-node does, the WASM engine copies. */
+  readonly writesIntoOutputs?: boolean;
+  run(feeds: Feeds, outputNames?: readonly string[], options?: RunOptions): Promise<Record<string, Tensor>>;
   release(): Promise<void>;
 }
 

@@ -24,7 +24,8 @@ export function createNodeEngine(engineOptions: NodeEngineOptions = {}): Engine 
         typeof model === 'string'
           ? await ort.InferenceSession.create(model, sessionOptions)
           : await ort.InferenceSession.create(model, sessionOptions);
-      return wrapSession(session as unknown as OrtSessionLike, ort.Tensor as never, 'cpu');
+      // The native binding writes outputs into the buffers of tensors passed as fetches (measured: views included).
+      return wrapSession(session as unknown as OrtSessionLike, ort.Tensor as never, 'cpu', { writesIntoOutputs: true });
     },
   };
 }

@@ -1,4 +1,4 @@
-import type { EngineSession, Feeds, Tensor, ValueMetadata } from './engine.ts';
+import type { EngineSession, Feeds, RunOptions, Tensor, ValueMetadata } from './engine.ts';
 
 /** The part of an ONNX Runtime session (node or web, same API) that the adapters use. */
 export interface OrtSessionLike {
@@ -6,7 +6,7 @@ export interface OrtSessionLike {
   readonly outputNames: readonly string[];
   readonly inputMetadata?: readonly unknown[];
   readonly outputMetadata?: readonly unknown[];
-  run(feeds: Record<string, unknown>, fetches?: readonly string[]): Promise<Record<string, unknown>>;
+  run(feeds: Record<string, unknown>, fetches?: readonly string[] | Record<string, unknown>): Promise<Record<string, unknown>>;
   release(): Promise<void>;
 }
 
@@ -39,20 +39,29 @@ export function wrapSession(
   session: OrtSessionLike,
   TensorClass: TensorConstructor,
   executionProvider: string,
-  { enqueue }: { enqueue?: CallQueue } = {},
+  { enqueue, writesIntoOutputs = false }: { enqueue?: CallQueue; writesIntoOutputs?: boolean } = {},
 ): EngineSession {
-  const run = async (feeds: Feeds, outputNames?: readonly string[]) => {
+  // A previous run's output (a generation's key/value cache) is already the runtime's own tensor.
+  const toOrt = (tensor: Tensor) => (tensor instanceof TensorClass ? tensor : new TensorClass(tensor.type, tensor.data, tensor.dims));
+  const run = async (feeds: Feeds, outputNames?: readonly string[], options?: RunOptions) => {
     const ortFeeds: Record<string, unknown> = {};
-    // A previous run's output (a generation's key/value cache) is already the runtime's own tensor.
-    for (const [name, tensor] of Object.entries(feeds)) ortFeeds[name] = tensor instanceof TensorClass ? tensor : new TensorClass(tensor.type, tensor.data, tensor.dims);
-    const results = await session.run(ortFeeds, outputNames);
-    return results as Record<string, Tensor>;
+    for (const [name, tensor] of Object.entries(feeds)) ortFeeds[name] = toOrt(tensor);
+    const buffers = writesIntoOutputs ? options?.outputs : undefined;
+    if (!buffers) return (await session.run(ortFeeds, outputNames)) as Record<string, Tensor>;
+    // onnxruntime-common's fetches object: a tensor to write into, or null to let the runtime allocate.
+    const fetches: Record<string, unknown> = {};
+    for (const name of outputNames ?? session.outputNames) fetches[name] = buffers[name] ? toOrt(buffers[name]) : null;
+    const results = (await session.run(ortFeeds, fetches)) as Record<string, Tensor>;
+    // The caller's own tensors stand for the outputs written into them (the runtime returns wrappers of its own).
+    for (const name of Object.keys(buffers)) if (name in results) results[name] = buffers[name];
+    return results;
   };
   return {
     executionProvider,
+    writesIntoOutputs,
     inputs: readMetadata(session.inputNames, session.inputMetadata),
     outputs: readMetadata(session.outputNames, session.outputMetadata),
-    run: (feeds, outputNames) => (enqueue ? enqueue(() => run(feeds, outputNames)) : run(feeds, outputNames)),
+    run: (feeds, outputNames, options) => (enqueue ? enqueue(() => run(feeds, outputNames, options)) : run(feeds, outputNames, options)),
     release: () => (enqueue ? enqueue(() => session.release()) : session.release()),
   };
 }

@@ -22,10 +22,10 @@ function timeRuns(engine: Engine): WorkersEngine {
       const session = await engine.createSession(model, options);
       return {
         ...session,
-        run: async (feeds, outputNames) => {
+        run: async (feeds, outputNames, runOptions) => {
           const started = performance.now();
           try {
-            return await session.run(feeds, outputNames);
+            return await session.run(feeds, outputNames, runOptions);
           } finally {
             runMilliseconds += performance.now() - started;
           }

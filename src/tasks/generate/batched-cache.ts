@@ -1,4 +1,4 @@
-import type { Tensor, TensorData } from '../../engine/engine.ts';
+import type { Tensor, TensorData, TensorType } from '../../engine/engine.ts';
 
 /**
  * The key/value cache of several sequences decoded together, one row each, left-padded: every row's entries end
@@ -13,77 +13,64 @@ export interface DecodeBatch {
   readonly width: number;
   /** `past_key_values.*` name → entry. */
   readonly past: ReadonlyMap<string, Tensor>;
+  /** The pooled block every entry is a view into, given back to its pool once the batch is used up. */
+  readonly block?: TensorData;
 }
+
+/** Where gathered rows are written: a block of at least `length` elements of the entries' type. */
+export type AllocateCache = (type: TensorType, length: number) => TensorData;
 
 type TypedArrayConstructor = { new (length: number): TensorData };
 
+/** A fresh array of the entry's own element type (Uint16Array for float16 caches: no cast to Float32Array). */
+const allocateFresh = (like: TensorData) => (length: number) => new (like.constructor as TypedArrayConstructor)(length);
+
 /**
  * Copies rows of left-padded cache entries into a new batch, in the order given, narrowed or widened to `width`
- * (at least the longest row). Only the rows' own entries are copied; padding is left zero.
+ * (at least the longest row). Only the rows' own entries are copied; padding is zeroed. Every entry of the new
+ * batch is a view into one block, from `allocate` when given.
  */
-export function gatherRows(sources: readonly { batch: DecodeBatch; row: number }[], width?: number): DecodeBatch {
+export function gatherRows(sources: readonly { batch: DecodeBatch; row: number }[], width?: number, allocate?: AllocateCache): DecodeBatch {
   const lengths = sources.map(({ batch, row }) => batch.lengths[row]);
   const newWidth = Math.max(width ?? 0, ...lengths, 0);
   const past = new Map<string, Tensor>();
   const names = sources.length > 0 ? [...sources[0].batch.past.keys()] : [];
-  for (const name of names) {
-    const first = sources[0].batch.past.get(name)!;
-    const [, heads, , size] = first.dims;
-    const data = new (first.data.constructor as TypedArrayConstructor)(sources.length * heads * newWidth * size);
+  if (names.length === 0) return { lengths, width: newWidth, past };
+  const first = sources[0].batch.past.get(names[0])!;
+  const [, heads, , size] = first.dims;
+  const entryLength = sources.length * heads * newWidth * size;
+  const block = allocate ? allocate(first.type, names.length * entryLength) : allocateFresh(first.data)(names.length * entryLength);
+  names.forEach((name, index) => {
+    const data = block.subarray(index * entryLength, (index + 1) * entryLength) as TensorData;
+    // A pooled block holds what its last batch left; rows that are shorter than the width must read zeros.
+    if (allocate) data.fill(0 as never);
     sources.forEach(({ batch, row }, target) => {
-      const entry = batch.past.get(name)!;
-      const sourceData = entry.data as Float32Array;
+      const source = batch.past.get(name)!.data;
       const length = batch.lengths[row];
       for (let head = 0; head < heads; head++) {
         const from = ((row * heads + head) * batch.width + (batch.width - length)) * size;
         const to = ((target * heads + head) * newWidth + (newWidth - length)) * size;
-        (data as Float32Array).set(sourceData.subarray(from, from + length * size), to);
+        (data as Uint8Array).set((source as Uint8Array).subarray(from, from + length * size), to);
       }
     });
     past.set(name, { type: first.type, data, dims: [sources.length, heads, newWidth, size] });
-  }
-  return { lengths, width: newWidth, past };
+  });
+  return { lengths, width: newWidth, past, block: allocate ? block : undefined };
 }
 
 /** The rows of `batch` at `rows`, in that order, with the padding no remaining row needs cut away. */
-export function keepRows(batch: DecodeBatch, rows: readonly number[]): DecodeBatch {
+export function keepRows(batch: DecodeBatch, rows: readonly number[], allocate?: AllocateCache): DecodeBatch {
   if (rows.length === batch.lengths.length && rows.every((row, index) => row === index)) return batch;
-  return gatherRows(rows.map((row) => ({ batch, row })));
+  return gatherRows(rows.map((row) => ({ batch, row })), undefined, allocate);
 }
 
 /** Every row of `first`, then every row of `second`, in one batch. */
-export function joinBatches(first: DecodeBatch, second: DecodeBatch): DecodeBatch {
+export function joinBatches(first: DecodeBatch, second: DecodeBatch, allocate?: AllocateCache): DecodeBatch {
   if (first.lengths.length === 0) return second;
   if (second.lengths.length === 0) return first;
-  return gatherRows([
-    ...first.lengths.map((_, row) => ({ batch: first, row })),
-    ...second.lengths.map((_, row) => ({ batch: second, row })),
-  ]);
-}
-
-/** An attention mask over `width` positions hiding each row's left padding: 1 on the last `lengths[row]` positions. */
-export function createLeftPaddedMask(lengths: readonly number[], width: number): Tensor {
-  const data = new BigInt64Array(lengths.length * width);
-  lengths.forEach((length, row) => data.fill(1n, row * width + width - length, (row + 1) * width));
-  return { type: 'int64', data, dims: [lengths.length, width] };
-}
-
-/** Rows of token ids, right-aligned in a [rows, width] int64 tensor; padding positions hold `padId`. */
-export function createLeftPaddedIds(rows: readonly (readonly number[])[], width: number, padId: number): Tensor {
-  const data = new BigInt64Array(rows.length * width).fill(BigInt(padId));
-  rows.forEach((ids, row) => ids.forEach((id, index) => (data[row * width + width - ids.length + index] = BigInt(id))));
-  return { type: 'int64', data, dims: [rows.length, width] };
-}
-
-/**
- * Positions of right-aligned rows: each row counts from `starts[row]` over its own `counts[row]` new positions;
- * the padding before them gets position 0, which the mask hides anyway.
- */
-export function createLeftPaddedPositions(starts: readonly number[], counts: readonly number[], width: number): Tensor {
-  const data = new BigInt64Array(starts.length * width);
-  starts.forEach((start, row) => {
-    const count = counts[row];
-    for (let index = 0; index < count; index++) data[row * width + width - count + index] = BigInt(start + index);
-  });
-  return { type: 'int64', data, dims: [starts.length, width] };
+  return gatherRows(
+    [...first.lengths.map((_, row) => ({ batch: first, row })), ...second.lengths.map((_, row) => ({ batch: second, row }))],
+    undefined,
+    allocate,
+  );
 }

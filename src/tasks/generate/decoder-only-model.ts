@@ -1,71 +1,175 @@
-import type { EngineSession, Feeds, Tensor, ValueMetadata } from '../../engine/engine.ts';
-import { createLeftPaddedIds, createLeftPaddedMask, createLeftPaddedPositions, type DecodeBatch } from './batched-cache.ts';
-import type { BatchedDecoding, Decoding, GenerativeModel } from './generative-model.ts';
-import { createBranchFlag, createIdsTensor, createOnesMask, createPositions } from './model-feeds.ts';
-import {
-  countCacheLayers,
-  createEmptyPast,
-  listPastInputs,
-  PAST_PREFIX,
-  presentNameOf,
-  readDecoderCacheShape,
-  type CacheShape,
-} from './past-key-values.ts';
-import { readLastScoreRows, readLastScores } from './read-scores.ts';
-
-const KNOWN_INPUTS = new Set(['input_ids', 'attention_mask', 'position_ids', 'use_cache_branch']);
+import type { EngineSession, Feeds, Tensor, TensorData } from '../../engine/engine.ts';
+import { joinBatches, keepRows, type AllocateCache, type DecodeBatch } from './batched-cache.ts';
+import { createBufferPool, type BufferPool } from './cache-pool.ts';
+import { createDecoderFeeds, lengthsAfter, type DecoderRun } from './decoder-feeds.ts';
+import { readDecoderSignature, type DecoderSignature } from './decoder-signature.ts';
+import type { BatchedDecoding, BatchedStep, Decoding, GenerativeModel } from './generative-model.ts';
+import { createEmptyPast } from './past-key-values.ts';
+import { readLastScoreRows } from './read-scores.ts';
 
 export interface DecoderOnlyModelOptions {
   /** config.json, for cache shapes the export leaves symbolic. */
   config: Record<string, unknown>;
   maxSequenceLength: number;
+  /**
+   * Most prompt tokens (all rows together) one prefill run takes; longer prompts run in chunks, so a run's logits
+   * and attention stay bounded (logits alone are rows × tokens × vocabulary floats). 128 by default.
+   */
+  prefillChunkTokens?: number;
 }
 
-/** Refuses exports whose inputs this runner would not know how to fill. */
-function checkInputs(session: EngineSession): void {
-  const names = session.inputs.map((input) => input.name);
-  if (!names.includes('input_ids')) throw new Error('a causal language model must take input_ids');
-  if (!session.outputs.some((output) => output.name === 'logits')) throw new Error('a causal language model must output logits');
-  const unknown = names.filter((name) => !KNOWN_INPUTS.has(name) && !name.startsWith(PAST_PREFIX));
-  if (unknown.length > 0) throw new Error(`unsupported model inputs: ${unknown.join(', ')}`);
+export const DEFAULT_PREFILL_CHUNK_TOKENS = 128;
+
+const EMPTY_BATCH: DecodeBatch = { lengths: [], width: 0, past: new Map() };
+
+/**
+ * Runs of one causal LM with memory it keeps: each run writes its cache and logits into pooled blocks (where the
+ * engine writes into the caller's outputs) instead of fresh engine memory, and gives the previous cache's block
+ * back. One runner per sequence of runs that never overlap: the shared step loop, or one lone generation.
+ */
+interface DecoderRunner {
+  advance(batch: DecodeBatch, run: Omit<DecoderRun, 'before' | 'pastWidth'>, keepCache: boolean): Promise<BatchedStep>;
+  allocate: AllocateCache;
+  release(batch: DecodeBatch): void;
+}
+
+function createDecoderRunner(session: EngineSession, signature: DecoderSignature): DecoderRunner {
+  const { pastInputs, presentNames, cacheHeads, cacheHeadDimension, vocabulary } = signature;
+  let writesIntoOutputs = session.writesIntoOutputs === true;
+  const CacheArray = signature.cacheType === 'float16' ? Uint16Array : Float32Array;
+  // A new cache block gets room for 64 more positions of a row, so a growing cache changes blocks only now and then.
+  const positionLength = pastInputs.length * cacheHeads * cacheHeadDimension;
+  const cachePool: BufferPool = createBufferPool(CacheArray, { minimumHeadroom: positionLength * 64 });
+  const logitsPool: BufferPool = createBufferPool(signature.logitsType === 'float16' ? Uint16Array : Float32Array, { maxFree: 1, headroom: 0 });
+  let widened: Float32Array | undefined;
+  let logitsBlock: TensorData | undefined;
+
+  const release = (batch: DecodeBatch) => {
+    if (batch.block) cachePool.release(batch.block);
+  };
+
+  /** Views of the outputs' memory for a run of `rows` rows whose cache grows to `total` positions. */
+  const createOutputs = (rows: number, width: number, total: number, keepCache: boolean) => {
+    const outputs: Record<string, Tensor> = {};
+    let block: TensorData | undefined;
+    if (keepCache) {
+      const entryLength = rows * cacheHeads * total * cacheHeadDimension;
+      block = cachePool.acquire(entryLength * presentNames.length);
+      presentNames.forEach((name, index) => {
+        const data = block!.subarray(index * entryLength, (index + 1) * entryLength) as TensorData;
+        outputs[name] = { type: signature.cacheType, data, dims: [rows, cacheHeads, total, cacheHeadDimension] };
+      });
+    }
+    if (vocabulary !== undefined) {
+      const positions = signature.logitsToKeepInput ? 1 : width;
+      const length = rows * positions * vocabulary;
+      // The previous run's scores have been read (runs never overlap): its block holds this run's logits.
+      if (logitsBlock) logitsPool.release(logitsBlock);
+      logitsBlock = logitsPool.acquire(length);
+      outputs.logits = { type: signature.logitsType, data: logitsBlock.subarray(0, length) as TensorData, dims: [rows, positions, vocabulary] };
+    }
+    return { outputs, block };
+  };
+
+  return {
+    release,
+    allocate: (_type, length) => cachePool.acquire(length),
+    async advance(batch, { rows, width }, keepCache) {
+      const run: DecoderRun = { before: batch.lengths.length > 0 ? batch.lengths : rows.map(() => 0), rows, width, pastWidth: batch.width };
+      const feeds: Feeds = createDecoderFeeds(signature, run);
+      for (const input of pastInputs) {
+        const entry = createEmptyPast(input, { heads: cacheHeads, headDimension: cacheHeadDimension });
+        feeds[input.name] = batch.past.get(input.name) ?? { ...entry, dims: [rows.length, ...entry.dims.slice(1)] };
+      }
+      const wanted = keepCache ? ['logits', ...presentNames] : ['logits'];
+      const total = batch.width + width;
+      let results: Record<string, Tensor>;
+      let block: TensorData | undefined;
+      if (writesIntoOutputs) {
+        const prepared = createOutputs(rows.length, width, total, keepCache);
+        block = prepared.block;
+        try {
+          results = await session.run(feeds, wanted, { outputs: prepared.outputs });
+        } catch (error) {
+          if (block) cachePool.release(block);
+          // An export whose outputs are shaped otherwise than a Hugging Face causal LM's (a shared past/present
+          // buffer, for one) is refused by the engine on its first run; from then on the engine allocates them.
+          if (batch.width > 0 || !/shape|re-?use|dimension/i.test(String((error as Error).message))) throw error;
+          writesIntoOutputs = false;
+          block = undefined;
+          results = await session.run(feeds, wanted);
+        }
+      } else {
+        results = await session.run(feeds, wanted);
+      }
+      release(batch);
+      const past = new Map<string, Tensor>();
+      if (keepCache) pastInputs.forEach((input, index) => past.set(input.name, results[presentNames[index]]));
+      const logits = results.logits;
+      if (logits.type === 'float16') {
+        // fp16 scores are widened into one reused array rather than a new one per step.
+        const length = rows.length * logits.dims[logits.dims.length - 1];
+        if (!widened || widened.length < length) widened = new Float32Array(length);
+      }
+      const next: DecodeBatch = { lengths: lengthsAfter(run), width: keepCache ? total : 0, past, block };
+      return { batch: next, scores: readLastScoreRows(logits, widened) };
+    },
+  };
+}
+
+/**
+ * Prefills rows against an empty cache in chunks of at most `chunkTokens` tokens per run (all rows together):
+ * rows are left-padded to the longest, so a chunk holds each row's tokens that fall in its span of positions.
+ */
+async function prefillInChunks(runner: DecoderRunner, prompts: readonly (readonly number[])[], chunkTokens: number): Promise<BatchedStep> {
+  const width = Math.max(...prompts.map((prompt) => prompt.length));
+  const span = Math.max(1, Math.floor(chunkTokens / prompts.length));
+  let batch = EMPTY_BATCH;
+  let step: BatchedStep | undefined;
+  for (let start = 0; start < width; start += span) {
+    const end = Math.min(width, start + span);
+    // Row r's prompt occupies padded positions [width - length, width).
+    const rows = prompts.map((prompt) => prompt.slice(Math.max(0, start - (width - prompt.length)), Math.max(0, end - (width - prompt.length))));
+    step = await runner.advance(batch, { rows, width: end - start }, true);
+    batch = step.batch;
+  }
+  return step!;
 }
 
 /**
  * A Hugging Face causal LM export (Llama, Qwen, SmolLM, GPT-2): `input_ids`, `attention_mask`, optional
- * `position_ids` and `past_key_values.<n>.{key,value}` in; `logits` and `present.<n>.{key,value}` out.
- * With the cache, the first step runs the prompt against an empty past and each later step only the new token.
+ * `position_ids` and `past_key_values.<n>.{key,value}` in; `logits` and `present.<n>.{key,value}` out. The graph's
+ * inputs decide how it is driven (see DecoderSignature). With the cache, the prompt runs against an empty past in
+ * chunks and each later step feeds only the new token.
  */
 export function createDecoderOnlyModel(session: EngineSession, options: DecoderOnlyModelOptions): GenerativeModel {
-  checkInputs(session);
-  const pastInputs = listPastInputs(session.inputs);
-  const outputNames = new Set(session.outputs.map((output) => output.name));
-  const presentNames = pastInputs.map((input) => presentNameOf(input.name));
-  const hasCache = pastInputs.length > 0 && presentNames.every((name) => outputNames.has(name));
-  if (pastInputs.length > 0 && !hasCache) throw new Error('the model takes past_key_values but does not return every present.* output');
-  if (pastInputs.length > 0 && countCacheLayers(pastInputs) * 2 !== pastInputs.length) {
-    throw new Error(`expected a key and a value per layer, got ${pastInputs.length} cache inputs`);
-  }
-  const cacheShape: CacheShape = readDecoderCacheShape(options.config);
-  const declared = new Set(session.inputs.map((input) => input.name));
+  const signature = readDecoderSignature(session, options.config);
+  const chunkTokens = Math.max(1, options.prefillChunkTokens ?? DEFAULT_PREFILL_CHUNK_TOKENS);
+  const { hasCache } = signature;
 
-  const run = async (newIds: readonly number[], pastLength: number, past: Map<string, Tensor> | undefined, keepCache: boolean) => {
-    const feeds: Feeds = {
-      input_ids: createIdsTensor(newIds),
+  let batched: BatchedDecoding | undefined;
+  if (signature.canBatch) {
+    // The shared step loop is the only user of this runner: its runs never overlap.
+    const runner = createDecoderRunner(session, signature);
+    batched = {
+      empty: EMPTY_BATCH,
+      prefill: (prompts) => prefillInChunks(runner, prompts, chunkTokens),
+      step: (batch, tokens) => runner.advance(batch, { rows: tokens.map((token) => [token]), width: 1 }, true),
+      keep(batch, rows) {
+        const kept = keepRows(batch, rows, runner.allocate);
+        if (kept !== batch) runner.release(batch);
+        return kept;
+      },
+      join(first, second) {
+        const joined = joinBatches(first, second, runner.allocate);
+        if (joined !== first && joined !== second) {
+          runner.release(first);
+          runner.release(second);
+        }
+        return joined;
+      },
     };
-    if (declared.has('attention_mask')) feeds.attention_mask = createOnesMask(pastLength + newIds.length);
-    if (declared.has('position_ids')) feeds.position_ids = createPositions(pastLength, newIds.length);
-    if (declared.has('use_cache_branch')) feeds.use_cache_branch = createBranchFlag(past !== undefined);
-    for (const input of pastInputs) feeds[input.name] = past?.get(input.name) ?? createEmptyPast(input, cacheShape);
-    const outputs = await session.run(feeds, keepCache ? ['logits', ...presentNames] : ['logits']);
-    const nextPast = new Map<string, Tensor>();
-    if (keepCache) for (const input of pastInputs) nextPast.set(input.name, outputs[presentNameOf(input.name)]);
-    return { scores: readLastScores(outputs.logits), nextPast };
-  };
-
-  // A batch needs per-row masks and positions, and a batch axis the export left free.
-  const fixedBatch = session.inputs.some((input) => (input.name === 'input_ids' || input.name.startsWith(PAST_PREFIX)) && typeof input.shape[0] === 'number' && input.shape[0] !== -1);
-  const canBatch = hasCache && declared.has('attention_mask') && declared.has('position_ids') && !fixedBatch;
-  const batched = canBatch ? createBatchedDecoding(session, pastInputs, presentNames, cacheShape, declared) : undefined;
+  }
 
   return {
     kind: 'decoder-only',
@@ -79,71 +183,23 @@ export function createDecoderOnlyModel(session: EngineSession, options: DecoderO
       if (promptIds.length === 0) throw new Error('a causal language model needs at least one prompt token');
       const ids = [...promptIds];
       const cached = useCache && hasCache;
-      let seen = 0;
-      let past: Map<string, Tensor> | undefined;
+      // Each lone generation has its own runner: several may run on one session at once.
+      const runner = createDecoderRunner(session, signature);
+      let batch = EMPTY_BATCH;
       return {
         ids,
         push: (id) => void ids.push(id),
         async nextScores() {
-          // Without the cache, every step re-runs the whole sequence from an empty past.
-          const newIds = cached ? ids.slice(seen) : ids;
-          const result = await run(newIds, cached ? seen : 0, cached ? past : undefined, cached);
-          if (cached) {
-            past = result.nextPast;
-            seen = ids.length;
+          if (!cached) {
+            // Without the cache, every step re-runs the whole sequence from an empty past.
+            return (await runner.advance(EMPTY_BATCH, { rows: [ids], width: ids.length }, false)).scores[0];
           }
-          return result.scores;
+          const step = batch.width === 0 ? await prefillInChunks(runner, [ids], chunkTokens) : await runner.advance(batch, { rows: [ids.slice(batch.width)], width: ids.length - batch.width }, true);
+          batch = step.batch;
+          return step.scores[0];
         },
       };
     },
     release: () => session.release(),
-  };
-}
-
-/** An empty cache entry for `rows` rows. */
-function createEmptyPastRows(input: ValueMetadata, shape: CacheShape, rows: number): Tensor {
-  const empty = createEmptyPast(input, shape);
-  return { ...empty, dims: [rows, ...empty.dims.slice(1)] };
-}
-
-function createBatchedDecoding(
-  session: EngineSession,
-  pastInputs: readonly ValueMetadata[],
-  presentNames: readonly string[],
-  cacheShape: CacheShape,
-  declared: ReadonlySet<string>,
-): BatchedDecoding {
-  const outputNames = ['logits', ...presentNames];
-  const run = async (feeds: Feeds, lengths: number[], width: number) => {
-    if (declared.has('use_cache_branch')) feeds.use_cache_branch = createBranchFlag(width > 0);
-    const outputs = await session.run(feeds, outputNames);
-    const past = new Map<string, Tensor>();
-    pastInputs.forEach((input, index) => past.set(input.name, outputs[presentNames[index]]));
-    const batch: DecodeBatch = { lengths, width: outputs[presentNames[0]].dims[2], past };
-    return { batch, scores: readLastScoreRows(outputs.logits) };
-  };
-  return {
-    async prefill(prompts) {
-      const width = Math.max(...prompts.map((prompt) => prompt.length));
-      const lengths = prompts.map((prompt) => prompt.length);
-      const feeds: Feeds = {
-        // Padding ids are hidden by the mask; 0 is a valid id in every vocabulary.
-        input_ids: createLeftPaddedIds(prompts, width, 0),
-        attention_mask: createLeftPaddedMask(lengths, width),
-        position_ids: createLeftPaddedPositions(lengths.map(() => 0), lengths, width),
-      };
-      for (const input of pastInputs) feeds[input.name] = createEmptyPastRows(input, cacheShape, prompts.length);
-      return run(feeds, lengths, 0);
-    },
-    async step(batch, tokens) {
-      const lengths = batch.lengths.map((length) => length + 1);
-      const feeds: Feeds = {
-        input_ids: { type: 'int64', data: BigInt64Array.from(tokens, (id) => BigInt(id)), dims: [tokens.length, 1] },
-        attention_mask: createLeftPaddedMask(lengths, batch.width + 1),
-        position_ids: { type: 'int64', data: BigInt64Array.from(batch.lengths, (length) => BigInt(length)), dims: [tokens.length, 1] },
-      };
-      for (const [name, entry] of batch.past) feeds[name] = entry;
-      return run(feeds, lengths, batch.width);
-    },
   };
 }

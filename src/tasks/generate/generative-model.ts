@@ -15,7 +15,10 @@ export interface Decoding {
 /** The next-token scores of every row of a batched run, and the batch's cache after it. */
 export interface BatchedStep {
   batch: DecodeBatch;
-  /** One row of scores per batch row; views into the run's output, which the caller owns. */
+  /**
+   * One row of scores per batch row; views into the run's output, which the caller may change. They stay valid
+   * until the next call on the same decoding, which may write its own scores into the same memory.
+   */
   scores: Float32Array[];
 }
 
@@ -25,10 +28,19 @@ export interface BatchedStep {
  * cache, an attention mask and position ids can do it.
  */
 export interface BatchedDecoding {
-  /** Runs the prompts together against an empty cache; their caches come back as one batch. */
+  /** Runs the prompts together against an empty cache (long ones in chunks); their caches come back as one batch. */
   prefill(prompts: readonly (readonly number[])[]): Promise<BatchedStep>;
-  /** Feeds one token per row. */
+  /**
+   * Feeds one token per row. The batch passed in is used up: its memory may hold the next step's cache, so only
+   * the returned batch may be used afterwards. The same holds for `keep` and `join`.
+   */
   step(batch: DecodeBatch, tokens: readonly number[]): Promise<BatchedStep>;
+  /** A batch of no rows, to start from. */
+  readonly empty: DecodeBatch;
+  /** The rows at `rows`, in that order (the others left the batch). */
+  keep(batch: DecodeBatch, rows: readonly number[]): DecodeBatch;
+  /** Every row of `first`, then every row of `second`. */
+  join(first: DecodeBatch, second: DecodeBatch): DecodeBatch;
 }
 
 export type GenerativeModelKind = 'decoder-only' | 'encoder-decoder';

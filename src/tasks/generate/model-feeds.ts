@@ -8,11 +8,6 @@ export function createOnesMask(length: number): Tensor {
   return { type: 'int64', data: new BigInt64Array(length).fill(1n), dims: [1, length] };
 }
 
-/** Positions `start`, `start + 1`, ... for a single unpadded row. */
-export function createPositions(start: number, count: number): Tensor {
-  return { type: 'int64', data: BigInt64Array.from({ length: count }, (_, index) => BigInt(start + index)), dims: [1, count] };
-}
-
 /** The flag of merged decoders (`decoder_model_merged.onnx`) that picks the branch fed from the cache. */
 export function createBranchFlag(useCache: boolean): Tensor {
   return { type: 'bool', data: Uint8Array.of(useCache ? 1 : 0), dims: [1] };

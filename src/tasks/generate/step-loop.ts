@@ -1,4 +1,3 @@
-import { joinBatches, keepRows, type DecodeBatch } from './batched-cache.ts';
 import { createEventChannel, type EventChannel } from '../../common/event-channel.ts';
 import type { GenerationEvent, GenerationSequence } from './generation-sequence.ts';
 import type { BatchedDecoding, GenerativeModel } from './generative-model.ts';
@@ -32,8 +31,6 @@ function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
 }
 
-const EMPTY_BATCH: DecodeBatch = { lengths: [], width: 0, past: new Map() };
-
 export interface StepLoopOptions {
   maxRows?: number;
   observer?: () => GenerationObserver | undefined;
@@ -42,7 +39,8 @@ export interface StepLoopOptions {
 export function createStepLoop(decoding: BatchedDecoding, { maxRows = DEFAULT_MAX_ROWS, observer = () => undefined }: StepLoopOptions = {}): StepLoop {
   const joining: Member[] = [];
   let active: Member[] = [];
-  let batch = EMPTY_BATCH;
+  // The batch is the decoding's own: the loop only hands it back, kept, joined or stepped.
+  let batch = decoding.empty;
   let running = false;
 
   const isGone = (member: Member) => member.channel.abandoned || member.signal?.aborted === true;
@@ -70,7 +68,7 @@ export function createStepLoop(decoding: BatchedDecoding, { maxRows = DEFAULT_MA
     const rows = active.flatMap((member, row) => (isGone(member) ? [] : [row]));
     if (rows.length !== active.length) {
       for (const member of active) if (isGone(member)) member.channel.fail(member.signal?.reason ?? new Error('generation abandoned'));
-      batch = keepRows(batch, rows);
+      batch = decoding.keep(batch, rows);
       active = rows.map((row) => active[row]);
     }
     for (let index = joining.length - 1; index >= 0; index--) {
@@ -95,7 +93,7 @@ export function createStepLoop(decoding: BatchedDecoding, { maxRows = DEFAULT_MA
       }
       observer()?.runCompleted(joiners.length, performance.now() - started);
       const going = acceptScores(joiners, result.scores);
-      batch = joinBatches(batch, keepRows(result.batch, going));
+      batch = decoding.join(batch, decoding.keep(result.batch, going));
       active.push(...going.map((row) => joiners[row]));
       return;
     }
@@ -106,12 +104,12 @@ export function createStepLoop(decoding: BatchedDecoding, { maxRows = DEFAULT_MA
     } catch (error) {
       failAll(active, error);
       active = [];
-      batch = EMPTY_BATCH;
+      batch = decoding.empty;
       return;
     }
     observer()?.runCompleted(active.length, performance.now() - started);
     const going = acceptScores(active, result.scores);
-    batch = keepRows(result.batch, going);
+    batch = decoding.keep(result.batch, going);
     active = going.map((row) => active[row]);
   };
 
