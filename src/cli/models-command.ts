@@ -22,6 +22,7 @@ import { SYNTH_PRESET_NAMES } from '../models/synth/synth-presets.ts';
 import { synthesizeModel } from '../models/synth/synthesize-model.ts';
 import { ModelNotFoundError, readModelSearchPaths, resolveModel, type ModelSearchPaths } from '../models/resolve-model.ts';
 import { discoverFunctions } from '../runtime/node/discover-functions.ts';
+import { keygenCommand, pullLockedOciModel, pullOciCommand, pushCommand, REGISTRY_USAGE, RegistryUsageError } from './registry-commands.ts';
 import { readProjectSettings } from './serve-project.ts';
 
 export const MODELS_USAGE =
@@ -35,7 +36,9 @@ export const MODELS_USAGE =
   '  honnx models quantize IN OUT --int8|--q4 [--block-size 32] [--min-elements N] [--exclude NODE]...\n' +
   '                                                     quantize a graph or a model folder (onnx/<graph>_int8.onnx, _q4.onnx)\n' +
   '  honnx models synth PRESET OUT [--variant fp32|fp16|q4|q4f16] [--layers N] [--hidden H] [--seed S] [--external-data]\n' +
-  `                                                     write a random-weight model in a hub layout (${SYNTH_PRESET_NAMES.join(', ')})`;
+  `                                                     write a random-weight model in a hub layout (${SYNTH_PRESET_NAMES.join(', ')})` +
+  '\n' +
+  REGISTRY_USAGE;
 
 interface Project {
   root: string;
@@ -74,6 +77,7 @@ const display = (root: string, path: string) => {
 };
 
 async function pullCommand(args: string[], project: Project): Promise<number> {
+  if (args.some((arg) => arg.startsWith('oci://'))) return withInterrupt((signal) => pullOciCommand(args, project, signal));
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
@@ -90,23 +94,20 @@ async function pullCommand(args: string[], project: Project): Promise<number> {
   const variant = readVariant(values.variant, 'pull');
   const timeoutMs = values.timeout === undefined ? Number(process.env.HONNX_HTTP_TIMEOUT ?? DEFAULT_TIMEOUT_MS / 1000) * 1000 : Number(values.timeout) * 1000;
   if (!(timeoutMs > 0)) throw new UsageError('honnx models pull: --timeout is a number of seconds');
-  const interrupt = new AbortController();
-  const onSignal = () => interrupt.abort(new HubError('interrupted', 'interrupted; what arrived is kept, and the next pull resumes it'));
-  process.once('SIGINT', onSignal);
-  const client = createHubClient({
-    endpoint: values.endpoint ?? project.searchPaths.hubEndpoint,
-    token: process.env.HF_TOKEN ?? process.env.HUGGING_FACE_HUB_TOKEN,
-    timeoutMs,
-    signal: interrupt.signal,
-  });
-  const common = {
-    client,
-    cacheFolder: project.searchPaths.cache,
-    lockPath: values['no-lock'] ? undefined : project.lockPath,
-    reporter: createProgressReporter(),
-    retries: values.retries === undefined ? undefined : Number(values.retries),
-  };
-  try {
+  return withInterrupt(async (signal) => {
+    const client = createHubClient({
+      endpoint: values.endpoint ?? project.searchPaths.hubEndpoint,
+      token: process.env.HF_TOKEN ?? process.env.HUGGING_FACE_HUB_TOKEN,
+      timeoutMs,
+      signal,
+    });
+    const common = {
+      client,
+      cacheFolder: project.searchPaths.cache,
+      lockPath: values['no-lock'] ? undefined : project.lockPath,
+      reporter: createProgressReporter(),
+      retries: values.retries === undefined ? undefined : Number(values.retries),
+    };
     if (positionals.length > 1) throw new UsageError('honnx models pull takes one repository id or model name');
     if (positionals.length === 1) {
       const result = await pullModel({ ...common, repo: positionals[0], revision: values.revision, variant, replaceLockedCommit: values['update-lock'] });
@@ -127,11 +128,24 @@ async function pullCommand(args: string[], project: Project): Promise<number> {
         console.log(`${entry.name} (${entry.variant}): present in ${display(project.root, local)}`);
         continue;
       }
-      const result = await pullModel({ ...common, repo: entry.source.type === 'hub' ? entry.source.repo : entry.name, variant: entry.variant });
+      const result =
+        entry.source.type === 'oci'
+          ? await pullLockedOciModel(entry, project, { timeoutMs, retries: common.retries, signal, plainHttp: process.env.HONNX_REGISTRY_PLAIN_HTTP === '1' })
+          : await pullModel({ ...common, repo: entry.source.type === 'hub' ? entry.source.repo : entry.name, variant: entry.variant });
       for (const note of result.notes) console.log(note);
       console.log(`${entry.name} (${entry.variant}) → ${result.folder}, ${formatBytes(result.fetchedBytes)} fetched`);
     }
     return 0;
+  });
+}
+
+/** Runs a pull with Ctrl-C turned into an interruption that keeps what arrived; a registry or hub failure is printed, exit 1. */
+async function withInterrupt(run: (signal: AbortSignal) => Promise<number>): Promise<number> {
+  const interrupt = new AbortController();
+  const onSignal = () => interrupt.abort(new HubError('interrupted', 'interrupted; what arrived is kept, and the next pull resumes it'));
+  process.once('SIGINT', onSignal);
+  try {
+    return await run(interrupt.signal);
   } catch (error) {
     if (error instanceof HubError) {
       console.error(`honnx models pull: ${error.message}`);
@@ -357,12 +371,16 @@ export async function modelsCommand(args: string[], projectRoot = process.cwd())
         return await quantizeCommand(rest);
       case 'synth':
         return await synthCommand(rest);
+      case 'push':
+        return await pushCommand(rest, project);
+      case 'keygen':
+        return await keygenCommand(rest);
       default:
         console.error(`honnx models: ${subcommand ? `unknown subcommand "${subcommand}"` : 'a subcommand is needed'}\n\n${MODELS_USAGE}`);
         return 2;
     }
   } catch (error) {
-    if (error instanceof UsageError || (error as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    if (error instanceof UsageError || error instanceof RegistryUsageError || (error as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
       console.error((error as Error).message);
       return 2;
     }

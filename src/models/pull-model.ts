@@ -6,7 +6,7 @@ import type { HubClient, HubFile, RepositoryListing } from './hub/hub-client.ts'
 import { HubError } from './hub/hub-errors.ts';
 import { silentReporter, type PullReporter } from './hub/progress.ts';
 import { hashFile } from './lock/hash-file.ts';
-import { findLockEntry, readLockFile, upsertLockEntry, writeLockFile, type LockEntry, type LockedFile } from './lock/lock-file.ts';
+import { findLockEntry, readLockFile, upsertLockEntry, writeLockFile, type LockEntry, type LockedFile, type ModelSource } from './lock/lock-file.ts';
 import { findLockMismatches } from './lock/verify-model.ts';
 import type { ModelVariant } from './model-bundle.ts';
 import { listVariants, selectModelFiles } from './model-file-selection.ts';
@@ -30,6 +30,8 @@ export interface PullModelOptions {
    * (`--update-lock`); without it such a pull is refused, so that a lock never moves silently.
    */
   replaceLockedCommit?: boolean;
+  /** What the lock entry records as the source; a hub repository at the listing's commit unless told (an OCI pull). */
+  sourceOf?: (listing: RepositoryListing, revision: string) => ModelSource;
 }
 
 export interface PullResult {
@@ -58,6 +60,11 @@ async function removeStaging(cacheFolder: string, repo: string): Promise<void> {
     if (entry.startsWith(prefix)) await rm(join(root, entry), { recursive: true, force: true });
   }
   if ((await readdir(root).catch(() => ['?'])).length === 0) await rm(root, { recursive: true, force: true });
+}
+
+/** The revision that reproduces a locked model: its hub commit, or its OCI manifest digest. */
+function lockedRevision(source: ModelSource): string {
+  return source.type === 'hub' ? source.commit : source.type === 'oci' ? source.digest : 'main';
 }
 
 /** The files to fetch: what a task needs in this variant, checked against the lock entry when there is one. */
@@ -116,7 +123,7 @@ export async function pullModel(options: PullModelOptions): Promise<PullResult> 
   if (followLock && existsSync(folder) && (await findLockMismatches(folder, locked)).length === 0) {
     return { folder, entry: locked, fetchedBytes: 0, upToDate: true, notes: [] };
   }
-  const revision = options.revision ?? (followLock && locked.source.type === 'hub' ? locked.source.commit : 'main');
+  const revision = options.revision ?? (followLock ? lockedRevision(locked.source) : 'main');
   const listing = await client.listRepository(repo, revision);
   const notes: string[] = [];
   const pinned = locked?.source.type === 'hub' ? locked.source.commit : undefined;
@@ -169,7 +176,7 @@ export async function pullModel(options: PullModelOptions): Promise<PullResult> 
   const entry: LockEntry = {
     name: repo,
     variant,
-    source: { type: 'hub', repo, revision, commit: listing.commit },
+    source: options.sourceOf?.(listing, revision) ?? { type: 'hub', repo, revision, commit: listing.commit },
     files: lockedFiles,
   };
   if (options.lockPath && lock) await writeLockFile(options.lockPath, upsertLockEntry(await readLockFile(options.lockPath), entry));

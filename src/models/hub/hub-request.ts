@@ -2,6 +2,8 @@ import { HubError } from './hub-errors.ts';
 
 export interface HubRequestOptions {
   token?: string;
+  /** A whole Authorization header (Basic or Bearer, for an OCI registry) used instead of `token`; it too goes to the first URL's origin only. */
+  authorization?: string;
   /** Longest wait for the response headers, and for each chunk of the body after them. */
   timeoutMs: number;
   headers?: Record<string, string>;
@@ -50,7 +52,8 @@ export async function requestFromHub(url: string, options: HubRequestOptions): P
     for (let redirects = 0; ; redirects++) {
       touch();
       const headers: Record<string, string> = { 'user-agent': 'honnx', ...options.headers };
-      if (options.token && new URL(current).origin === origin) headers.authorization = `Bearer ${options.token}`;
+      const authorization = options.authorization ?? (options.token ? `Bearer ${options.token}` : undefined);
+      if (authorization && new URL(current).origin === origin) headers.authorization = authorization;
       let response: Response;
       try {
         response = await fetch(current, { method: options.method ?? 'GET', headers, redirect: 'manual', signal: controller.signal });

@@ -14,9 +14,10 @@ export interface LockedFile {
   sha256: string;
 }
 
-/** Where a model came from: a hub repository at a commit, or a folder (the project's, or a mirror). */
+/** Where a model came from: a hub repository at a commit, an OCI registry at a manifest digest, or a folder (the project's, or a mirror). */
 export type ModelSource =
   | { type: 'hub'; repo: string; revision: string; commit: string }
+  | { type: 'oci'; registry: string; repository: string; tag?: string; digest: string; signature?: string }
   | { type: 'folder'; path: string };
 
 export interface LockEntry {
@@ -51,7 +52,8 @@ function checkLockFile(value: unknown, path: string): LockFile {
     if (typeof entry?.name !== 'string' || !entry.name) throw invalid(path, `${where} has no name`);
     if (!isModelVariant(String(entry.variant))) throw invalid(path, `${where} has an unknown variant "${String(entry.variant)}"`);
     const source = entry.source as Partial<ModelSource> | undefined;
-    if (source?.type !== 'hub' && source?.type !== 'folder') throw invalid(path, `${where} has no source of type "hub" or "folder"`);
+    if (source?.type !== 'hub' && source?.type !== 'folder' && source?.type !== 'oci') throw invalid(path, `${where} has no source of type "hub", "oci" or "folder"`);
+    if (source.type === 'oci' && !/^sha256:[0-9a-f]{64}$/.test(String(source.digest))) throw invalid(path, `${where} has an OCI source without a sha256 manifest digest`);
     if (!Array.isArray(entry.files) || entry.files.length === 0) throw invalid(path, `${where} lists no files`);
     for (const file of entry.files) {
       if (typeof file?.path !== 'string' || typeof file.size !== 'number' || !/^[0-9a-f]{64}$/.test(String(file.sha256))) {
@@ -114,5 +116,6 @@ export function upsertLockEntry(lock: LockFile, entry: LockEntry): LockFile {
 }
 
 export function describeSource(source: ModelSource): string {
+  if (source.type === 'oci') return `oci ${source.registry}/${source.repository}${source.tag ? `:${source.tag}` : ''} (${source.digest.slice(0, 19)})`;
   return source.type === 'hub' ? `hub ${source.repo}@${source.revision} (${source.commit.slice(0, 12)})` : `folder ${source.path}`;
 }
