@@ -36,7 +36,7 @@ export const classifyEndpoint: TaskEndpoint<Classifier, string | string[], Class
   },
   describe: (classifier) => ({
     labels: classifier.labels,
-    max_input_tokens: Number.isFinite(classifier.textEncoder.maxLength) ? classifier.textEncoder.maxLength : null,
+    limits: Number.isFinite(classifier.textEncoder.maxLength) ? { maxInputTokens: classifier.textEncoder.maxLength } : {},
     featurizer: classifier.textEncoder.kind,
     function_to_apply: classifier.defaultScoreFunction,
     execution_provider: classifier.session.executionProvider,

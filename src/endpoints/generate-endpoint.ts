@@ -120,6 +120,7 @@ export const generateEndpoint: TaskEndpoint<TextGenerator, string, GenerateParam
     kind: generator.model.kind,
     kv_cache: generator.model.hasCache,
     max_sequence_length: generator.model.maxSequenceLength,
+    limits: { maxInputTokens: generator.model.maxInputTokens },
     default_max_new_tokens: generator.defaults.maxNewTokens,
     eos_token_ids: generator.defaults.eosTokenIds,
     chat_template: generator.chatTemplate !== undefined,

@@ -33,7 +33,8 @@ export interface HonnxAppOptions {
  * errors for everything that is not a function.
  */
 export function createHonnxApp({ functions, pages, server, metrics = createServingMetrics(), logger, drain, afterAnswer }: HonnxAppOptions): Hono<FunctionEnv> {
-  const app = new Hono<FunctionEnv>();
+  // Not strict: `/classify/` is `/classify`, as clients that add a slash to a base URL expect.
+  const app = new Hono<FunctionEnv>({ strict: false });
   const hosts = functions.map(({ host }) => host);
   const log = logger ?? createLogger({ level: server?.logging.level ?? 'error' });
   useServingMiddleware(app, { hosts, server, metrics, logger: log, drain, afterAnswer });

@@ -3,6 +3,7 @@ import { streamSSE } from 'hono/streaming';
 import { HttpError, sendError, toHttpError } from './errors.ts';
 import type { FunctionHost } from '../serving/function-host.ts';
 import { readValidatedRequest } from './read-request.ts';
+import type { FunctionLimits } from '../spec/function-limits.ts';
 import { respondJson } from './respond-json.ts';
 
 /** Seconds a client should wait before retrying while a model loads. */
@@ -17,9 +18,23 @@ function describeLocation(location: string | undefined): { location?: string } {
   return { location };
 }
 
+/**
+ * The limits a request meets: the function's, tightened by its loaded model's own (a classifier's 128 tokens under
+ * a function's 4096), so that `GET /<function>` and the API reference show the figure a request is refused at.
+ */
+export function readEffectiveLimits(host: FunctionHost): Required<FunctionLimits> {
+  const modelLimits = host.description()?.limits ?? {};
+  const limits = { ...host.limits };
+  for (const [name, value] of Object.entries(modelLimits) as [keyof FunctionLimits, number | undefined][]) {
+    if (value !== undefined) limits[name] = Math.min(limits[name], value);
+  }
+  return limits;
+}
+
 /** What `GET /<function>` answers: task, model, state, limits, serving settings and what the task reports of its model. */
 export function describeFunction(host: FunctionHost): Record<string, unknown> {
   const model = host.modelInfo();
+  const { limits: _modelLimits, ...described } = host.description() ?? {};
   const { batching, maxQueuedRequests, timeoutMilliseconds } = host.serving;
   return {
     name: host.name,
@@ -31,9 +46,9 @@ export function describeFunction(host: FunctionHost): Record<string, unknown> {
     state: host.state(),
     ...(host.failure() ? { failure: host.failure() } : {}),
     parameters: host.definition.parameters ?? {},
-    limits: host.limits,
+    limits: readEffectiveLimits(host),
     serving: { batching: batching ?? false, max_queued_requests: maxQueuedRequests, timeout_ms: timeoutMilliseconds, lanes: host.laneCount },
-    ...host.description(),
+    ...described,
   };
 }
 

@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
 import * as z from 'zod/mini';
+import { describeIssues } from './describe-issues.ts';
 import { clientClosedRequest, HttpError } from './errors.ts';
 import type { TaskEndpoint } from '../spec/task-endpoint.ts';
 import type { FunctionLimits } from '../spec/function-limits.ts';
@@ -57,15 +58,6 @@ function parseParameters(schema: TaskEndpoint<unknown, unknown, unknown>['parame
 
 // A fatal decoder keeps no state between calls, so one serves every request.
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
-
-function describeIssues(error: z.core.$ZodError, prefix: string): string {
-  return error.issues
-    .map((issue) => {
-      const path = [prefix, ...issue.path.map(String)].filter(Boolean).join('.');
-      return path ? `${path}: ${issue.message}` : issue.message;
-    })
-    .join('; ');
-}
 
 const bodyTooLarge = (size: string, maxBodyBytes: number) =>
   new HttpError(413, 'body_too_large', `request body is ${size}, over this function's limit of ${maxBodyBytes} bytes`);
@@ -158,17 +150,17 @@ export async function readValidatedRequest<Inputs, Parameters>(
   if (isWellFormedEnvelope(body)) envelope = body;
   else {
     const parsed = requestEnvelope.safeParse(body);
-    if (!parsed.success) throw new HttpError(400, 'invalid_request', describeIssues(parsed.error, ''));
+    if (!parsed.success) throw new HttpError(400, 'invalid_request', describeIssues(parsed.error, requestEnvelope, body, ''));
     envelope = parsed.data;
   }
   if (!('inputs' in body)) throw new HttpError(400, 'invalid_request', 'request body has no "inputs"');
 
   const inputs = endpoint.inputsSchema.safeParse(envelope.inputs);
-  if (!inputs.success) throw new HttpError(400, 'invalid_inputs', describeIssues(inputs.error, 'inputs'));
+  if (!inputs.success) throw new HttpError(400, 'invalid_inputs', describeIssues(inputs.error, endpoint.inputsSchema, envelope.inputs, 'inputs'));
   if (Array.isArray(inputs.data) && inputs.data.length > limits.maxInputs) {
     throw new HttpError(413, 'too_many_inputs', `request has ${inputs.data.length} inputs, over this function's limit of ${limits.maxInputs}`);
   }
   const parameters = parseParameters(endpoint.parametersSchema, envelope.parameters);
-  if (!parameters.success) throw new HttpError(400, 'invalid_parameters', describeIssues(parameters.error, 'parameters'));
+  if (!parameters.success) throw new HttpError(400, 'invalid_parameters', describeIssues(parameters.error, endpoint.parametersSchema, envelope.parameters, 'parameters'));
   return { inputs: inputs.data, parameters: parameters.data as Partial<Parameters>, stream: envelope.stream ?? false };
 }

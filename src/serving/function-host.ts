@@ -52,7 +52,7 @@ export interface FunctionHost {
   /** The model bundle when the model runs on this thread. */
   model(): ModelBundle | undefined;
   /** What the task reports of the prepared model (labels, kind, ...), once loaded. */
-  description(): Record<string, unknown> | undefined;
+  description(): ReturnType<TaskEndpoint['describe']> | undefined;
   modelInfo(): LoadedModelInfo | undefined;
   /** Queues a validated request; see `FunctionScheduler.submit`. Call only once the host is ready. */
   submit(call: TaskCall, signal?: ClientSignal): Promise<unknown>;

@@ -44,8 +44,11 @@ export interface TaskEndpoint<Runner = unknown, Inputs = unknown, Parameters = R
   prepare(model: ModelBundle): Promise<Runner>;
   /** One small run so that the first real request does not pay for lazy initialisation. */
   warmUp(runner: Runner): Promise<void>;
-  /** What `GET /<function>` reports about the prepared model (labels, kind, ...). */
-  describe(runner: Runner): Record<string, unknown>;
+  /**
+   * What `GET /<function>` reports about the prepared model (labels, kind, ...). Its `limits` key, when present, holds
+   * the model's own limits (its token length): the function's limits are shown tightened to them, one true figure.
+   */
+  describe(runner: Runner): Record<string, unknown> & { limits?: FunctionLimits };
   /** Answers one request. An AsyncIterable answer is sent as server-sent events, one event per item. */
   answer(runner: Runner, inputs: Inputs, context: EndpointContext<Parameters>): Promise<Answer | AsyncIterable<unknown>>;
   /**

@@ -54,7 +54,9 @@ export function functionHttpCases(context: FunctionHttpContext): void {
     expect(info.state).toBe('ready');
     expect(info.engine).toBe(context.engine.name);
     expect(info.execution_provider).toBe(context.engine.executionProvider);
-    expect(info.max_input_tokens).toBe(128);
+    // One true limit: the function's 4096 tokens tightened to the model's own 128.
+    expect(info.limits.maxInputTokens).toBe(128);
+    expect(info.max_input_tokens).toBeUndefined();
     expect(info.limits.maxInputs).toBeGreaterThan(0);
   });
 

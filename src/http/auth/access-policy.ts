@@ -23,7 +23,9 @@ const DOCS_PATHS = new Set(['/', '/docs', '/docs/', '/openapi.json']);
  * own `auth`, else the server's keys; the description pages are open unless `protectDocs`; everything else
  * (`/metrics`, unknown paths, whose 404 lists the functions) needs the server's keys when it has some.
  */
-export function findGuard(policy: AccessPolicy, path: string, functionName: string | undefined): ApiKeySet | undefined {
+export function findGuard(policy: AccessPolicy, requestPath: string, functionName: string | undefined): ApiKeySet | undefined {
+  // Routes are not strict about a trailing slash (`/healthz/` is `/healthz`), so neither are the guards.
+  const path = requestPath.length > 1 && requestPath.endsWith('/') ? requestPath.slice(0, -1) : requestPath;
   if (PROBE_PATHS.has(path)) return undefined;
   if (functionName !== undefined) {
     const own = policy.functions.get(functionName);

@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import type { FunctionHost } from '../../serving/function-host.ts';
+import { readEffectiveLimits } from '../function-handlers.ts';
 import { answerSchemas, errorBodySchema, generateStreamEventSchema } from './answer-schemas.ts';
 import { errorResponses, INFERENCE_ERROR_STATUSES } from './error-responses.ts';
 import { createRequestBodySchema, toAnswerJsonSchema, toRequestJsonSchema } from './request-schema.ts';
@@ -48,7 +49,8 @@ function describeLimits(limits: FunctionHost['limits'], task: string): string {
 }
 
 function describeFunctionOperation(host: FunctionHost): string {
-  const { definition, endpoint, limits } = host;
+  const { definition, endpoint } = host;
+  const limits = readEffectiveLimits(host);
   const lines = [
     `Task \`${endpoint.task}\` on model \`${definition.model}\`${definition.variant ? ` (${definition.variant})` : ''}.`,
     `Limits: ${describeLimits(limits, endpoint.task)}.`,
