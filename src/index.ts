@@ -1,8 +1,9 @@
 // honnx's public API. Every export is named here on purpose: what is not listed is internal.
 
 // Functions and the HTTP layer
-export { defineFunction } from './http/define-function.ts';
-export type { FunctionEnv, HonnxFunction } from './http/define-function.ts';
+export { defineFunction } from './spec/define-function.ts';
+export type { HonnxFunction } from './spec/define-function.ts';
+export type { FunctionEnv } from './http/function-env.ts';
 export type { FunctionDefinition, ModelDelivery, WorkersFunctionOptions } from './spec/function-definition.ts';
 export { createHonnxApp } from './http/create-app.ts';
 export type { HonnxAppOptions } from './http/create-app.ts';

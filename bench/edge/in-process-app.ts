@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Engine } from '../../src/engine/engine.ts';
 import { createHonnxApp } from '../../src/http/create-app.ts';
-import type { HonnxFunction } from '../../src/http/define-function.ts';
+import type { HonnxFunction } from '../../src/spec/define-function.ts';
 import { createFunctionHost } from '../../src/serving/function-host.ts';
 import { createFolderModelFiles } from '../../src/models/folder-model-files.ts';
 import { loadModelBundle } from '../../src/models/model-bundle.ts';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { bundleWorkerEntries } from '../../src/build/node-bundle.ts';
 import { createNodeEngine } from '../../src/engine/onnxruntime-node.ts';
-import { defineFunction, type HonnxFunction } from '../../src/http/define-function.ts';
+import { defineFunction, type HonnxFunction } from '../../src/spec/define-function.ts';
 import { readModelSearchPaths } from '../../src/models/resolve-model.ts';
 import { createNodeApp } from '../../src/runtime/node/create-node-app.ts';
 import { readProjectSettings } from '../../src/cli/serve-project.ts';

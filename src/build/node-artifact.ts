@@ -1,4 +1,4 @@
-import type { HonnxFunction } from '../http/define-function.ts';
+import type { HonnxFunction } from '../spec/define-function.ts';
 import { serveUntilSignalled, startNodeServer } from '../runtime/node/node-server.ts';
 import { readWorkerCount } from '../runtime/node/worker-lanes.ts';
 

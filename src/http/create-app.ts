@@ -1,12 +1,17 @@
 import { Hono } from 'hono';
-import type { FunctionEnv, HonnxFunction } from './define-function.ts';
+import type { HonnxFunction } from '../spec/define-function.ts';
+import { OPEN_ACCESS } from './auth/access-policy.ts';
+import type { FunctionEnv } from './function-env.ts';
+import { PROMETHEUS_CONTENT_TYPE } from './metrics/prometheus-text.ts';
+import type { ApiSurface } from './surfaces/api-surface.ts';
+import { createHuggingFaceSurface } from './surfaces/hugging-face/hugging-face-surface.ts';
 import { HttpError, sendError } from './errors.ts';
 import { respondJson } from './respond-json.ts';
 import type { FunctionHost } from '../serving/function-host.ts';
 import { createLogger, describeError, type Logger } from './logging/logger.ts';
 import { createServingMetrics, type ServingMetrics } from './metrics/serving-metrics.ts';
 import type { RequestDrain } from './middleware/request-drain.ts';
-import { useServingMiddleware } from './middleware/serving-middleware.ts';
+import { useServingMiddleware, useSurfaces } from './middleware/serving-middleware.ts';
 import type { ServerSettings } from './settings/server-settings.ts';
 import type { InterfacePages } from './playground/interface-pages.ts';
 import { sendPage } from './playground/send-page.ts';
@@ -14,6 +19,11 @@ import { sendPage } from './playground/send-page.ts';
 export interface HonnxAppOptions {
   /** Each function with the host that serves its model, in mount order. */
   functions: readonly { fn: HonnxFunction; host: FunctionHost }[];
+  /**
+   * The API shapes the functions are served in, in mount order: the Hugging Face routes (`POST /<function>`,
+   * `GET /<function>`) when unset.
+   */
+  surfaces?: readonly ApiSurface[];
   /** Serves `GET /openapi.json`, `/docs` and the `/` playground (`interfacePages`); left out, they add nothing to a bundle. */
   pages?: InterfacePages;
   /** API keys, CORS and logging (`resolveServerSettings`). Unset: everything open, no CORS, only errors logged. */
@@ -29,15 +39,15 @@ export interface HonnxAppOptions {
 }
 
 /**
- * The HTTP app every runtime serves: each function at its route, liveness and readiness probes, and JSON
- * errors for everything that is not a function.
+ * The HTTP app every runtime serves: the functions through each API surface, liveness and readiness probes, metrics,
+ * the pages, and JSON errors for everything else.
  */
-export function createHonnxApp({ functions, pages, server, metrics = createServingMetrics(), logger, drain, afterAnswer }: HonnxAppOptions): Hono<FunctionEnv> {
+export function createHonnxApp({ functions, surfaces = [createHuggingFaceSurface()], pages, server, metrics = createServingMetrics(), logger, drain, afterAnswer }: HonnxAppOptions): Hono<FunctionEnv> {
   // Not strict: `/classify/` is `/classify`, as clients that add a slash to a base URL expect.
   const app = new Hono<FunctionEnv>({ strict: false });
   const hosts = functions.map(({ host }) => host);
   const log = logger ?? createLogger({ level: server?.logging.level ?? 'error' });
-  useServingMiddleware(app, { hosts, server, metrics, logger: log, drain, afterAnswer });
+  useServingMiddleware(app, { hosts, surfaces, server, metrics, logger: log, drain, afterAnswer });
 
   app.get('/healthz', (c) => respondJson(c, { status: 'ok' }));
   app.get('/readyz', (c) => {
@@ -52,15 +62,8 @@ export function createHonnxApp({ functions, pages, server, metrics = createServi
     app.all(probe, (c) => sendError(c, new HttpError(405, 'method_not_allowed', `${probe} answers GET`, { Allow: 'GET, HEAD' })));
   }
 
-  for (const { fn, host } of functions) {
-    // Hono's `/route/*` also matches `/route` itself.
-    app.use(`${host.route}/*`, (c, next) => {
-      c.set('functionHost', host);
-      return next();
-    });
-    app.route(host.route, fn);
-    app.all(host.route, (c) => sendError(c, new HttpError(405, 'method_not_allowed', `${host.route} answers GET and POST`, { Allow: 'GET, POST' })));
-  }
+  useSurfaces(app, hosts, surfaces, server?.access ?? OPEN_ACCESS);
+  app.get('/metrics', (c) => c.body(metrics.registry.render(), 200, { 'Content-Type': PROMETHEUS_CONTENT_TYPE }));
 
   if (pages) {
     let apiDocument: object | undefined;
@@ -70,7 +73,7 @@ export function createHonnxApp({ functions, pages, server, metrics = createServi
   }
 
   app.notFound((c) => {
-    const routes = hosts.map((host) => host.route).join(', ');
+    const routes = [...new Set(surfaces.flatMap((surface) => surface.describeRoutes?.(hosts) ?? []))].join(', ');
     return sendError(c, new HttpError(404, 'not_found', `no function at ${c.req.path}; functions here: ${routes || 'none'}`));
   });
   app.onError((error, c) => {

@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { ServingError, type ServingErrorKind } from '../serving/serving-error.ts';
 import { InputError } from '../tasks/input-error.ts';
 import { respondJson } from './respond-json.ts';
 
@@ -27,11 +28,6 @@ declare module 'hono' {
   }
 }
 
-/** Nobody reads the answer of a request whose client left; 499 (nginx's "client closed request") says so in logs. */
-export function clientClosedRequest(before: string): HttpError {
-  return new HttpError(499 as HttpError['status'], 'client_closed_request', `the client closed the connection before ${before}`);
-}
-
 export function sendError(c: Context, error: HttpError): Response {
   c.set('errorCode', error.code);
   const body: ErrorBody = { error: { code: error.code, message: error.message } };
@@ -40,9 +36,27 @@ export function sendError(c: Context, error: HttpError): Response {
 
 const INPUT_ERROR_STATUS = { invalid: [400, 'invalid_input'], empty: [400, 'empty_input'], too_large: [413, 'input_too_large'] } as const;
 
+/**
+ * Serving conditions as HTTP answers: the one place the scheduler's and the submit path's errors become statuses.
+ * 499 is nginx's "client closed request": nobody reads the answer of a request whose client left, and logs say so.
+ */
+const SERVING_ERROR_STATUS: Record<ServingErrorKind, [status: number, code: string]> = {
+  queue_full: [429, 'queue_full'],
+  timeout: [504, 'timeout'],
+  client_closed: [499, 'client_closed_request'],
+  shutting_down: [503, 'shutting_down'],
+  model_loading: [503, 'model_loading'],
+  model_unavailable: [503, 'model_unavailable'],
+};
+
 /** Maps whatever a handler threw to what the client is told. Unknown errors never leak their details. */
 export function toHttpError(error: unknown): HttpError {
   if (error instanceof HttpError) return error;
+  if (error instanceof ServingError) {
+    const [status, code] = SERVING_ERROR_STATUS[error.kind];
+    const headers: Record<string, string> = error.retryAfterSeconds === undefined ? {} : { 'Retry-After': String(error.retryAfterSeconds) };
+    return new HttpError(status as HttpError['status'], code, error.message, headers);
+  }
   if (error instanceof InputError) {
     const [status, code] = INPUT_ERROR_STATUS[error.reason];
     return new HttpError(status, code, error.message);

@@ -2,11 +2,11 @@ import type { ModelBundle } from '../models/model-bundle.ts';
 import { measureTextInputs } from './batch-selection.ts';
 import type { RequestSize } from '../spec/request-size.ts';
 import { createFunctionScheduler, type ClientSignal, type FunctionScheduler } from './function-scheduler.ts';
+import { ServingError } from './serving-error.ts';
 import { createInThreadLane, type InThreadLane } from './in-thread-lane.ts';
 import type { Lane, LoadedLane } from './lane.ts';
 import { ignoreServingEvents, type ServingEvents } from '../spec/serving-events.ts';
 import { resolveServingSettings, type ServingSettings } from '../spec/serving-options.ts';
-import type { TaskCall } from '../spec/task-call.ts';
 import type { FunctionDefinition } from '../spec/function-definition.ts';
 import type { TaskEndpoint } from '../spec/task-endpoint.ts';
 import type { FunctionLimits } from '../spec/function-limits.ts';
@@ -54,13 +54,36 @@ export interface FunctionHost {
   /** What the task reports of the prepared model (labels, kind, ...), once loaded. */
   description(): ReturnType<TaskEndpoint['describe']> | undefined;
   modelInfo(): LoadedModelInfo | undefined;
-  /** Queues a validated request; see `FunctionScheduler.submit`. Call only once the host is ready. */
-  submit(call: TaskCall, signal?: ClientSignal): Promise<unknown>;
+  /**
+   * The one way into a function, whatever the transport: waits for the model (or refuses while it loads), merges the
+   * function's default parameters under the request's own, and queues the request for the scheduler. Resolves to
+   * the task's answer, or an AsyncIterable of its stream events; rejects with a ServingError (queue full, time-out,
+   * client gone, model loading or unavailable) or the task's own error (an InputError for bad input).
+   */
+  submit(request: FunctionRequest): Promise<unknown>;
   /** Requests waiting for a run. */
   queueDepth(): number;
   /** Stops the lanes (worker threads); the host answers nothing afterwards. */
   release(): Promise<void>;
 }
+
+/** A request to a function as every API surface hands it over, once it has read and validated its own envelope. */
+export interface FunctionRequest {
+  /** The task's inputs, valid for its `inputsSchema` and within the function's limits (`maxInputs`). */
+  inputs: unknown;
+  /** The request's own parameters, valid for the task's `parametersSchema`; the function's defaults fill the rest. */
+  parameters?: Record<string, unknown>;
+  /** Ask for a stream: the answer is then an AsyncIterable of the task's events. */
+  stream?: boolean;
+  /**
+   * Aborted when the client leaves: the request is dropped, or its work stopped. A function that gives the signal
+   * is called only if the request waits or runs alone (Hono's Node adapter makes a request's signal on first read).
+   */
+  signal?: AbortSignal | ClientSignal;
+}
+
+/** Seconds a client should wait before retrying while a model loads. */
+const LOADING_RETRY_AFTER_SECONDS = 2;
 
 /** Makes the lanes a function's model runs on; `observer` hears about runs that serve several requests at once. */
 export type CreateLanes = (context: { definition: FunctionDefinition; limits: Required<FunctionLimits>; observer: RunObserver; batching: boolean }) => Lane[];
@@ -114,7 +137,20 @@ export function createFunctionHost(
   let loaded: LoadedLane | undefined;
   let failure: string | undefined;
   let loadMilliseconds: number | undefined;
-  return {
+  const unavailable = () => new ServingError('model_unavailable', failure ?? 'the model failed to load');
+  const waitUntilReady = async (): Promise<void> => {
+    if (state === 'failed') throw unavailable();
+    if (state === 'idle' || host.waitWhileLoading) {
+      try {
+        await host.load();
+        return;
+      } catch {
+        throw unavailable();
+      }
+    }
+    throw new ServingError('model_loading', `model ${definition.model} is still loading; retry shortly`, LOADING_RETRY_AFTER_SECONDS);
+  };
+  const host: FunctionHost = {
     name,
     route: definition.route ?? `/${name}`,
     definition,
@@ -131,7 +167,11 @@ export function createFunctionHost(
     description: () => loaded?.description,
     modelInfo: () => loaded?.model,
     queueDepth: () => scheduler.queueDepth(),
-    submit: (call, signal) => scheduler.submit(call, signal),
+    async submit({ inputs, parameters, stream = false, signal }) {
+      if (state !== 'ready') await waitUntilReady();
+      const call = { inputs, parameters: parameters ? { ...definition.parameters, ...parameters } : { ...definition.parameters }, stream };
+      return scheduler.submit(call, typeof signal === 'function' || signal === undefined ? signal : () => signal);
+    },
     async release() {
       await Promise.allSettled(lanes.map((lane) => lane.release()));
     },
@@ -165,4 +205,18 @@ export function createFunctionHost(
       return loading;
     },
   };
+  return host;
+}
+
+/**
+ * The limits a request meets: the function's, tightened by its loaded model's own (a classifier's 128 tokens under
+ * a function's 4096), so that `GET /<function>` and the API reference show the figure a request is refused at.
+ */
+export function readEffectiveLimits(host: FunctionHost): Required<FunctionLimits> {
+  const modelLimits = host.description()?.limits ?? {};
+  const limits = { ...host.limits };
+  for (const [name, value] of Object.entries(modelLimits) as [keyof FunctionLimits, number | undefined][]) {
+    if (value !== undefined) limits[name] = Math.min(limits[name], value);
+  }
+  return limits;
 }

@@ -1,10 +1,11 @@
-import { clientClosedRequest, HttpError } from '../http/errors.ts';
 import { selectBatch } from './batch-selection.ts';
 import type { RequestSize } from '../spec/request-size.ts';
 import type { Lane } from './lane.ts';
+import { clientClosed, ServingError } from './serving-error.ts';
 import type { ServingEvents } from '../spec/serving-events.ts';
 import type { ServingSettings } from '../spec/serving-options.ts';
 import type { TaskCall } from '../spec/task-call.ts';
+import { isAsyncIterable } from '../common/is-async-iterable.ts';
 
 export interface FunctionSchedulerOptions {
   functionName: string;
@@ -32,7 +33,8 @@ export type ClientSignal = () => AbortSignal;
 export interface FunctionScheduler {
   /**
    * Resolves to the request's answer, or an AsyncIterable of stream events (the lane is held until it ends).
-   * Rejects with 429 when the queue is full, 504 when the request times out, or the task's own error.
+   * Rejects with a ServingError when the queue is full (`queue_full`), the request times out (`timeout`) or its client
+   * leaves (`client_closed`), or with the task's own error.
    */
   submit(call: TaskCall, signal?: ClientSignal): Promise<unknown>;
   /** Requests waiting for a run, not counting those running. */
@@ -65,10 +67,6 @@ interface Entry {
    * whichever request happened to finish last. On Node this costs a microtask.
    */
   start(work: () => void): void;
-}
-
-function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
-  return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
 }
 
 /**
@@ -223,9 +221,7 @@ export function createFunctionScheduler(options: FunctionSchedulerOptions): Func
         events.requestRejected(functionName, 'queue_full');
         const seconds = retryAfterSeconds();
         return Promise.reject(
-          new HttpError(429, 'queue_full', `function ${functionName} has ${queue.length} requests waiting, its limit; retry in ${seconds} s`, {
-            'Retry-After': String(seconds),
-          }),
+          new ServingError('queue_full', `function ${functionName} has ${queue.length} requests waiting, its limit; retry in ${seconds} s`, seconds),
         );
       }
       let settle!: (outcome: Outcome) => void;
@@ -255,10 +251,10 @@ export function createFunctionScheduler(options: FunctionSchedulerOptions): Func
         // Work that started stops where it can: a generation leaves its batch, a stream ends with an error event.
         (entry.controller ??= new AbortController()).abort(error);
       };
-      const onClientAbort = () => stop(clientClosedRequest('the answer'));
+      const onClientAbort = () => stop(clientClosed('the answer'));
       const timer = setTimeout(() => {
         events.requestRejected(functionName, 'timeout');
-        stop(new HttpError(504, 'timeout', `function ${functionName} did not answer within ${settings.timeoutMilliseconds} ms`));
+        stop(new ServingError('timeout', `function ${functionName} did not answer within ${settings.timeoutMilliseconds} ms`));
       }, settings.timeoutMilliseconds);
       const endWait = () => {
         entry.waitOver = true;

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createNodeEngine } from '../../src/engine/onnxruntime-node.ts';
-import { defineFunction } from '../../src/http/define-function.ts';
+import { defineFunction } from '../../src/spec/define-function.ts';
 import { generateEndpoint } from '../../src/endpoints/generate-endpoint.ts';
 import { readModelSearchPaths } from '../../src/models/resolve-model.ts';
 import { createNodeApp } from '../../src/runtime/node/create-node-app.ts';

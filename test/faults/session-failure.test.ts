@@ -3,7 +3,7 @@ import type { Engine, EngineSession } from '../../src/engine/engine.ts';
 import { createNodeEngine } from '../../src/engine/onnxruntime-node.ts';
 import { classifyEndpoint } from '../../src/endpoints/classify-endpoint.ts';
 import { createHonnxApp } from '../../src/http/create-app.ts';
-import { defineFunction } from '../../src/http/define-function.ts';
+import { defineFunction } from '../../src/spec/define-function.ts';
 import { createFunctionHost } from '../../src/serving/function-host.ts';
 import { loadModelBundle } from '../../src/models/model-bundle.ts';
 import { postJson } from '../support/requests.ts';

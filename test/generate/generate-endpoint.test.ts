@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createNodeEngine } from '../../src/engine/onnxruntime-node.ts';
 import { createHonnxApp } from '../../src/http/create-app.ts';
-import { defineFunction } from '../../src/http/define-function.ts';
+import { defineFunction } from '../../src/spec/define-function.ts';
 import { createFunctionHost } from '../../src/serving/function-host.ts';
 import { summarizeEndpoint } from '../../src/endpoints/summarize-endpoint.ts';
 import { generateEndpoint, type GenerateStreamEvent } from '../../src/endpoints/generate-endpoint.ts';

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createNodeEngine } from '../../src/engine/onnxruntime-node.ts';
 import { createHonnxApp } from '../../src/http/create-app.ts';
-import { defineFunction } from '../../src/http/define-function.ts';
+import { defineFunction } from '../../src/spec/define-function.ts';
 import { createFunctionHost } from '../../src/serving/function-host.ts';
 import { generateEndpoint } from '../../src/endpoints/generate-endpoint.ts';
 import { loadModelBundle } from '../../src/models/model-bundle.ts';

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createNodeEngine } from '../../src/engine/onnxruntime-node.ts';
 import { createHonnxApp } from '../../src/http/create-app.ts';
-import { defineFunction } from '../../src/http/define-function.ts';
+import { defineFunction } from '../../src/spec/define-function.ts';
 import { classifyEndpoint } from '../../src/endpoints/classify-endpoint.ts';
 import { createFunctionHost } from '../../src/serving/function-host.ts';
 import { loadModelBundle, type ModelBundle } from '../../src/models/model-bundle.ts';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/engine/engine.ts';
 import { createNodeEngine } from '../../src/engine/onnxruntime-node.ts';
-import { defineFunction } from '../../src/http/define-function.ts';
+import { defineFunction } from '../../src/spec/define-function.ts';
 import { generateEndpoint } from '../../src/endpoints/generate-endpoint.ts';
 import { readLockFile, readLockFileSync } from '../../src/models/lock/lock-file.ts';
 import { ModelVerificationError } from '../../src/models/lock/verify-model.ts';

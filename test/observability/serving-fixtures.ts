@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 import { createHonnxApp, type HonnxAppOptions } from '../../src/http/create-app.ts';
 import { classifyEndpoint } from '../../src/endpoints/classify-endpoint.ts';
-import { defineFunction, type HonnxFunction } from '../../src/http/define-function.ts';
+import { defineFunction, type HonnxFunction } from '../../src/spec/define-function.ts';
 import { createFunctionHost, type FunctionHost } from '../../src/serving/function-host.ts';
 import { createLogger, type Logger, type LogLevel } from '../../src/http/logging/logger.ts';
 import type { TaskEndpoint } from '../../src/spec/task-endpoint.ts';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKeySet, parseApiKeys, readBearerToken } from '../../src/http/auth/api-keys.ts';
 import { classifyEndpoint } from '../../src/endpoints/classify-endpoint.ts';
-import { defineFunction } from '../../src/http/define-function.ts';
+import { defineFunction } from '../../src/spec/define-function.ts';
 import { interfacePages } from '../../src/http/playground/interface-pages.ts';
 import { describeServerSettings, resolveServerSettings } from '../../src/http/settings/server-settings.ts';
 import { postJson, readErrorBody, type SendRequest } from '../support/requests.ts';

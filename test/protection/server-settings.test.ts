@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { classifyEndpoint } from '../../src/endpoints/classify-endpoint.ts';
-import { defineFunction } from '../../src/http/define-function.ts';
+import { defineFunction } from '../../src/spec/define-function.ts';
 import { resolveServerSettings, ServerSettingsError } from '../../src/http/settings/server-settings.ts';
 import { readNodeServerSettings } from '../../src/runtime/node/server-settings.ts';
 

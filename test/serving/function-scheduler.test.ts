@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
-import { HttpError } from '../../src/http/errors.ts';
+import { HttpError, toHttpError } from '../../src/http/errors.ts';
+import { ServingError } from '../../src/serving/serving-error.ts';
 import type { BatchedAnswers } from '../../src/spec/task-endpoint.ts';
 import { measureTextInputs } from '../../src/serving/batch-selection.ts';
 import { createFunctionScheduler, type FunctionSchedulerOptions } from '../../src/serving/function-scheduler.ts';
@@ -135,7 +136,9 @@ describe('the function scheduler', () => {
     const { scheduler, log } = createScheduler([lane], { maxQueuedRequests: 2 });
     const accepted = ['a', 'b', 'c'].map((text) => scheduler.submit(call(text)));
     const refused = await settle(scheduler.submit(call('d')));
-    const error = (refused as { error: HttpError }).error;
+    // The scheduler names the condition; the HTTP layer's one mapping makes it a status.
+    expect((refused as { error: ServingError }).error.kind).toBe('queue_full');
+    const error = toHttpError((refused as { error: unknown }).error);
     expect(error).toBeInstanceOf(HttpError);
     expect(error.status).toBe(429);
     expect(Number(error.headers['Retry-After'])).toBeGreaterThanOrEqual(1);
@@ -152,7 +155,7 @@ describe('the function scheduler', () => {
     const queued = settle(scheduler.submit(call('queued')));
     const [ranLate, neverRan] = await Promise.all([running, queued]);
     for (const outcome of [ranLate, neverRan]) {
-      expect((outcome as { error: HttpError }).error.status).toBe(504);
+      expect(toHttpError((outcome as { error: unknown }).error).status).toBe(504);
     }
     expect(scheduler.queueDepth()).toBe(0);
     expect(log.filter((entry) => entry === 'rejected timeout')).toHaveLength(2);
@@ -167,7 +170,7 @@ describe('the function scheduler', () => {
     const leaving = new AbortController();
     const running = settle(scheduler.submit(call('a'), () => leaving.signal));
     leaving.abort();
-    expect(((await running) as { error: HttpError }).error.status).toBe(499);
+    expect(toHttpError(((await running) as { error: unknown }).error).status).toBe(499);
     expect(unbatched.alone).toEqual(['a']);
 
     const { lane, batches, finishOne } = createGatedLane();

@@ -6,7 +6,7 @@ import extract from '../../functions/extract.ts';
 import generate from '../../functions/generate.ts';
 import langid from '../../functions/langid.ts';
 import summarize from '../../functions/summarize.ts';
-import type { HonnxFunction } from '../../src/http/define-function.ts';
+import type { HonnxFunction } from '../../src/spec/define-function.ts';
 import { createWorker, type HonnxWorker } from '../../src/runtime/workers/create-worker.ts';
 import type { ModelSource } from '../../src/runtime/workers/model-source.ts';
 import { postJson } from '../support/requests.ts';

@@ -3,7 +3,7 @@ import wasmModule from 'onnxruntime-web/ort-wasm-simd-threaded.wasm';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import classify from '../../functions/classify.ts';
 import { classifyEndpoint } from '../../src/endpoints/classify-endpoint.ts';
-import { defineFunction, type HonnxFunction } from '../../src/http/define-function.ts';
+import { defineFunction, type HonnxFunction } from '../../src/spec/define-function.ts';
 import { createWorker } from '../../src/runtime/workers/create-worker.ts';
 import type { ModelSource } from '../../src/runtime/workers/model-source.ts';
 import { checkPrometheusText } from '../observability/prometheus-text-format.ts';

@@ -7,7 +7,7 @@ import generate from '../../functions/generate.ts';
 import langid from '../../functions/langid.ts';
 import summarize from '../../functions/summarize.ts';
 import { classifyEndpoint } from '../../src/endpoints/classify-endpoint.ts';
-import { defineFunction, type HonnxFunction } from '../../src/http/define-function.ts';
+import { defineFunction, type HonnxFunction } from '../../src/spec/define-function.ts';
 import { createWorker, type HonnxWorker } from '../../src/runtime/workers/create-worker.ts';
 import type { FetcherLike } from '../../src/runtime/workers/fetcher-model-files.ts';
 import type { ModelSource } from '../../src/runtime/workers/model-source.ts';

@@ -10,7 +10,10 @@ declare module 'hono' {
   interface ContextVariableMap {
     /** The request's id: the caller's `X-Request-Id` when usable, else a fresh one; echoed in the answer. */
     requestId: string;
-    /** The function serving the request's path, if any (found once, by the outermost middleware). */
+    /**
+     * The function serving the request, if any: the one its path belongs to (from the surfaces, before any route
+     * runs), then the one its surface let it into (`EnterFunction`), which may know only from the body.
+     */
     functionName: string | undefined;
   }
 }
@@ -20,7 +23,7 @@ export interface ObserveRequestsOptions {
   metrics: ServingMetrics;
   /** Put the request body in the log line. Off unless a debug setting asks: bodies hold users' text. */
   logInputs: boolean;
-  /** The name of the function serving a path, if one does. */
+  /** The name of the function a path belongs to, if a surface can tell from the path alone. */
   functionAt(path: string): string | undefined;
   /**
    * Runs a request's bookkeeping (its log line, its metrics) once its answer is on its way. Node passes
@@ -49,10 +52,9 @@ export function observeRequests({ logger, metrics, logInputs, functionAt, afterA
     const requestId = readRequestId(c.req.header('x-request-id'));
     c.set('requestId', requestId);
     metrics.requestStarted();
-    const functionName = functionAt(c.req.path);
-    c.set('functionName', functionName);
+    c.set('functionName', functionAt(c.req.path));
     let ended = false;
-    const record = (fields: LogFields, status: number, milliseconds: number) => {
+    const record = (fields: LogFields, status: number, milliseconds: number, functionName: string | undefined) => {
       metrics.requestEnded();
       // A CORS preflight is the browser asking, not a call of the function.
       if (functionName !== undefined && c.req.method !== 'OPTIONS') metrics.requestAnswered(functionName, status, milliseconds / 1000);
@@ -77,7 +79,8 @@ export function observeRequests({ logger, metrics, logInputs, functionAt, afterA
       const milliseconds = performance.now() - started;
       // A stream whose client left is logged and counted 499, as an answer whose client left before it began.
       const status = fields.streamed === 'cancelled' ? 499 : c.res.status;
-      afterAnswer(() => record(fields, status, milliseconds));
+      const functionName = c.get('functionName');
+      afterAnswer(() => record(fields, status, milliseconds, functionName));
     };
     try {
       await next();

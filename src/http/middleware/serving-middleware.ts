@@ -1,10 +1,11 @@
 import type { Hono } from 'hono';
-import { OPEN_ACCESS } from '../auth/access-policy.ts';
 import type { FunctionHost } from '../../serving/function-host.ts';
+import type { AccessPolicy } from '../auth/access-policy.ts';
 import type { Logger } from '../logging/logger.ts';
-import { PROMETHEUS_CONTENT_TYPE } from '../metrics/prometheus-text.ts';
 import type { ServingMetrics } from '../metrics/serving-metrics.ts';
 import type { ServerSettings } from '../settings/server-settings.ts';
+import type { ApiSurface } from '../surfaces/api-surface.ts';
+import { createEnterFunction } from '../surfaces/enter-function.ts';
 import { allowOrigins } from './allow-origins.ts';
 import { drainRequests } from './drain-requests.ts';
 import type { RequestDrain } from './request-drain.ts';
@@ -13,6 +14,7 @@ import { requireApiKey } from './require-api-key.ts';
 
 export interface ServingMiddlewareOptions {
   hosts: readonly FunctionHost[];
+  surfaces: readonly ApiSurface[];
   server?: ServerSettings;
   metrics: ServingMetrics;
   logger: Logger;
@@ -21,25 +23,38 @@ export interface ServingMiddlewareOptions {
   afterAnswer?: (work: () => void) => void;
 }
 
-/** The name of the function whose route a path is under. */
-export function createFunctionFinder(hosts: readonly FunctionHost[]): (path: string) => string | undefined {
-  return (path) => hosts.find((host) => path === host.route || path.startsWith(`${host.route}/`))?.name;
+/** The name of the function a path belongs to, as the first surface that can tell from the path says. */
+export function createFunctionFinder(surfaces: readonly ApiSurface[]): (path: string) => string | undefined {
+  return (path) => {
+    for (const surface of surfaces) {
+      const host = surface.functionAt?.(path);
+      if (host) return host.name;
+    }
+    return undefined;
+  };
 }
 
 /**
  * Installs, in this order, what every request goes through before its route: the request log and metrics
- * (outermost, so that they see every answer, 401s and shutdown 503s included), the shutdown drain, CORS
- * (preflights need no key), then API keys. Also serves `GET /metrics`. Call before any route is added.
+ * (outermost, so that they see every answer, 401s and shutdown 503s included), the shutdown drain, then CORS
+ * (preflights need no key). Call before any route is added.
  */
-export function useServingMiddleware<App extends Hono<any>>(app: App, { hosts, server, metrics, logger, drain, afterAnswer }: ServingMiddlewareOptions): void {
+export function useServingMiddleware<App extends Hono<any>>(app: App, { hosts, surfaces, server, metrics, logger, drain, afterAnswer }: ServingMiddlewareOptions): void {
   for (const host of hosts) {
     if (host.route === '/metrics') throw new Error(`function ${host.name} cannot use the route /metrics: the server serves its metrics there`);
   }
-  const functionAt = createFunctionFinder(hosts);
   metrics.watchHosts(hosts);
-  app.use(observeRequests({ logger, metrics, logInputs: server?.logging.inputs ?? false, functionAt, afterAnswer }));
+  app.use(observeRequests({ logger, metrics, logInputs: server?.logging.inputs ?? false, functionAt: createFunctionFinder(surfaces), afterAnswer }));
   if (drain) app.use(drainRequests(drain));
   if (server?.cors) app.use(allowOrigins(server.cors));
-  app.use(requireApiKey(server?.access ?? OPEN_ACCESS));
-  app.get('/metrics', (c) => c.body(metrics.registry.render(), 200, { 'Content-Type': PROMETHEUS_CONTENT_TYPE }));
+}
+
+/**
+ * Mounts the API surfaces, each letting requests into their functions (and checking the function's keys) itself;
+ * then guards everything they did not answer with the server's keys. Routes added afterwards are guarded.
+ */
+export function useSurfaces<App extends Hono<any>>(app: App, hosts: readonly FunctionHost[], surfaces: readonly ApiSurface[], access: AccessPolicy): void {
+  const enter = createEnterFunction(access);
+  for (const surface of surfaces) surface.mount(app, { hosts, enter });
+  app.use(requireApiKey(access));
 }

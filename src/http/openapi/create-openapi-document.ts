@@ -1,6 +1,5 @@
 import * as z from 'zod/mini';
-import type { FunctionHost } from '../../serving/function-host.ts';
-import { readEffectiveLimits } from '../function-handlers.ts';
+import { readEffectiveLimits, type FunctionHost } from '../../serving/function-host.ts';
 import { answerSchemas, errorBodySchema, generateStreamEventSchema } from './answer-schemas.ts';
 import { errorResponses, INFERENCE_ERROR_STATUSES } from './error-responses.ts';
 import { createRequestBodySchema, toAnswerJsonSchema, toRequestJsonSchema } from './request-schema.ts';

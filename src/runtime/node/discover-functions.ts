@@ -1,7 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { HonnxFunction } from '../../http/define-function.ts';
+import type { HonnxFunction } from '../../spec/define-function.ts';
 
 export interface NamedFunction {
   name: string;

@@ -1,6 +1,6 @@
 import { pathToFileURL } from 'node:url';
 import { workerData } from 'node:worker_threads';
-import type { HonnxFunction } from '../../http/define-function.ts';
+import type { HonnxFunction } from '../../spec/define-function.ts';
 import { runWorkerThread } from './worker-thread.ts';
 import type { WorkerSetup } from './worker-protocol.ts';
 

@@ -1,12 +1,13 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { createNodeEngine } from '../../engine/onnxruntime-node.ts';
-import type { HonnxFunction } from '../../http/define-function.ts';
+import type { HonnxFunction } from '../../spec/define-function.ts';
 import { createFolderModelFiles } from '../../models/folder-model-files.ts';
 import { loadModelBundle } from '../../models/model-bundle.ts';
 import { describeFailure } from '../../serving/call-failure.ts';
 import { answerCalls, describeLoaded, prepareTask } from '../../serving/in-thread-lane.ts';
 import type { TaskCall } from '../../spec/task-call.ts';
 import type { FromWorker, ToWorker, WorkerSetup, WorkerStats } from './worker-protocol.ts';
+import { isAsyncIterable } from '../../common/is-async-iterable.ts';
 
 /*
  * The body of a honnx worker thread: it loads its own sessions of one function's model and answers what the main
@@ -37,10 +38,6 @@ const noteStats = (update: (stats: WorkerStats) => void) => {
     if (pendingStats) send({ type: 'stats' });
   }, 50);
 };
-
-function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
-  return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
-}
 
 /** Keeps the original error in the server log; the main thread only sees its kind and message. */
 function reportFailure(error: unknown) {

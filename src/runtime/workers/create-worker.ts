@@ -1,7 +1,7 @@
 import type { OnnxRuntimeWebModule } from '../../engine/onnxruntime-web.ts';
 import type { ExecutionContext } from 'hono';
 import { createHonnxApp } from '../../http/create-app.ts';
-import type { HonnxFunction } from '../../http/define-function.ts';
+import type { HonnxFunction } from '../../spec/define-function.ts';
 import { HttpError } from '../../http/errors.ts';
 import { createFunctionHost, type FunctionHost } from '../../serving/function-host.ts';
 import { createLogger } from '../../http/logging/logger.ts';

@@ -1,13 +1,10 @@
 import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
-import { HttpError, sendError, toHttpError } from './errors.ts';
-import type { FunctionHost } from '../serving/function-host.ts';
+import { isAsyncIterable } from '../../../common/is-async-iterable.ts';
+import { sendError, toHttpError, type HttpError } from '../../errors.ts';
+import { readEffectiveLimits, type FunctionHost } from '../../../serving/function-host.ts';
 import { readValidatedRequest } from './read-request.ts';
-import type { FunctionLimits } from '../spec/function-limits.ts';
-import { respondJson } from './respond-json.ts';
-
-/** Seconds a client should wait before retrying while a model loads. */
-const LOADING_RETRY_AFTER_SECONDS = 2;
+import { respondJson } from '../../respond-json.ts';
 
 /**
  * Where a model was read from, when that is a binding (`r2:MODELS/x`, `ASSETS:/models/x`); a folder on the server's
@@ -16,19 +13,6 @@ const LOADING_RETRY_AFTER_SECONDS = 2;
 function describeLocation(location: string | undefined): { location?: string } {
   if (location === undefined || /^(\/|\\|[A-Za-z]:[\\/])/.test(location)) return {};
   return { location };
-}
-
-/**
- * The limits a request meets: the function's, tightened by its loaded model's own (a classifier's 128 tokens under
- * a function's 4096), so that `GET /<function>` and the API reference show the figure a request is refused at.
- */
-export function readEffectiveLimits(host: FunctionHost): Required<FunctionLimits> {
-  const modelLimits = host.description()?.limits ?? {};
-  const limits = { ...host.limits };
-  for (const [name, value] of Object.entries(modelLimits) as [keyof FunctionLimits, number | undefined][]) {
-    if (value !== undefined) limits[name] = Math.min(limits[name], value);
-  }
-  return limits;
 }
 
 /** What `GET /<function>` answers: task, model, state, limits, serving settings and what the task reports of its model. */
@@ -52,37 +36,15 @@ export function describeFunction(host: FunctionHost): Record<string, unknown> {
   };
 }
 
-async function waitUntilReady(host: FunctionHost): Promise<void> {
-  const state = host.state();
-  if (state === 'ready') return;
-  if (state === 'failed') throw new HttpError(503, 'model_unavailable', host.failure() ?? 'the model failed to load');
-  if (state === 'idle' || host.waitWhileLoading) {
-    try {
-      await host.load();
-      return;
-    } catch {
-      throw new HttpError(503, 'model_unavailable', host.failure() ?? 'the model failed to load');
-    }
-  }
-  throw new HttpError(503, 'model_loading', `model ${host.definition.model} is still loading; retry shortly`, {
-    'Retry-After': String(LOADING_RETRY_AFTER_SECONDS),
-  });
-}
-
-function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
-  return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
-}
-
 /**
- * `POST /<function>`: validate, queue for the function's scheduler (which batches it with others and runs it on a
- * lane), answer JSON or server-sent events. Never lets an error escape.
+ * `POST /<function>`: read and validate the envelope, submit it to the function (whose scheduler batches it with
+ * others and runs it on a lane), answer JSON or server-sent events (one `data:` event per stream item, an `error`
+ * event if the stream fails after its 200). Never lets an error escape.
  */
 export async function answerFunctionRequest(c: Context, host: FunctionHost): Promise<Response> {
   try {
     const request = await readValidatedRequest(c, host.endpoint, host.limits);
-    await waitUntilReady(host);
-    const parameters = { ...host.definition.parameters, ...request.parameters };
-    const answer = await host.submit({ inputs: request.inputs, parameters, stream: request.stream }, () => c.req.raw.signal);
+    const answer = await host.submit({ inputs: request.inputs, parameters: request.parameters, stream: request.stream, signal: () => c.req.raw.signal });
     if (!isAsyncIterable(answer)) return respondJson(c, answer);
     const requestId = c.get('requestId');
     if (requestId !== undefined) c.header('X-Request-Id', requestId);
