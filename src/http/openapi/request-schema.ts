@@ -3,7 +3,7 @@ import type { TaskEndpoint } from '../../spec/task-endpoint.ts';
 
 /**
  * The body `POST /<function>` accepts, built from the task's own `inputsSchema` and `parametersSchema` (the schemas
- * that validate requests) around the envelope that src/http/read-request.ts reads.
+ * that validate requests) around the envelope that src/http/surfaces/hugging-face/read-request.ts reads.
  */
 export function createRequestBodySchema(endpoint: TaskEndpoint) {
   return z.strictObject({
