@@ -38,7 +38,7 @@ export const extractEndpoint: TaskEndpoint<EntityExtractor, string | string[], E
   inputsSchema: textOrTextsSchema,
   parametersSchema: extractParametersSchema,
   defaultLimits: { maxBodyBytes: 1 << 20, maxInputs: 32, maxInputTokens: 4096, maxNewTokens: 0, maxSentences: 0 },
-  prepare: createEntityExtractor,
+  prepare: (model) => createEntityExtractor(model),
   async warmUp(extractor) {
     await extractEntities(extractor, ['Warm up in Paris.']);
   },

@@ -112,13 +112,16 @@ export const generateEndpoint: TaskEndpoint<TextGenerator, string, GenerateParam
   inputsSchema: z.string().check(z.minLength(1, 'must not be empty')),
   parametersSchema: generateParametersSchema,
   defaultLimits: { maxBodyBytes: 256 << 10, maxInputs: 1, maxInputTokens: 2048, maxNewTokens: 256, maxSentences: 0 },
-  prepare: createTextGenerator,
+  // A sequence holds at most the function's prompt limit plus its new-token limit: the memory check sizes the cache by it.
+  prepare: (model, context) => createTextGenerator(model, context ? { contextTokens: context.limits.maxInputTokens + context.limits.maxNewTokens } : {}),
   async warmUp(generator) {
     await generateText(generator, 'Hello', { maxNewTokens: 2 });
   },
   describe: (generator) => ({
     kind: generator.model.kind,
     kv_cache: generator.model.hasCache,
+    // Sequences decoded together: what the memory check at load found room for.
+    max_batch_rows: generator.model.batched?.maxRows,
     max_sequence_length: generator.model.maxSequenceLength,
     limits: { maxInputTokens: generator.model.maxInputTokens },
     default_max_new_tokens: generator.defaults.maxNewTokens,

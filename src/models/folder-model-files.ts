@@ -1,4 +1,4 @@
-import { access, readFile } from 'node:fs/promises';
+import { access, readFile, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import type { ModelFiles } from './model-files.ts';
 
@@ -16,5 +16,6 @@ export function createFolderModelFiles(folder: string, name = basename(folder)):
     readText: (path) => readFile(join(root, path), 'utf8'),
     readBytes: async (path) => new Uint8Array(await readFile(join(root, path))),
     localPath: (path) => join(root, path),
+    size: (path) => stat(join(root, path)).then((found) => found.size, () => undefined),
   };
 }

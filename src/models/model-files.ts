@@ -12,6 +12,8 @@ export interface ModelFiles {
   readBytes(path: string): Promise<Uint8Array>;
   /** A path the native engine can map directly, saving a copy of the bytes in JavaScript memory. */
   localPath?(path: string): string;
+  /** A file's size in bytes without reading it (a folder on disk); undefined where the file is absent. */
+  size?(path: string): Promise<number | undefined>;
 }
 
 export async function readJson<T = Record<string, unknown>>(files: ModelFiles, path: string): Promise<T> {

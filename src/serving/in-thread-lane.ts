@@ -14,8 +14,8 @@ export interface PreparedTask {
 }
 
 /** Loads, prepares and warms up a function's model for its task (in whichever thread holds the sessions). */
-export async function prepareTask(endpoint: TaskEndpoint, model: ModelBundle): Promise<unknown> {
-  const runner = await endpoint.prepare(model);
+export async function prepareTask(endpoint: TaskEndpoint, model: ModelBundle, limits?: Required<FunctionLimits>): Promise<unknown> {
+  const runner = await endpoint.prepare(model, limits ? { limits } : undefined);
   await endpoint.warmUp(runner);
   return runner;
 }
@@ -77,7 +77,7 @@ export function createInThreadLane({ definition, limits, loadModel, observer, ba
     prepared: () => prepared,
     async load() {
       const model = await loadModel(definition);
-      const runner = await prepareTask(endpoint, model);
+      const runner = await prepareTask(endpoint, model, limits);
       endpoint.observe?.(runner, observer);
       prepared = { runner, model };
       return describeLoaded(endpoint, prepared);

@@ -5,6 +5,11 @@ import type { RequestSize } from './request-size.ts';
 import type { RunObserver } from './run-observer.ts';
 import type { ServingOptions } from './serving-options.ts';
 
+/** What a task may size its model's memory by when it prepares it (generation: the context of one sequence). */
+export interface PrepareContext {
+  limits: Required<FunctionLimits>;
+}
+
 export interface EndpointContext<Parameters> {
   /** The function's default parameters, already merged under the request's own. */
   parameters: Parameters;
@@ -41,7 +46,7 @@ export interface TaskEndpoint<Runner = unknown, Inputs = unknown, Parameters = R
   readonly parametersSchema: z.ZodMiniType<Parameters>;
   readonly defaultLimits: Required<FunctionLimits>;
   /** Opens the model's sessions and checks that the model fits the task. */
-  prepare(model: ModelBundle): Promise<Runner>;
+  prepare(model: ModelBundle, context?: PrepareContext): Promise<Runner>;
   /** One small run so that the first real request does not pay for lazy initialisation. */
   warmUp(runner: Runner): Promise<void>;
   /**

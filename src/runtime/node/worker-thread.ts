@@ -51,7 +51,7 @@ async function start(loadFunction: () => Promise<HonnxFunction | undefined>) {
   if (!endpoint) throw new Error(`function ${setup.functionName} must export default defineFunction({...})`);
   const engine = createNodeEngine({ threads: setup.threads });
   const model = await loadModelBundle(createFolderModelFiles(setup.model.folder, setup.model.name), engine, { variant: setup.model.variant });
-  const runner = await prepareTask(endpoint, model);
+  const runner = await prepareTask(endpoint, model, setup.limits);
   endpoint.observe?.(runner, {
     runCompleted: (requests, milliseconds) => noteStats((stats) => stats.runs.push([requests, milliseconds])),
     tokensGenerated: (count) => noteStats((stats) => (stats.tokens += count)),

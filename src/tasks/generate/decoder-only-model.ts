@@ -16,6 +16,8 @@ export interface DecoderOnlyModelOptions {
    * and attention stay bounded (logits alone are rows × tokens × vocabulary floats). 128 by default.
    */
   prefillChunkTokens?: number;
+  /** Most sequences the shared step loop decodes together (what the memory check found room for). */
+  maxRows?: number;
 }
 
 export const DEFAULT_PREFILL_CHUNK_TOKENS = 128;
@@ -152,6 +154,7 @@ export function createDecoderOnlyModel(session: EngineSession, options: DecoderO
     // The shared step loop is the only user of this runner: its runs never overlap.
     const runner = createDecoderRunner(session, signature);
     batched = {
+      maxRows: options.maxRows,
       empty: EMPTY_BATCH,
       prefill: (prompts) => prefillInChunks(runner, prompts, chunkTokens),
       step: (batch, tokens) => runner.advance(batch, { rows: tokens.map((token) => [token]), width: 1 }, true),

@@ -35,6 +35,8 @@ export interface BatchedDecoding {
    * the returned batch may be used afterwards. The same holds for `keep` and `join`.
    */
   step(batch: DecodeBatch, tokens: readonly number[]): Promise<BatchedStep>;
+  /** Most rows one run may hold, where the model's memory plan limits them (the step loop's own default otherwise). */
+  readonly maxRows?: number;
   /** A batch of no rows, to start from. */
   readonly empty: DecodeBatch;
   /** The rows at `rows`, in that order (the others left the batch). */
@@ -42,6 +44,9 @@ export interface BatchedDecoding {
   /** Every row of `first`, then every row of `second`. */
   join(first: DecodeBatch, second: DecodeBatch): DecodeBatch;
 }
+
+/** How many sequences one run decodes at most; the rest wait for a row to free up. */
+export const DEFAULT_MAX_ROWS = 32;
 
 export type GenerativeModelKind = 'decoder-only' | 'encoder-decoder';
 

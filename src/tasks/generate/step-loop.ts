@@ -1,10 +1,9 @@
 import { createEventChannel, type EventChannel } from '../../common/event-channel.ts';
 import type { GenerationEvent, GenerationSequence } from './generation-sequence.ts';
-import type { BatchedDecoding, GenerativeModel } from './generative-model.ts';
+import { DEFAULT_MAX_ROWS, type BatchedDecoding, type GenerativeModel } from './generative-model.ts';
 import { generationObserverOf, type GenerationObserver } from './generation-observer.ts';
 
-/** How many sequences one run decodes at most; the rest wait for a row to free up. */
-export const DEFAULT_MAX_ROWS = 32;
+export { DEFAULT_MAX_ROWS } from './generative-model.ts';
 
 interface Member {
   sequence: GenerationSequence;
@@ -161,6 +160,6 @@ const isWorkersRuntime = typeof navigator !== 'undefined' && (navigator as { use
 export function sharedStepLoop(model: GenerativeModel): StepLoop | undefined {
   if (!model.batched || isWorkersRuntime) return undefined;
   let loop = loops.get(model);
-  if (!loop) loops.set(model, (loop = createStepLoop(model.batched, { observer: () => generationObserverOf(model) })));
+  if (!loop) loops.set(model, (loop = createStepLoop(model.batched, { maxRows: model.batched.maxRows, observer: () => generationObserverOf(model) })));
   return loop;
 }

@@ -2,9 +2,10 @@ import type { EngineSession } from '../../engine/engine.ts';
 import { onnxPath, requireTokenizer, type ModelBundle, type ModelConfig } from '../../models/model-bundle.ts';
 import { readChatTemplate } from '../../text/chat-template.ts';
 import type { TextTokenizer } from '../../text/tokenizer.ts';
-import { createDecoderOnlyModel } from './decoder-only-model.ts';
+import { createDecoderOnlyModel, DEFAULT_PREFILL_CHUNK_TOKENS } from './decoder-only-model.ts';
+import { planGenerationMemory, readAvailableMemory } from './generation-memory.ts';
 import { createEncoderDecoderModel } from './encoder-decoder-model.ts';
-import type { GenerativeModel } from './generative-model.ts';
+import { DEFAULT_MAX_ROWS, type GenerativeModel } from './generative-model.ts';
 import { readGenerationDefaults, type GenerationDefaults } from './generation-options.ts';
 
 /** A generative model with everything needed to turn prompts into text. */
@@ -40,19 +41,58 @@ export async function isEncoderDecoder(model: ModelBundle): Promise<boolean> {
   return model.config.is_encoder_decoder === true || (await hasGraph(model, 'encoder_model'));
 }
 
-async function openDecoderOnly(model: ModelBundle, maxSequenceLength: number): Promise<GenerativeModel> {
+/** Bytes of a graph and its external data (`<file>_data`, as optimum writes it past 2 GB), where the files can say. */
+async function readGraphBytes(model: ModelBundle, path: string): Promise<number | undefined> {
+  if (!model.files.size) return undefined;
+  const sizes = await Promise.all([path, `${path}_data`].map((file) => model.files.size!(file)));
+  return sizes[0] === undefined ? undefined : sizes.reduce<number>((sum, size) => sum + (size ?? 0), 0);
+}
+
+export interface TextGeneratorOptions {
+  /** Tokens one sequence may hold (the function's prompt plus new-token limits); the model's context by default. */
+  contextTokens?: number;
+  /** Memory this model may use; HONNX_MEMORY_BUDGET or the host's available memory by default (no check where neither is known). */
+  availableBytes?: number;
+}
+
+async function openDecoderOnly(model: ModelBundle, maxSequenceLength: number, options: TextGeneratorOptions): Promise<GenerativeModel> {
   // Optimum names a causal LM `model.onnx` (current) or `decoder_model_merged.onnx` / `decoder_model.onnx` (older).
   for (const graph of ['model', 'decoder_model_merged', 'decoder_model']) {
     if (!(await hasGraph(model, graph))) continue;
-    const session = await model.openSession(graph);
+    const maxRows = await checkMemory(model, onnxPath(graph, model.variant), maxSequenceLength, options);
+    const session = await model.openSession(graph).catch((error: Error) => {
+      // ONNX Runtime names the operator or type it has no kernel for; say which model and file it was.
+      throw new Error(`model ${model.name}: ${onnxPath(graph, model.variant)} cannot be loaded: ${error.message}`);
+    });
     try {
-      return createDecoderOnlyModel(session, { config: model.config, maxSequenceLength });
+      return createDecoderOnlyModel(session, { config: model.config, maxSequenceLength, maxRows });
     } catch (error) {
       await session.release();
       throw new Error(`model ${model.name}: ${(error as Error).message}`);
     }
   }
   throw new Error(`model ${model.name} has no ${onnxPath('model', model.variant)} (looked in ${model.files.location})`);
+}
+
+/** The memory check before a session is opened; returns how many sequences the step loop may decode together. */
+async function checkMemory(model: ModelBundle, path: string, maxSequenceLength: number, options: TextGeneratorOptions): Promise<number | undefined> {
+  const modelBytes = await readGraphBytes(model, path);
+  const availableBytes = options.availableBytes ?? readAvailableMemory();
+  if (modelBytes === undefined || availableBytes === undefined) return undefined;
+  const halfPrecision = model.variant === 'fp16' || model.variant === 'q4f16';
+  const vocabulary = typeof model.config.vocab_size === 'number' ? model.config.vocab_size : 0;
+  const plan = planGenerationMemory({
+    modelName: model.name,
+    modelBytes,
+    config: model.config,
+    cacheElementBytes: halfPrecision ? 2 : 4,
+    contextTokens: Math.min(maxSequenceLength, options.contextTokens ?? maxSequenceLength),
+    maxRows: DEFAULT_MAX_ROWS,
+    availableBytes,
+    // A prefill chunk's logits, and their float32 copy for fp16 models.
+    logitsBytes: DEFAULT_PREFILL_CHUNK_TOKENS * vocabulary * (halfPrecision ? 2 : 4) + vocabulary * 4,
+  });
+  return plan.rows;
 }
 
 async function openEncoderDecoder(model: ModelBundle, tokenizer: TextTokenizer, decoderStartTokenId: number, maxSequenceLength: number) {
@@ -87,7 +127,7 @@ async function loadChatTemplate(model: ModelBundle): Promise<string | undefined>
  * Opens a causal LM (`onnx/model.onnx`) or an encoder-decoder (`onnx/encoder_model.onnx` + decoder graphs)
  * and reads its generation defaults, special ids and chat template.
  */
-export async function createTextGenerator(model: ModelBundle): Promise<TextGenerator> {
+export async function createTextGenerator(model: ModelBundle, options: TextGeneratorOptions = {}): Promise<TextGenerator> {
   const tokenizer = requireTokenizer(model);
   const read = readInteger(model.generationConfig, model.config);
   const positions = readInteger(model.config)('max_position_embeddings') ?? readInteger(model.config)('n_positions');
@@ -99,7 +139,7 @@ export async function createTextGenerator(model: ModelBundle): Promise<TextGener
     if (decoderStartTokenId === undefined) throw new Error(`model ${model.name} declares no decoder_start_token_id`);
     generative = await openEncoderDecoder(model, tokenizer, decoderStartTokenId, maxSequenceLength);
   } else {
-    generative = await openDecoderOnly(model, maxSequenceLength);
+    generative = await openDecoderOnly(model, maxSequenceLength, options);
   }
   return {
     name: model.name,
