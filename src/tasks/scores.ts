@@ -1,6 +1,8 @@
 /**
  * Score functions shared by the classification tasks, with Hugging Face's names, plus `exp` for models whose
- * logits are already log-probabilities (fastText): it gives exactly the probabilities fastText reports.
+ * logits are already log-probabilities (fastText): it gives the probabilities fastText reports, capped at 1.
+ * fastText's hierarchical softmax adds log(p + 1e-5) at each node of a label's path, so a near-certain label's
+ * log-probability comes out a little above 0 (zh: +2.5e-6) and its exp above 1; a probability is never over 1.
  */
 export type ScoreFunction = 'softmax' | 'sigmoid' | 'exp' | 'none';
 
@@ -38,7 +40,7 @@ export function applyScoreFunction(logits: ArrayLike<number>, scoreFunction: Sco
   if (scoreFunction === 'softmax') return softmax(logits);
   const scores = Array.from(logits);
   if (scoreFunction === 'sigmoid') for (let i = 0; i < scores.length; i++) scores[i] = sigmoid(scores[i]);
-  if (scoreFunction === 'exp') for (let i = 0; i < scores.length; i++) scores[i] = Math.exp(scores[i]);
+  if (scoreFunction === 'exp') for (let i = 0; i < scores.length; i++) scores[i] = Math.min(1, Math.exp(scores[i]));
   return scores;
 }
 

@@ -1,5 +1,7 @@
 import * as z from 'zod/mini';
 import { readEffectiveLimits, type FunctionHost } from '../../serving/function-host.ts';
+import { addFieldDescriptions } from './field-descriptions.ts';
+import packageJson from '../../../package.json' with { type: 'json' };
 import { answerSchemas, errorBodySchema, generateStreamEventSchema } from './answer-schemas.ts';
 import { errorResponses, INFERENCE_ERROR_STATUSES } from './error-responses.ts';
 import { createRequestBodySchema, toAnswerJsonSchema, toRequestJsonSchema } from './request-schema.ts';
@@ -145,6 +147,9 @@ function createServicePaths(): Record<string, Record<string, unknown>> {
   };
 }
 
+/** The version of honnx serving the document: the API's version. */
+const HONNX_VERSION: string = packageJson.version;
+
 /**
  * The OpenAPI 3.1 document of an app serving `hosts`: each function's request body generated from the zod schemas
  * that validate its requests, its answers from the schemas in ./answer-schemas.ts, and the error statuses it can give.
@@ -169,14 +174,16 @@ export function createOpenApiDocument(hosts: readonly FunctionHost[], options: O
     paths[host.route] = createFunctionPath(host, requestSchemaName, requiresKey);
   }
   for (const [path, item] of Object.entries(createServicePaths())) paths[path] ??= item;
+  addFieldDescriptions(schemas);
+  addFieldDescriptions(paths);
 
   return {
     openapi: '3.1.0',
     // zod writes plain JSON Schema 2020-12, not the OpenAPI dialect with its extra keywords.
     jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
     info: {
-      title: 'honnx',
-      version: '1',
+      title: 'honnx API',
+      version: HONNX_VERSION,
       description:
         'Task-specific inference endpoints. `POST /<function>` takes `{"inputs": ..., "parameters": {...}}` as the Hugging Face Inference API does. ' +
         'Errors are JSON `{"error": {"code", "message"}}`; a path with no function answers 404 (NotFound).',

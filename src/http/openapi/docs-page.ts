@@ -140,7 +140,7 @@ function describeOperation(documentJson, path, method, operation) {
 function render(documentJson) {
   var nav = document.querySelector('nav');
   var content = document.querySelector('section.content');
-  content.replaceChildren(element('h2', {}, [documentJson.info.title + ' API ' + documentJson.info.version]), prose('p', documentJson.info.description));
+  content.replaceChildren(element('h2', {}, [documentJson.info.title + ' ', element('small', { class: 'muted' }, ['version ' + documentJson.info.version])]), prose('p', documentJson.info.description));
   nav.replaceChildren();
   Object.keys(documentJson.paths).forEach(function (path) {
     var item = documentJson.paths[path];
