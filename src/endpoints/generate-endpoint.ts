@@ -112,6 +112,7 @@ export const generateEndpoint: TaskEndpoint<TextGenerator, string, GenerateParam
   inputsSchema: z.string().check(z.minLength(1, 'must not be empty')),
   parametersSchema: generateParametersSchema,
   defaultLimits: { maxBodyBytes: 256 << 10, maxInputs: 1, maxInputTokens: 2048, maxNewTokens: 256, maxSentences: 0 },
+  oneSessionPerProcess: true,
   // A sequence holds at most the function's prompt limit plus its new-token limit: the memory check sizes the cache by it.
   prepare: (model, context) => createTextGenerator(model, context ? { contextTokens: context.limits.maxInputTokens + context.limits.maxNewTokens } : {}),
   async warmUp(generator) {

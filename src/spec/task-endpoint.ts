@@ -45,6 +45,12 @@ export interface TaskEndpoint<Runner = unknown, Inputs = unknown, Parameters = R
   /** Validates `parameters`; unknown keys are refused so that typos do not pass silently. */
   readonly parametersSchema: z.ZodMiniType<Parameters>;
   readonly defaultLimits: Required<FunctionLimits>;
+  /**
+   * One session per process: the model is large (a language model's weights are most of the process's memory), so
+   * Node serves it from one worker thread with intra-op threads on every core, instead of a session per worker
+   * thread; concurrent requests share its runs (generation's step loop decodes every stream in one batch).
+   */
+  readonly oneSessionPerProcess?: boolean;
   /** Opens the model's sessions and checks that the model fits the task. */
   prepare(model: ModelBundle, context?: PrepareContext): Promise<Runner>;
   /** One small run so that the first real request does not pay for lazy initialisation. */

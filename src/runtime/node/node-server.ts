@@ -78,7 +78,7 @@ export async function startNodeServer(options: NodeServerOptions): Promise<Runni
   const drain = createRequestDrain();
   const threads = options.threads ?? 1;
   const engine = createNodeEngine({ threads });
-  const workerThreads = { count: options.workers ?? defaultWorkerCount(), threads, bundles: options.workerBundles };
+  const workerThreads = { count: options.workers ?? defaultWorkerCount(), threads: options.threads, bundles: options.workerBundles };
   const { app, ready, release } = createNodeApp({ functions, engine, searchPaths, serving: { server: settings, metrics, logger, drain, afterAnswer: setImmediate }, workerThreads });
   const hostname = options.host ?? process.env.HOST ?? '0.0.0.0';
   const port = options.port ?? Number(process.env.PORT ?? 8787);
