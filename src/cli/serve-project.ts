@@ -6,6 +6,7 @@ import { defaultWorkerCount } from '../runtime/node/worker-lanes.ts';
 
 export { readProjectSettings, type RunningServer } from '../runtime/node/node-server.ts';
 
+/** What `serveProject` serves and how: the project, which functions, the address, threads and worker threads. */
 export interface ServeOptions {
   projectRoot?: string;
   functionsFolder?: string;

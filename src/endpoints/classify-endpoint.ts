@@ -13,6 +13,7 @@ const classifyParametersSchema = z.strictObject({
   truncation: z.optional(z.boolean()),
 });
 
+/** The `parameters` a classify request may send (Hugging Face's text-classification names). */
 export type ClassifyParameters = z.infer<typeof classifyParametersSchema>;
 
 function classifyTexts(classifier: Classifier, texts: string[], parameters: ClassifyParameters, limits: Required<FunctionLimits>) {

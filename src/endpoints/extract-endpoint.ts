@@ -16,6 +16,7 @@ const extractParametersSchema = z.strictObject({
   stride: z.optional(z.int().check(z.minimum(0))),
 });
 
+/** The `parameters` an extract request may send (Hugging Face's token-classification names). */
 export type ExtractParameters = z.infer<typeof extractParametersSchema>;
 
 function extractFromTexts(extractor: EntityExtractor, texts: string[], parameters: ExtractParameters, limits: Required<FunctionLimits>, signal?: AbortSignal) {

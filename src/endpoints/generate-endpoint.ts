@@ -33,16 +33,19 @@ const generateParametersSchema = z.strictObject({
   details: z.optional(z.boolean()),
 });
 
+/** The `parameters` a generate request may send (Hugging Face's text-generation names). */
 export type GenerateParameters = z.infer<typeof generateParametersSchema>;
 
 export type SamplingParameters = Pick<GenerateParameters, keyof typeof samplingShape>;
 
+/** Why generation stopped, how many tokens it made and the seed it sampled with (`details: true`). */
 export interface GenerationDetails {
   finish_reason: DoneEvent['finishReason'];
   generated_tokens: number;
   seed: number;
 }
 
+/** A generate request's answer when not streamed: the generated text, with details when asked for. */
 export interface GenerateAnswer {
   generated_text: string;
   details?: GenerationDetails;

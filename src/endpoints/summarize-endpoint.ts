@@ -25,8 +25,10 @@ const generativeShape = {
 
 const summarizeParametersSchema = z.strictObject({ ...extractiveShape, ...generativeShape });
 
+/** The `parameters` a summarize request may send: sentences to keep (extractive) or generation settings (generative). */
 export type SummarizeParameters = z.infer<typeof summarizeParametersSchema>;
 
+/** One summary as a summarize request is answered: its text, and for an extractive summarizer the kept sentences. */
 export interface SummaryAnswer {
   summary_text: string;
   selected?: number[];

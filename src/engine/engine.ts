@@ -5,6 +5,7 @@
 
 export type TensorType = 'float32' | 'float16' | 'int64' | 'int32' | 'int8' | 'uint8' | 'bool';
 
+/** The typed arrays a tensor's elements may be held in. */
 export type TensorData = Float32Array | Uint16Array | BigInt64Array | Int32Array | Int8Array | Uint8Array;
 
 /** A dense tensor. Engines accept and return this shape, so tasks never see a runtime's own tensor class. */
@@ -19,17 +20,20 @@ export interface Tensor {
   dispose?(): void;
 }
 
+/** A model run's inputs or outputs, by name. */
 export type Feeds = Record<string, Tensor>;
 
 /** A dimension is a number when fixed and a name (for example "batch_size") when dynamic. */
 export type Dimension = number | string;
 
+/** One input or output of a session: its name, element type and shape. */
 export interface ValueMetadata {
   readonly name: string;
   readonly type: TensorType | string;
   readonly shape: readonly Dimension[];
 }
 
+/** Options of one session run: outputs written into buffers the caller owns. */
 export interface RunOptions {
   /**
    * Outputs to write into buffers the caller owns, by output name, with their exact dims: the run fills their `data`
@@ -39,6 +43,7 @@ export interface RunOptions {
   outputs?: Readonly<Record<string, Tensor>>;
 }
 
+/** An open ONNX session: its inputs and outputs, and `run`. */
 export interface InferenceSession {
   readonly inputs: readonly ValueMetadata[];
   readonly outputs: readonly ValueMetadata[];
@@ -48,6 +53,7 @@ export interface InferenceSession {
   release(): Promise<void>;
 }
 
+/** How an engine opens a session: threads and execution providers. */
 export interface SessionOptions {
   /** Intra-op threads. Left unset, the engine's default applies. */
   threads?: number;
@@ -58,6 +64,7 @@ export interface SessionOptions {
 /** Where a model's bytes come from: a path on disk (native engines map it) or the bytes themselves. */
 export type ModelInput = string | Uint8Array;
 
+/** The engine seam: opens ONNX sessions from model bytes or a path (onnxruntime-node, onnxruntime-web). */
 export interface Engine {
   /** The runtime package, for example "onnxruntime-node". */
   readonly name: string;

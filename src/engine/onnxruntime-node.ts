@@ -2,6 +2,7 @@ import * as ort from 'onnxruntime-node';
 import type { Engine, SessionOptions } from './engine.ts';
 import { wrapSession, type OrtSessionLike } from './wrap-session.ts';
 
+/** Options of the native engine. */
 export interface NodeEngineOptions {
   /** Default intra-op threads for every session; 1 gives the steadiest latency on small models. */
   threads?: number;

@@ -16,6 +16,7 @@ import type { ServerSettings } from './settings/server-settings.ts';
 import type { InterfacePages } from './playground/interface-pages.ts';
 import { sendPage } from './playground/send-page.ts';
 
+/** What `createHonnxApp` serves: the functions and their hosts, the API surfaces, the pages, settings, metrics and logs. */
 export interface HonnxAppOptions {
   /** Each function with the host that serves its model, in mount order. */
   functions: readonly { fn: HonnxFunction; host: FunctionHost }[];

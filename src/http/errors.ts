@@ -17,6 +17,7 @@ export class HttpError extends Error {
   }
 }
 
+/** The JSON body of every error answer: a machine-readable `code` and a `message` that says what is wrong. */
 export interface ErrorBody {
   error: { code: string; message: string };
 }

@@ -20,6 +20,7 @@ export function onnxPath(base: string, variant: ModelVariant = 'fp32'): string {
   return `onnx/${base}${VARIANT_SUFFIX[variant]}.onnx`;
 }
 
+/** A model's `config.json`: the fields honnx reads are typed, the rest kept as they are. */
 export type ModelConfig = Record<string, unknown> & {
   model_type?: string;
   architectures?: string[];
@@ -41,11 +42,13 @@ export interface ModelBundle {
   openSession(graph?: string): Promise<EngineSession>;
 }
 
+/** Which quantization of a model to load, and options for its sessions. */
 export interface LoadModelOptions {
   variant?: ModelVariant;
   session?: SessionOptions;
 }
 
+/** Reads a model folder's configuration and tokenizer through `files`; its ONNX sessions open on demand with `engine`. */
 export async function loadModelBundle(files: ModelFiles, engine: Engine, options: LoadModelOptions = {}): Promise<ModelBundle> {
   const variant = options.variant ?? 'fp32';
   const config = await readJson<ModelConfig>(files, 'config.json');

@@ -14,11 +14,13 @@ export interface ModelSearchPaths {
   hubEndpoint: string;
 }
 
+/** The model settings of a project's `honnx.config.json`. */
 export interface ProjectSettings {
   /** Mirror folder used when HONNX_MIRROR is unset, relative to the project root; ignored when it does not exist. */
   mirror?: string;
 }
 
+/** Where models are looked for, in order: the project's `models/`, the cache (`HONNX_CACHE`), the mirror (`HONNX_MIRROR` or the project's `mirror`). */
 export function readModelSearchPaths(projectRoot: string, environment: NodeJS.ProcessEnv = process.env, settings: ProjectSettings = {}): ModelSearchPaths {
   const cacheHome = environment.XDG_CACHE_HOME ?? join(homedir(), '.cache');
   const settingsMirror = settings.mirror ? resolve(projectRoot, settings.mirror) : undefined;
@@ -30,12 +32,14 @@ export function readModelSearchPaths(projectRoot: string, environment: NodeJS.Pr
   };
 }
 
+/** A model found on disk: its folder and where it was found. */
 export interface ResolvedModel {
   name: string;
   folder: string;
   source: 'project' | 'cache' | 'mirror';
 }
 
+/** No folder holds the model: names it, every folder searched and how to get it. */
 export class ModelNotFoundError extends Error {
   constructor(
     readonly modelName: string,

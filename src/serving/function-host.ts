@@ -12,6 +12,7 @@ import type { TaskEndpoint } from '../spec/task-endpoint.ts';
 import type { FunctionLimits } from '../spec/function-limits.ts';
 import type { RunObserver } from '../spec/run-observer.ts';
 
+/** Where a function's model is: not asked for yet, loading, ready to answer, or failed to load. */
 export type FunctionState = 'idle' | 'loading' | 'ready' | 'failed';
 
 /** Loads a function's model in whatever way the runtime delivers models (folder, bundle, R2, ...). */
@@ -88,6 +89,7 @@ const LOADING_RETRY_AFTER_SECONDS = 2;
 /** Makes the lanes a function's model runs on; `observer` hears about runs that serve several requests at once. */
 export type CreateLanes = (context: { definition: FunctionDefinition; limits: Required<FunctionLimits>; observer: RunObserver; batching: boolean }) => Lane[];
 
+/** How a runtime hosts a function: waiting or refusing while it loads, where serving events go, where its model runs. */
 export interface FunctionHostOptions {
   /**
    * While the model loads, requests wait for it (Workers, which load on the first request) instead of
@@ -100,6 +102,7 @@ export interface FunctionHostOptions {
   createLanes?: CreateLanes;
 }
 
+/** Makes a function's host: its lanes (one on this thread unless `createLanes` says otherwise) and its scheduler; nothing loads until `load` or the first `submit`. */
 export function createFunctionHost(
   name: string,
   definition: FunctionDefinition,

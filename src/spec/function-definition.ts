@@ -7,6 +7,7 @@ import type { TaskEndpoint } from './task-endpoint.ts';
 /** The parameters a task endpoint takes. */
 export type ParametersOf<Endpoint> = Endpoint extends TaskEndpoint<unknown, unknown, infer Parameters> ? Parameters : never;
 
+/** What a function file gives `defineFunction`: its task, its model and the options that tune how it is served. */
 export interface FunctionDefinition<Endpoint extends TaskEndpoint = TaskEndpoint> {
   /** The task, imported from honnx (`classifyEndpoint`, ...). Only that task's code is bundled with the function. */
   task: Endpoint;
@@ -45,6 +46,7 @@ export interface FunctionDefinition<Endpoint extends TaskEndpoint = TaskEndpoint
 /** Where a Workers build reads the model: bundled into the upload (default when it fits), static assets, or R2. */
 export type ModelDelivery = 'bundle' | 'assets' | 'r2';
 
+/** A function's options for the Workers target: where its model is read from. */
 export interface WorkersFunctionOptions {
   model?: ModelDelivery;
   /** R2 bucket name for `model: 'r2'`; `honnx-models` by default. */

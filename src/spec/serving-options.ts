@@ -22,6 +22,7 @@ export interface BatchingOptions {
   maxPaddingShare?: number;
 }
 
+/** How a function's requests are scheduled: batching, the queue bound and the time-out (a task's defaults, a function's overrides). */
 export interface ServingOptions {
   /** Dynamic batching, or false to give every request a run of its own. */
   batching?: BatchingOptions | false;
@@ -31,6 +32,7 @@ export interface ServingOptions {
   timeoutMilliseconds?: number;
 }
 
+/** Serving options resolved and checked: what the scheduler runs with. */
 export interface ServingSettings {
   batching: Required<BatchingOptions> | undefined;
   maxQueuedRequests: number;

@@ -10,6 +10,7 @@ export interface PrepareContext {
   limits: Required<FunctionLimits>;
 }
 
+/** What a task endpoint's `answer` is given besides the inputs: parameters, limits, whether to stream, a stop signal. */
 export interface EndpointContext<Parameters> {
   /** The function's default parameters, already merged under the request's own. */
   parameters: Parameters;

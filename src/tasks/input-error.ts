@@ -4,6 +4,7 @@
  */
 export type InputErrorReason = 'invalid' | 'empty' | 'too_large';
 
+/** Bad input to a task: invalid, empty or too large. HTTP answers it 400 or 413 with its message. */
 export class InputError extends Error {
   constructor(
     readonly reason: InputErrorReason,

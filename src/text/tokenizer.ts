@@ -9,11 +9,13 @@ import type { TokenizerJson } from './tokenizer-json.ts';
 
 export type { Offset } from './offset.ts';
 
+/** A text's tokens and their ids. */
 export interface Encoded {
   ids: number[];
   tokens: string[];
 }
 
+/** A text's tokens and ids with where each token came from in the text. */
 export interface EncodedWithOffsets extends Encoded {
   /** Character offsets into the original text; `text.slice(start, end)` is the token's surface. Special tokens get [0, 0]. */
   offsets: Offset[];
@@ -21,6 +23,7 @@ export interface EncodedWithOffsets extends Encoded {
   special: boolean[];
 }
 
+/** Ids of a tokenizer's special tokens, where it has them. */
 export interface SpecialTokenIds {
   pad?: number;
   unk?: number;
@@ -46,7 +49,8 @@ export interface TextTokenizer {
   readonly config: Readonly<Record<string, unknown>>;
 }
 
-type TokenizerConfig = Record<string, unknown>;
+/** A model's `tokenizer_config.json`: special tokens, chat template, length; read as given. */
+export type TokenizerConfig = Record<string, unknown>;
 
 /** tokenizer_config stores a special token as a string or as an AddedToken object. */
 function tokenContent(value: unknown): string | undefined {
@@ -89,6 +93,7 @@ function skipNormalizingPrintableAscii(normalizer: BertNormalizer): void {
   normalizer.normalize = (text: string) => (PRINTABLE_ASCII.test(text) ? (lowercase ? text.toLowerCase() : text) : normalize(text));
 }
 
+/** Makes a tokenizer from a model's `tokenizer.json`, `tokenizer_config.json` and `config.json`. */
 export function createTokenizer(tokenizerJson: object, tokenizerConfig: TokenizerConfig = {}, modelConfig: Record<string, unknown> = {}): TextTokenizer {
   const tokenizer = new Tokenizer(tokenizerJson, tokenizerConfig);
   // Made before the library's WordPiece is given its word cache: the shortcut keeps words (with ids) of its own.

@@ -23,6 +23,7 @@ function equalInConstantTime(left: Uint8Array, right: Uint8Array): boolean {
   return difference === 0;
 }
 
+/** A set of API keys, kept as SHA-256 digests and compared in constant time. */
 export function createApiKeySet(keys: readonly string[]): ApiKeySet {
   if (keys.length === 0) throw new Error('an API key set needs at least one key');
   // Hashed once, on first use: the raw keys are dropped as soon as their digests exist.

@@ -1,7 +1,9 @@
+/** A log line's level, or `silent` to write none. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
 export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
 
+/** The fields of one log line. */
 export type LogFields = Record<string, unknown>;
 
 /** Writes one JSON object per line: `time`, `level`, `event`, then the fields. */
@@ -14,6 +16,7 @@ export interface Logger {
   error(event: string, fields?: LogFields): void;
 }
 
+/** The least level a logger writes, and where its lines go. */
 export interface LoggerOptions {
   level?: LogLevel;
   /** Where a finished line goes; stdout (console.log) for debug and info, stderr (console.error) for the rest. */

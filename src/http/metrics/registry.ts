@@ -6,6 +6,7 @@ import { assertLabelName, assertMetricName, escapeHelp, formatLabels, formatValu
 /** One value per declared label name. */
 export type LabelValues = Readonly<Record<string, string>>;
 
+/** A metric's name, help text and label names. */
 export interface MetricOptions {
   /** snake_case with the unit as suffix (`_seconds`, `_bytes`); counters end in `_total`. */
   name: string;
@@ -13,29 +14,35 @@ export interface MetricOptions {
   labelNames?: readonly string[];
 }
 
+/** A Prometheus counter: a total that only goes up, per set of label values. */
 export interface Counter {
   inc(labels?: LabelValues, amount?: number): void;
 }
 
+/** A Prometheus gauge: a value that goes up and down, per set of label values. */
 export interface Gauge {
   set(labels: LabelValues, value: number): void;
   add(labels: LabelValues, delta: number): void;
 }
 
+/** A Prometheus histogram: observations counted into buckets, per set of label values. */
 export interface Histogram {
   observe(labels: LabelValues, value: number): void;
 }
 
+/** A gauge's name, help and labels, and optionally a function that reads its value at each scrape. */
 export interface GaugeOptions extends MetricOptions {
   /** Called before each render, to set values read at scrape time (memory, model load times). */
   collect?: (gauge: Gauge) => void;
 }
 
+/** A histogram's name, help, labels and bucket bounds. */
 export interface HistogramOptions extends MetricOptions {
   /** Upper bounds, ascending; `+Inf` is implied. */
   buckets: readonly number[];
 }
 
+/** The metrics a server exposes at `/metrics`. */
 export interface MetricsRegistry {
   counter(options: MetricOptions): Counter;
   gauge(options: GaugeOptions): Gauge;
@@ -87,6 +94,7 @@ const header = (lines: string[], { name, help }: MetricOptions, type: string) =>
   lines.push(`# HELP ${name} ${escapeHelp(help)}`, `# TYPE ${name} ${type}`);
 };
 
+/** An empty registry of Prometheus metrics, rendered in the text exposition format. */
 export function createMetricsRegistry(): MetricsRegistry {
   const families: Family[] = [];
   const register = (family: Family) => {

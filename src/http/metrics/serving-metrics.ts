@@ -23,6 +23,7 @@ export interface ServingMetrics {
   watchHosts(hosts: readonly FunctionHost[]): void;
 }
 
+/** The server's metrics (requests, queues, batches, tokens, load times) in a registry, served at `/metrics`; `events` feeds them from the scheduler. */
 export function createServingMetrics(registry: MetricsRegistry = createMetricsRegistry()): ServingMetrics {
   const watched: FunctionHost[] = [];
   const requests = registry.counter({

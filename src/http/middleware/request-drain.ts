@@ -23,11 +23,13 @@ export interface RequestDrain {
   requestEnded(): void;
 }
 
+/** A request's watch on the drain deadline: `reached` settles at it; `release` when the request is done. */
 export interface DeadlineWatch {
   reached: Promise<void>;
   release(): void;
 }
 
+/** Tracks in-flight requests for a graceful shutdown: once draining, new requests get 503 and the rest are answered by the deadline. */
 export function createRequestDrain(): RequestDrain {
   let draining = false;
   let expired = false;

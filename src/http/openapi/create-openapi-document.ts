@@ -7,11 +7,13 @@ import { errorResponses, INFERENCE_ERROR_STATUSES } from './error-responses.ts';
 import { createRequestBodySchema, toAnswerJsonSchema, toRequestJsonSchema } from './request-schema.ts';
 import { listExamples } from './task-examples.ts';
 
+/** How the API document describes the functions' security. */
 export interface OpenApiOptions {
   /** Whether a function's routes need `Authorization: Bearer <key>`; none do unless this says so. */
   requiresKey?: (host: FunctionHost) => boolean;
 }
 
+/** An OpenAPI 3.1 document of the server's functions, as `GET /openapi.json` serves it. */
 export type OpenApiDocument = Record<string, unknown> & { openapi: string; paths: Record<string, Record<string, unknown>> };
 
 /** Operation extension naming the function a `POST` runs, read by the playground. */

@@ -14,6 +14,7 @@ export interface InterfacePages {
   playgroundHtml: string;
 }
 
+/** The API pages (`/openapi.json`, `/docs`, the `/` playground) to hand `createHonnxApp({ functions, pages: interfacePages })`. */
 export const interfacePages: InterfacePages = {
   describeApi: createOpenApiDocument,
   docsHtml: DOCS_PAGE,

@@ -19,6 +19,7 @@ export interface ServerConfig {
   shutdownTimeoutSeconds?: number;
 }
 
+/** Which browser origins may call the server (`HONNX_CORS_ORIGINS`). */
 export interface CorsSettings {
   origins: '*' | readonly string[];
 }
@@ -42,6 +43,7 @@ export class ServerSettingsError extends Error {
 
 export const DEFAULT_SHUTDOWN_TIMEOUT_SECONDS = 25;
 
+/** Where `resolveServerSettings` reads from: the environment, the project's settings, the functions' own keys. */
 export interface ResolveServerSettingsOptions {
   /** process.env on Node; the bindings on Workers (only string values are read). */
   environment: Readonly<Record<string, unknown>>;

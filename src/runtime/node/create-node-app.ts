@@ -11,6 +11,7 @@ import { ModelNotFoundError, resolveModel, type ModelSearchPaths, type ResolvedM
 import type { NamedFunction } from './discover-functions.ts';
 import { createWorkerLanes, type WorkerThreadOptions } from './worker-lanes.ts';
 
+/** What `createNodeApp` serves: the functions, the engine, where models are found, worker threads, settings. */
 export interface NodeAppOptions {
   functions: readonly NamedFunction[];
   engine: Engine;

@@ -3,6 +3,7 @@ import { basename, extname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { HonnxFunction } from '../../spec/define-function.ts';
 
+/** A function with its name (its file's name) and file. */
 export interface NamedFunction {
   name: string;
   fn: HonnxFunction;

@@ -50,6 +50,7 @@ export interface NodeServerOptions {
   workerBundles?: ReadonlyMap<string, string>;
 }
 
+/** A started Node server: its address, logger and a way to close it. */
 export interface RunningServer {
   server: ServerType;
   /** A URL that reaches the server from this machine. */

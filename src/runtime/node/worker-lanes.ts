@@ -5,6 +5,7 @@ import type { ResolvedModel } from '../../models/resolve-model.ts';
 import { canStartSourceWorkers, createWorkerLane } from './worker-lane.ts';
 import type { NamedFunction } from './discover-functions.ts';
 
+/** How many worker threads each function's model runs on, their threads, and the bundles they start from. */
 export interface WorkerThreadOptions {
   /** Worker threads per function; 0 runs models on the main thread. */
   count: number;

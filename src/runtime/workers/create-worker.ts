@@ -11,6 +11,7 @@ import { loadModelBundle } from '../../models/model-bundle.ts';
 import { openModelFiles, type ModelSource, type WorkerBindings } from './model-source.ts';
 import { createWorkersEngine, type WorkersEngine } from './workers-engine.ts';
 
+/** One function of a worker, with its name and where its model is read from. */
 export interface WorkerFunction {
   /** The function's name; its route is `/<name>` unless the definition sets one. */
   name: string;
@@ -18,6 +19,7 @@ export interface WorkerFunction {
   model: ModelSource;
 }
 
+/** What `createWorker` needs: the onnxruntime-web build and its compiled WASM, the functions and where their models are. */
 export interface CreateWorkerOptions {
   /** `onnxruntime-web/wasm` (or `/webgpu`), imported by the worker entry. */
   ort: OnnxRuntimeWebModule;
@@ -29,6 +31,7 @@ export interface CreateWorkerOptions {
 /** The execution context Workers pass to `fetch`, as Hono types it. */
 export type WorkerExecutionContext = ExecutionContext;
 
+/** A Workers module: its `fetch` handler serves the functions. */
 export interface HonnxWorker {
   fetch(request: Request, env?: WorkerBindings, context?: WorkerExecutionContext): Promise<Response>;
   /** This isolate's function hosts, created by the first request (empty before it). */

@@ -5,6 +5,7 @@ export interface FetcherLike {
   fetch(input: Request | string | URL, init?: RequestInit): Promise<Response>;
 }
 
+/** Where a model folder is behind a fetcher binding (static assets). */
 export interface FetcherModelFilesOptions {
   /** Path of the model folder behind the fetcher; `/models/<name>` by default. */
   prefix?: string;

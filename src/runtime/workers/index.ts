@@ -10,3 +10,4 @@ export { createR2ModelFiles } from './r2-model-files.ts';
 export type { R2BucketLike } from './r2-model-files.ts';
 export { createFetcherModelFiles } from './fetcher-model-files.ts';
 export type { FetcherLike, FetcherModelFilesOptions } from './fetcher-model-files.ts';
+export type { OnnxRuntimeWebModule } from '../../engine/onnxruntime-web.ts';

@@ -12,6 +12,7 @@ export type ModelSource =
   /** Static assets (or any service binding) serving the folder at `prefix` (`/models/<name>` by default). */
   | { from: 'assets'; binding?: string; prefix?: string };
 
+/** A worker's environment: its bindings (R2 buckets, assets, secrets, vars) by name. */
 export type WorkerBindings = Record<string, unknown>;
 
 function requireBinding<T>(env: WorkerBindings, binding: string, what: string): T {

@@ -2,6 +2,7 @@ import type { Engine } from '../../engine/engine.ts';
 import { createWebEngine, type OnnxRuntimeWebModule } from '../../engine/onnxruntime-web.ts';
 import { usePrecompiledWasm } from './precompiled-wasm.ts';
 
+/** The onnxruntime-web build and its precompiled WASM module for the Workers engine. */
 export interface WorkersEngineOptions {
   /** `onnxruntime-web/wasm`, or `onnxruntime-web/webgpu` for a function that allows WebGPU. */
   ort: OnnxRuntimeWebModule;
@@ -35,6 +36,7 @@ function timeRuns(engine: Engine): WorkersEngine {
   };
 }
 
+/** The WASM engine on Workers, counting time spent in runs. */
 export interface WorkersEngine extends Engine {
   /** Milliseconds spent in session runs so far, for the worker's Server-Timing header. */
   runMilliseconds(): number;

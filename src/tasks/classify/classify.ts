@@ -6,6 +6,7 @@ import { createEncoderFeeds } from '../batch-feeds.ts';
 import { applyScoreFunction, type ScoreFunction } from '../scores.ts';
 import { createClassifierTextEncoder, type ClassifierTextEncoder } from './text-encoder.ts';
 
+/** A text-classification model ready to run: its session, labels and text encoder. */
 export interface Classifier {
   readonly session: EngineSession;
   readonly labels: readonly string[];
@@ -14,6 +15,7 @@ export interface Classifier {
   readonly defaultScoreFunction: ScoreFunction;
 }
 
+/** How `classify` answers: how many labels, how scores are computed, whether long texts are truncated. */
 export interface ClassifyOptions {
   /** How many labels to return per input, best first; `null` or 0 returns all. */
   topK?: number | null;
@@ -24,6 +26,7 @@ export interface ClassifyOptions {
   maxTokens?: number;
 }
 
+/** One label of a classification and its score. */
 export interface LabelScore {
   label: string;
   score: number;
@@ -39,6 +42,7 @@ function pickScoreFunction(model: ModelBundle, labelCount: number): ScoreFunctio
   return 'softmax';
 }
 
+/** Opens a text-classification model's session and reads its labels, for `classify`. */
 export async function createClassifier(model: ModelBundle): Promise<Classifier> {
   const session = await model.openSession();
   if (!session.outputs.some((output) => output.name === 'logits')) {

@@ -8,6 +8,7 @@
 import { argmax } from '../scores.ts';
 
 export const AGGREGATION_STRATEGIES = ['none', 'simple', 'first', 'average', 'max'] as const;
+/** How tokens become entities, with Hugging Face's names (`none`, `simple`, `first`, `average`, `max`). */
 export type AggregationStrategy = (typeof AGGREGATION_STRATEGIES)[number];
 
 /** One token's scores and where it came from, before any aggregation (HF's "pre-entity"). */
@@ -43,6 +44,7 @@ export interface EntityGroup {
   end: number;
 }
 
+/** One extracted entity: a token (strategy `none`) or a group of tokens. */
 export type Entity = TokenEntity | EntityGroup;
 
 interface LabeledSpan {

@@ -27,6 +27,7 @@ const SUPPORTED_INPUTS = new Set(['input_ids', 'attention_mask', 'token_type_ids
 // RoBERTa-family position tables start after the padding index, so they hold two fewer positions than they list.
 const OFFSET_POSITION_MODELS = new Set(['roberta', 'xlm-roberta', 'xlm-roberta-xl', 'camembert', 'longformer', 'data2vec-text', 'luke', 'mpnet']);
 
+/** How an entity extractor reads texts (the window it reads long texts in). */
 export interface EntityExtractorOptions {
   /**
    * Read texts in windows of at most this many tokens, special tokens included, even where the model takes more:
@@ -35,6 +36,7 @@ export interface EntityExtractorOptions {
   maxLength?: number;
 }
 
+/** Opens a token-classification model's session and reads its labels, for `extractEntities`. */
 export async function createEntityExtractor(model: ModelBundle, options: EntityExtractorOptions = {}): Promise<EntityExtractor> {
   const tokenizer = requireTokenizer(model);
   const labels = readLabels(model.config);

@@ -9,6 +9,7 @@ import { aggregateEntities, type AggregationStrategy, type Entity, type PreEntit
 import type { EntityExtractor } from './entity-extractor.ts';
 import { chooseWindowPerToken, planWindows, type TokenWindow } from './token-windows.ts';
 
+/** How `extractEntities` answers: aggregation strategy, labels to leave out, windows over long texts. */
 export interface ExtractOptions {
   /** How tokens become entities; Hugging Face's names. Default "simple", as the Inference API. */
   aggregationStrategy?: AggregationStrategy;

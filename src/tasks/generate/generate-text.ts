@@ -8,6 +8,7 @@ import type { TextGenerator } from './text-generator.ts';
 
 export type { DoneEvent, FinishReason, GenerationEvent, TokenEvent } from './generation-sequence.ts';
 
+/** One generation's settings: sampling and length (`GenerationOptions`), a stop signal and a prompt-token ceiling. */
 export interface GenerateRequestOptions extends GenerationOptions {
   signal?: AbortSignal;
   /** A function's own ceiling on prompt tokens, below the model's. */
@@ -82,6 +83,7 @@ async function* runAlone(
   yield sequence.finish();
 }
 
+/** A finished generation: its text, why it stopped and how many tokens it made. */
 export type GenerationResult = Omit<DoneEvent, 'kind'>;
 
 /** Generates to the end and returns the answer. */

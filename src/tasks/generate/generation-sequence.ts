@@ -5,6 +5,7 @@ import { createRandomSeed, createSeededRandom } from './seeded-random.ts';
 import { createStopStringFilter } from './stop-strings.ts';
 import type { TextGenerator } from './text-generator.ts';
 
+/** Why generation stopped: the token limit, the end-of-sequence token or a stop sequence. */
 export type FinishReason = 'length' | 'eos_token' | 'stop_sequence';
 
 /** One generated token and the text it adds to the answer (possibly "", while a character or stop string is incomplete). */
@@ -30,6 +31,7 @@ export interface DoneEvent {
   seed: number;
 }
 
+/** What a stream of generation yields: a token as it is made, then one event saying why it stopped. */
 export type GenerationEvent = TokenEvent | DoneEvent;
 
 /**

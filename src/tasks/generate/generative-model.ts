@@ -48,6 +48,7 @@ export interface BatchedDecoding {
 /** How many sequences one run decodes at most; the rest wait for a row to free up. */
 export const DEFAULT_MAX_ROWS = 32;
 
+/** The two shapes of generative model honnx drives. */
 export type GenerativeModelKind = 'decoder-only' | 'encoder-decoder';
 
 /** A causal or sequence-to-sequence language model behind the engine seam, ready to decode. */

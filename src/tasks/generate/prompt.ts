@@ -9,6 +9,7 @@ export interface Prompt {
   addSpecialTokens: boolean;
 }
 
+/** How an input becomes a prompt: a template around it, or the model's chat template. */
 export interface PromptStyle {
   /** A function's template; `{{input}}` marks where the request's text goes. */
   template?: string;

@@ -2,6 +2,7 @@ import type { ModelBundle } from '../../models/model-bundle.ts';
 import { createExtractiveSummarizer, readSentenceScoringContract, type ExtractiveSummarizer } from './extractive.ts';
 import { createGenerativeSummarizer, type GenerativeSummarizer } from './generative.ts';
 
+/** A summarization model ready to run, of either kind (extractive or generative). */
 export type Summarizer = ExtractiveSummarizer | GenerativeSummarizer;
 
 /**

@@ -14,6 +14,7 @@ export interface SentenceScoringContract {
   max_sentence_tokens?: number;
 }
 
+/** A sentence-scoring model ready to pick a document's sentences. */
 export interface ExtractiveSummarizer {
   readonly kind: 'extractive';
   readonly session: EngineSession;
@@ -21,6 +22,7 @@ export interface ExtractiveSummarizer {
   readonly contract: SentenceScoringContract;
 }
 
+/** How many sentences an extractive summary keeps, as a count or a share of the document. */
 export interface ExtractiveSummaryOptions {
   /** How many sentences to keep; defaults to the contract's `default_k`. */
   sentences?: number;
@@ -34,6 +36,7 @@ export interface ExtractiveSummaryOptions {
   maxSentences?: number;
 }
 
+/** An extractive summary: the kept sentences joined, which ones they are, and every sentence's score. */
 export interface ExtractiveSummary {
   summary: string;
   /** Indices of the kept sentences, in document order. */
@@ -48,6 +51,7 @@ export function readSentenceScoringContract(model: ModelBundle): SentenceScoring
   return contract && typeof contract === 'object' ? (contract as SentenceScoringContract) : undefined;
 }
 
+/** Opens an extractive summarizer (a sentence-scoring model) and reads its contract, for `summarizeExtractively`. */
 export async function createExtractiveSummarizer(model: ModelBundle): Promise<ExtractiveSummarizer> {
   const contract = readSentenceScoringContract(model);
   if (!contract) throw new Error(`model ${model.name} declares no sentence_scoring contract in config.json`);

@@ -10,6 +10,7 @@ export interface SummarizationParams {
   min_length?: number;
 }
 
+/** A sequence-to-sequence summarization model ready to write summaries. */
 export interface GenerativeSummarizer {
   readonly kind: 'generative';
   readonly generator: TextGenerator;
@@ -23,6 +24,7 @@ export const DEFAULT_PLAIN_SUMMARY_TEMPLATE = '{{input}}\n\nTL;DR:';
 
 const DEFAULT_SUMMARY_TOKENS = 64;
 
+/** How a generative summary is written: generation settings and the prompt's style. */
 export interface GenerativeSummaryOptions extends GenerateRequestOptions, PromptStyle {}
 
 function readSummarizationParams(model: ModelBundle): SummarizationParams {
@@ -35,6 +37,7 @@ function withoutUndefined<T extends object>(options: T): Partial<T> {
   return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as Partial<T>;
 }
 
+/** Opens a sequence-to-sequence summarization model and reads its summarization settings, for `summarizeGeneratively`. */
 export async function createGenerativeSummarizer(model: ModelBundle): Promise<GenerativeSummarizer> {
   return { kind: 'generative', generator: await createTextGenerator(model), taskParams: readSummarizationParams(model) };
 }
@@ -64,6 +67,7 @@ export function readSummaryLengths(summarizer: GenerativeSummarizer): { maxNewTo
   };
 }
 
+/** Writes a summary of `text` with a generative summarizer (the model's own prefix and length settings unless `options` say otherwise). */
 export async function summarizeGeneratively(
   summarizer: GenerativeSummarizer,
   text: string,
