@@ -7,7 +7,7 @@ export type { FunctionDefinition, ModelDelivery, ParametersOf, WorkersFunctionOp
 export type { FunctionAuth } from './spec/function-auth.ts';
 export type { FunctionLimits } from './spec/function-limits.ts';
 export type { BatchingOptions, ServingOptions, ServingSettings } from './spec/serving-options.ts';
-export type { BatchedAnswers, BatchedRequest, EndpointContext, TaskEndpoint } from './spec/task-endpoint.ts';
+export type { BatchedAnswers, BatchedRequest, EndpointContext, PrepareContext, TaskEndpoint } from './spec/task-endpoint.ts';
 export type { TaskCall } from './spec/task-call.ts';
 export type { RequestSize } from './spec/request-size.ts';
 export type { RunObserver } from './spec/run-observer.ts';
@@ -74,7 +74,7 @@ export type { ExtractiveSummarizer, ExtractiveSummary, ExtractiveSummaryOptions,
 export { createGenerativeSummarizer, summarizeGeneratively } from './tasks/summarize/generative.ts';
 export type { GenerativeSummarizer, GenerativeSummaryOptions, SummarizationParams } from './tasks/summarize/generative.ts';
 export { createTextGenerator } from './tasks/generate/text-generator.ts';
-export type { TextGenerator } from './tasks/generate/text-generator.ts';
+export type { TextGenerator, TextGeneratorOptions } from './tasks/generate/text-generator.ts';
 export { generateText, streamText } from './tasks/generate/generate-text.ts';
 export type { GenerateRequestOptions, GenerationEvent, GenerationResult } from './tasks/generate/generate-text.ts';
 export type { DoneEvent, FinishReason, TokenEvent } from './tasks/generate/generation-sequence.ts';

@@ -48,6 +48,7 @@ async function readGraphBytes(model: ModelBundle, path: string): Promise<number 
   return sizes[0] === undefined ? undefined : sizes.reduce<number>((sum, size) => sum + (size ?? 0), 0);
 }
 
+/** How large a text generator may make its model's memory: the tokens one sequence holds, the bytes it may use. */
 export interface TextGeneratorOptions {
   /** Tokens one sequence may hold (the function's prompt plus new-token limits); the model's context by default. */
   contextTokens?: number;
