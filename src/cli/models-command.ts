@@ -18,8 +18,9 @@ import { formatQuantizeReport } from '../models/quantize/format-quantize-report.
 import { quantizePath } from '../models/quantize/quantize-files.ts';
 import { DEFAULT_BLOCK_SIZE, DEFAULT_MIN_EMBEDDING_ELEMENTS, DEFAULT_MIN_WEIGHT_ELEMENTS } from '../models/quantize/quantize-model.ts';
 import { SYNTH_VARIANTS, type SynthVariant } from '../models/synth/decoder-graph.ts';
-import { SYNTH_PRESET_NAMES } from '../models/synth/synth-presets.ts';
-import { synthesizeModel } from '../models/synth/synthesize-model.ts';
+import { applyOverrides, SYNTH_PRESET_NAMES } from '../models/synth/synth-presets.ts';
+import { DEFAULT_SYNTH_SEED, findPreset, synthesizeModel } from '../models/synth/synthesize-model.ts';
+import { writeGgufModel } from '../models/synth/write-gguf-model.ts';
 import { ModelNotFoundError, readModelSearchPaths, resolveModel, type ModelSearchPaths } from '../models/resolve-model.ts';
 import { discoverFunctions } from '../runtime/node/discover-functions.ts';
 import { keygenCommand, pullLockedOciModel, pullOciCommand, pushCommand, REGISTRY_USAGE, RegistryUsageError } from './registry-commands.ts';
@@ -35,9 +36,10 @@ export const MODELS_USAGE =
   '  honnx models inspect PATH|NAME [--json]            opset, inputs/outputs, operators, parameters, sizes, the task that fits\n' +
   '  honnx models quantize IN OUT --int8|--q4 [--block-size 32] [--min-elements N] [--exclude NODE]...\n' +
   '                                                     quantize a graph or a model folder (onnx/<graph>_int8.onnx, _q4.onnx)\n' +
-  '  honnx models synth PRESET OUT [--variant fp32|fp16|q4|q4f16] [--layers N] [--hidden H] [--seed S] [--external-data]\n' +
-  `                                                     write a random-weight model in a hub layout (${SYNTH_PRESET_NAMES.join(', ')})` +
-  '\n' +
+  '  honnx models synth PRESET OUT [--variant fp32|fp16|q4|q4f16]... [--layers N] [--hidden H] [--seed S] [--external-data]\n' +
+  '                    [--gguf FILE]\n' +
+  `                                                     write a random-weight model in a hub layout (${SYNTH_PRESET_NAMES.join(', ')});\n` +
+  '                                                     --gguf also writes its q4 weights as a Q4_0 GGUF for llama.cpp\n' +
   REGISTRY_USAGE;
 
 interface Project {
@@ -316,6 +318,7 @@ async function synthCommand(args: string[]): Promise<number> {
       hidden: { type: 'string' },
       seed: { type: 'string' },
       'external-data': { type: 'boolean' },
+      gguf: { type: 'string' },
     },
   });
   if (positionals.length !== 2) throw new UsageError(`honnx models synth takes a preset and an output folder: PRESET OUT (presets: ${SYNTH_PRESET_NAMES.join(', ')})`);
@@ -331,21 +334,21 @@ async function synthCommand(args: string[]): Promise<number> {
     if (!Number.isInteger(parsed) || parsed < 0) throw new UsageError(`honnx models synth: ${flag} is a whole number (got "${value}")`);
     return parsed;
   };
+  const layers = readInteger(values.layers, '--layers');
+  const hiddenSize = readInteger(values.hidden, '--hidden');
+  const seed = readInteger(values.seed, '--seed') ?? DEFAULT_SYNTH_SEED;
   for (const variant of variants as SynthVariant[]) {
-    const result = await synthesizeModel({
-      preset,
-      outputFolder,
-      variant,
-      layers: readInteger(values.layers, '--layers'),
-      hiddenSize: readInteger(values.hidden, '--hidden'),
-      seed: readInteger(values.seed, '--seed'),
-      externalData: values['external-data'],
-    });
+    const result = await synthesizeModel({ preset, outputFolder, variant, layers, hiddenSize, seed, externalData: values['external-data'] });
     const { shape } = result;
     console.log(
       `${result.onnxFile}${result.externalData ? ' (+ _data)' : ''}: ${variant}, ${formatBytes(result.bytes)}, ${shape.layers} layers × hidden ${shape.hiddenSize}, ` +
         `${shape.heads}/${shape.keyValueHeads} heads × ${shape.headDimension}, written in ${result.seconds.toFixed(1)} s`,
     );
+  }
+  if (values.gguf !== undefined) {
+    const started = performance.now();
+    const bytes = await writeGgufModel(values.gguf, { preset: findPreset(preset), shape: applyOverrides(findPreset(preset), { layers, hiddenSize }).shape, seed });
+    console.log(`${values.gguf}: Q4_0 GGUF of the q4 weights, ${formatBytes(bytes)}, written in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   }
   return 0;
 }

@@ -77,10 +77,16 @@ describe('honnx models synth qwen3-0.6b (reduced)', () => {
     expect(results[1]).toEqual(results[0]);
   });
 
-  describe.each(['fp32', 'q4'] as const)('%s against transformers.js 4.3.1 on the same folder', (variant) => {
+  describe.each([
+    { variant: 'fp32', preset: 'qwen3-0.6b' },
+    { variant: 'q4', preset: 'qwen3-0.6b' },
+    { variant: 'fp32', preset: 'llama-3.2-1b' },
+  ] as const)('$preset $variant against transformers.js 4.3.1 on the same folder', ({ variant, preset }) => {
     it('chooses the same tokens, greedy and with a repetition penalty', async () => {
       env.allowRemoteModels = false;
       env.localModelPath = `${root}/`;
+      const folder = join(root, preset);
+      if (preset !== 'qwen3-0.6b') await synthesizeModel({ preset, outputFolder: folder, variant, layers: 2, hiddenSize: 64 });
       const name = basename(folder);
       const tokenizer = await AutoTokenizer.from_pretrained(name);
       const reference = await AutoModelForCausalLM.from_pretrained(name, { dtype: variant });
