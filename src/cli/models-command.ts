@@ -13,7 +13,7 @@ import { lockModelFolder } from '../models/lock/lock-folder.ts';
 import { describeSource, findLockEntry, lockFilePath, readLockFile, upsertLockEntry, writeLockFile, type LockEntry } from '../models/lock/lock-file.ts';
 import { describeMismatch, findLockMismatches } from '../models/lock/verify-model.ts';
 import { isModelVariant, MODEL_VARIANTS } from '../models/model-file-selection.ts';
-import { pullModel } from '../models/pull-model.ts';
+import { pullModel, type PullResult } from '../models/pull-model.ts';
 import { formatQuantizeReport } from '../models/quantize/format-quantize-report.ts';
 import { quantizePath } from '../models/quantize/quantize-files.ts';
 import { DEFAULT_BLOCK_SIZE, DEFAULT_MIN_EMBEDDING_ELEMENTS, DEFAULT_MIN_WEIGHT_ELEMENTS } from '../models/quantize/quantize-model.ts';
@@ -117,7 +117,7 @@ async function pullCommand(args: string[], project: Project): Promise<number> {
       console.log(
         result.upToDate
           ? `${result.entry.name} (${result.entry.variant}) is already in ${result.folder} and matches the lock file`
-          : `${result.entry.name} (${result.entry.variant}) → ${result.folder}, ${formatBytes(result.fetchedBytes)} fetched; ${common.lockPath ? `locked in ${display(project.root, project.lockPath)}` : 'not locked (--no-lock)'}`,
+          : `${result.entry.name} (${result.entry.variant}) → ${result.folder}, ${formatBytes(result.fetchedBytes)} fetched; ${describeLockChange(result.lockChange, display(project.root, project.lockPath))}`,
       );
       return 0;
     }
@@ -354,6 +354,14 @@ async function synthCommand(args: string[]): Promise<number> {
 }
 
 /** `honnx models <subcommand>`. */
+/** What a pull did to the lock file, as the CLI says it: "locked" only when the file was written. */
+function describeLockChange(change: PullResult['lockChange'], lockPath: string): string {
+  if (change === 'added') return `locked in ${lockPath}`;
+  if (change === 'updated') return `lock entry updated in ${lockPath}`;
+  if (change === 'unchanged') return `matches its entry in ${lockPath}, which is unchanged`;
+  return 'not locked (--no-lock)';
+}
+
 export async function modelsCommand(args: string[], projectRoot = process.cwd()): Promise<number> {
   const [subcommand, ...rest] = args;
   try {

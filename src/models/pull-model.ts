@@ -41,6 +41,8 @@ export interface PullResult {
   fetchedBytes: number;
   /** The cache already held every locked file, unchanged: nothing was fetched. */
   upToDate: boolean;
+  /** What the pull did to the lock file: added an entry, changed one, left it as it was, or had none (--no-lock). */
+  lockChange: 'added' | 'updated' | 'unchanged' | 'none';
   /** What the user should know of how it went: a corrupt local part fetched again, a pinned commit replaced. */
   notes: string[];
 }
@@ -60,6 +62,13 @@ async function removeStaging(cacheFolder: string, repo: string): Promise<void> {
     if (entry.startsWith(prefix)) await rm(join(root, entry), { recursive: true, force: true });
   }
   if ((await readdir(root).catch(() => ['?'])).length === 0) await rm(root, { recursive: true, force: true });
+}
+
+/** Whether two entries lock the same files from the same source, whatever order their files are listed in. */
+function isSameLockEntry(first: LockEntry, second: LockEntry): boolean {
+  const canonical = (entry: LockEntry) =>
+    JSON.stringify([entry.name, entry.variant, entry.source, [...entry.files].sort((a, b) => a.path.localeCompare(b.path)).map((file) => [file.path, file.size, file.sha256])]);
+  return canonical(first) === canonical(second);
 }
 
 /** The revision that reproduces a locked model: its hub commit, or its OCI manifest digest. */
@@ -121,7 +130,7 @@ export async function pullModel(options: PullModelOptions): Promise<PullResult> 
   const followLock = locked !== undefined && options.revision === undefined;
   const folder = join(cacheFolder, repo);
   if (followLock && existsSync(folder) && (await findLockMismatches(folder, locked)).length === 0) {
-    return { folder, entry: locked, fetchedBytes: 0, upToDate: true, notes: [] };
+    return { folder, entry: locked, fetchedBytes: 0, upToDate: true, lockChange: 'unchanged', notes: [] };
   }
   const revision = options.revision ?? (followLock ? lockedRevision(locked.source) : 'main');
   const listing = await client.listRepository(repo, revision);
@@ -172,13 +181,16 @@ export async function pullModel(options: PullModelOptions): Promise<PullResult> 
   await removeStaging(cacheFolder, repo);
   // A pull that follows the lock reproduces it byte for byte (every file was checked against it), so the lock
   // file, which belongs to the repository, is left exactly as it was.
-  if (followLock) return { folder, entry: locked, fetchedBytes, upToDate: false, notes };
+  if (followLock) return { folder, entry: locked, fetchedBytes, upToDate: false, lockChange: 'unchanged', notes };
   const entry: LockEntry = {
     name: repo,
     variant,
     source: options.sourceOf?.(listing, revision) ?? { type: 'hub', repo, revision, commit: listing.commit },
     files: lockedFiles,
   };
-  if (options.lockPath && lock) await writeLockFile(options.lockPath, upsertLockEntry(await readLockFile(options.lockPath), entry));
-  return { folder, entry, fetchedBytes, upToDate: false, notes };
+  if (!options.lockPath || !lock) return { folder, entry, fetchedBytes, upToDate: false, lockChange: 'none', notes };
+  // A pull at a revision that names the locked commit writes the same entry: the lock file is then left as it was.
+  if (locked && isSameLockEntry(locked, entry)) return { folder, entry, fetchedBytes, upToDate: false, lockChange: 'unchanged', notes };
+  await writeLockFile(options.lockPath, upsertLockEntry(await readLockFile(options.lockPath), entry));
+  return { folder, entry, fetchedBytes, upToDate: false, lockChange: locked ? 'updated' : 'added', notes };
 }

@@ -76,6 +76,18 @@ describe('honnx models pull against a local hub', () => {
     const again = await pullModel({ repo: MODEL, cacheFolder: cache, lockPath, client: client() });
     expect(again.upToDate).toBe(true);
     expect(hub.requests).toHaveLength(0);
+    expect(result.lockChange).toBe('added');
+    expect(again.lockChange).toBe('unchanged');
+
+    // Pulled again once the cache lost it, or at a revision naming the same commit: the lock file is not written,
+    // and the pull says so instead of "locked".
+    const lockText = readFileSync(lockPath, 'utf8');
+    await rm(result.folder, { recursive: true, force: true });
+    const refetched = await pullModel({ repo: MODEL, cacheFolder: cache, lockPath, client: client() });
+    expect(refetched).toMatchObject({ upToDate: false, lockChange: 'unchanged' });
+    const atRevision = await pullModel({ repo: MODEL, cacheFolder: cache, lockPath, client: client(), revision: 'main' });
+    expect(atRevision.lockChange).toBe('unchanged');
+    expect(readFileSync(lockPath, 'utf8')).toBe(lockText);
   });
 
   it('follows a redirect to another host, and sends the token to the hub only', async () => {
