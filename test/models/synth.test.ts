@@ -21,7 +21,7 @@ describe('honnx models synth qwen3-0.6b (reduced)', () => {
   const folder = join(root, 'qwen3-0.6b');
   const externalFolder = join(root, 'qwen3-external');
   beforeAll(async () => {
-    for (const variant of ['fp32', 'q4'] as const) await synthesizeModel({ preset: 'qwen3-0.6b', outputFolder: folder, variant, layers: 2, hiddenSize: 64 });
+    for (const variant of ['fp32', 'q4', 'fp16', 'q4f16'] as const) await synthesizeModel({ preset: 'qwen3-0.6b', outputFolder: folder, variant, layers: 2, hiddenSize: 64 });
     await synthesizeModel({ preset: 'qwen3-0.6b', outputFolder: externalFolder, variant: 'fp32', layers: 2, hiddenSize: 64, externalData: true });
   }, 60_000);
   afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -80,6 +80,8 @@ describe('honnx models synth qwen3-0.6b (reduced)', () => {
   describe.each([
     { variant: 'fp32', preset: 'qwen3-0.6b' },
     { variant: 'q4', preset: 'qwen3-0.6b' },
+    { variant: 'fp16', preset: 'qwen3-0.6b' },
+    { variant: 'q4f16', preset: 'qwen3-0.6b' },
     { variant: 'fp32', preset: 'llama-3.2-1b' },
   ] as const)('$preset $variant against transformers.js 4.3.1 on the same folder', ({ variant, preset }) => {
     it('chooses the same tokens, greedy and with a repetition penalty', async () => {
