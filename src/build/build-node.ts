@@ -1,6 +1,6 @@
 import { build } from 'esbuild';
 import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { honnxRoot, honnxSourcePath, resolveFromHonnx } from './honnx-paths.ts';
 import { listBundledSources } from './esbuild-plugins.ts';
@@ -107,14 +107,18 @@ export async function buildNode(options: NodeBuildOptions): Promise<NodeBuildRes
     description: `honnx function ${fn.name} (${fn.definition.description ?? fn.definition.task.task}), built by honnx build --target node`,
     scripts: { start: `node ${NODE_MAIN_FLAGS} ${NODE_ENTRY}` },
     dependencies: { 'onnxruntime-node': ortVersion },
+    // npm 11.19+ skips onnxruntime-node's install script, which downloads CUDA binaries (offline it fails; the CPU
+    // runtime ships in the package). An older npm ignores this field: ONNXRUNTIME_NODE_INSTALL=skip npm install.
+    allowScripts: { 'onnxruntime-node': false },
   };
   await writeFile(join(outDir, 'package.json'), `${JSON.stringify(packageJson, null, 2)}\n`);
   // The model manifest is a lock file in the artifact's models/: the Node runtime verifies the model it resolves
   // against it (sizes and sha256) before creating a session, so a box never serves another model than was built.
   await writeLockFile(lockFilePath(join(outDir, 'models')), { lockfileVersion: 1, models: [fn.model.lock] });
-  if (options.mirror) {
-    await writeFile(join(outDir, 'honnx.config.json'), `${JSON.stringify({ mirror: relative(outDir, options.mirror) || '.' }, null, 2)}\n`);
-  }
+  // The mirror as an absolute path: the folder keeps finding it wherever it is copied on this machine, and says
+  // exactly that it is missing on another. `artifact` makes a missing model's message fit a folder with no honnx CLI.
+  const settings = { ...(options.mirror ? { mirror: resolve(options.mirror) } : {}), artifact: true };
+  await writeFile(join(outDir, 'honnx.config.json'), `${JSON.stringify(settings, null, 2)}\n`);
   if (options.includeModel) {
     for (const file of fn.model.files) {
       const target = join(outDir, 'models', fn.model.name, file.path);
