@@ -17,8 +17,19 @@ async function serveFromBundle() {
   if (bundled.status !== 0) return undefined;
   const { server, workers } = JSON.parse(bundled.stdout.trim().split('\n').at(-1));
   const { run } = await import(pathToFileURL(server).href);
+  stopExitingEarly();
   return run(args.slice(1), workers);
 }
+
+// Until the server installs its own handlers, a signal while it bundles (a blocking child process) ends the command
+// cleanly: nothing is served yet, so there is nothing to drain (the default action would exit 143).
+const exitEarly = () => process.exit(0);
+process.once('SIGTERM', exitEarly);
+process.once('SIGINT', exitEarly);
+const stopExitingEarly = () => {
+  process.off('SIGTERM', exitEarly);
+  process.off('SIGINT', exitEarly);
+};
 
 const served = await serveFromBundle();
 if (served !== undefined) process.exitCode = served;
@@ -26,5 +37,6 @@ else {
   const { register } = await import('tsx/esm/api');
   register();
   const { main } = await import('../src/cli/main.ts');
+  stopExitingEarly();
   process.exitCode = await main(args);
 }

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { startMirrorServer } from '../models/mirror/mirror-server.ts';
+import { stopWhenLauncherExits } from '../runtime/node/launcher-exit.ts';
 import { MirrorRepositories } from '../models/mirror/mirror-repositories.ts';
 
 export const MIRROR_USAGE =
@@ -47,6 +48,7 @@ export async function mirrorCommand(args: string[]): Promise<number> {
   const stop = () => void mirror.close().then(() => process.exit(0));
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
+  stopWhenLauncherExits(stop);
   await new Promise(() => {});
   return 0;
 }

@@ -14,6 +14,8 @@ export interface ServingMetrics {
   readonly registry: MetricsRegistry;
   /** Hand this to the scheduler: queue depth and wait, batch sizes, inference time, tokens, load times, refusals. */
   readonly events: ServingEvents;
+  /** Requests started and not yet recorded (their log line and metrics written): a shutdown waits for them. */
+  requestsInFlight(): number;
   /** A function's request was answered with `status` after `seconds` (streamed answers: once the stream ended). */
   requestAnswered(functionName: string, status: number, seconds: number): void;
   /** Requests the server is answering right now, function or not. */
@@ -64,6 +66,7 @@ export function createServingMetrics(registry: MetricsRegistry = createMetricsRe
   });
   const inFlight = registry.gauge({ name: 'honnx_requests_in_flight', help: 'Requests being answered now.' });
   inFlight.set({}, 0);
+  let active = 0;
 
   const events: ServingEvents = {
     queueDepthChanged: (name, depth) => queueDepth.set({ function: name }, depth),
@@ -84,8 +87,15 @@ export function createServingMetrics(registry: MetricsRegistry = createMetricsRe
       requests.inc({ function: name, status: String(status) });
       requestDuration.observe({ function: name }, seconds);
     },
-    requestStarted: () => inFlight.add({}, 1),
-    requestEnded: () => inFlight.add({}, -1),
+    requestStarted: () => {
+      active++;
+      inFlight.add({}, 1);
+    },
+    requestEnded: () => {
+      active--;
+      inFlight.add({}, -1);
+    },
+    requestsInFlight: () => active,
     watchHosts(hosts) {
       for (const host of hosts) {
         if (watched.includes(host)) continue;

@@ -4,7 +4,7 @@ import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { createNodeEngine } from '../../engine/onnxruntime-node.ts';
 import { createLogger, describeError, type Logger } from '../../http/logging/logger.ts';
-import { createServingMetrics } from '../../http/metrics/serving-metrics.ts';
+import { createServingMetrics, type ServingMetrics } from '../../http/metrics/serving-metrics.ts';
 import { createRequestDrain } from '../../http/middleware/request-drain.ts';
 import { describeServerSettings, ServerSettingsError } from '../../http/settings/server-settings.ts';
 import { readModelSearchPaths, type ProjectSettings } from '../../models/resolve-model.ts';
@@ -12,6 +12,7 @@ import { processLogWriter } from './batched-log-writer.ts';
 import { createNodeApp, MissingModelsError } from './create-node-app.ts';
 import type { NamedFunction } from './discover-functions.ts';
 import { shutDownGracefully } from './graceful-shutdown.ts';
+import { stopWhenLauncherExits } from './launcher-exit.ts';
 import { describeListenAddress, formatListening, type ListenAddress } from './listen-address.ts';
 import { registerProcessMetrics } from './process-metrics.ts';
 import { readNodeServerSettings } from './server-settings.ts';
@@ -96,9 +97,39 @@ export async function startNodeServer(options: NodeServerOptions): Promise<Runni
     ready: ready(),
     logger,
     // Worker threads stop only once every accepted request has been answered.
-    shutdown: () => shutDownGracefully(server as Server, { drain, timeoutMs: settings.shutdownTimeoutMs, logger }).then(release),
+    shutdown: () =>
+      shutDownGracefully(server as Server, { drain, timeoutMs: settings.shutdownTimeoutMs, logger })
+        .then(release)
+        .then(() => waitForRecords(metrics, logger)),
     close: () => new Promise<void>((resolveClose, reject) => server.close((error) => (error ? reject(error) : resolveClose()))).finally(release),
   };
+}
+
+const RECORDS_WAIT_MILLISECONDS = 2000;
+
+/**
+ * Exits once the log lines already written have left the process: writes to a pipe are asynchronous, and an exit
+ * right after hundreds of 503 lines (a shutdown deadline) dropped most of them.
+ */
+export function exitOnceWritten(code: number): void {
+  processLogWriter().flush();
+  let waiting = 2;
+  const done = () => {
+    if (--waiting === 0) process.exit(code);
+  };
+  process.stdout.write('', done);
+  process.stderr.write('', done);
+}
+
+/**
+ * Waits until every request has its log line and metrics (each is recorded just after its answer is written, and a
+ * request answered 503 at the shutdown deadline finishes its handler only once its lane lets go of it), so that the
+ * exit loses none; then logs `shutdown_complete`.
+ */
+async function waitForRecords(metrics: ServingMetrics, logger: Logger): Promise<void> {
+  const started = performance.now();
+  while (metrics.requestsInFlight() > 0 && performance.now() - started < RECORDS_WAIT_MILLISECONDS) await new Promise((resolve) => setTimeout(resolve, 10));
+  logger.info('requests_recorded', { unrecorded: metrics.requestsInFlight() });
 }
 
 /**
@@ -107,6 +138,16 @@ export async function startNodeServer(options: NodeServerOptions): Promise<Runni
  * 1 when a model is missing, a setting is wrong or a model fails to load. What `honnx serve` and a node artifact run.
  */
 export async function serveUntilSignalled(start: () => Promise<RunningServer>): Promise<number> {
+  // Heard from the first moment: a signal while the server is still starting ends it once it has started (a
+  // default SIGTERM would kill it with 143 and no shutdown).
+  let signalled: NodeJS.Signals | undefined;
+  let onSignal: (signal: NodeJS.Signals) => void = (signal) => {
+    signalled = signal;
+  };
+  const hear = (signal: NodeJS.Signals) => onSignal(signal);
+  process.once('SIGTERM', hear);
+  process.once('SIGINT', hear);
+  stopWhenLauncherExits(() => hear('SIGTERM'));
   let running: RunningServer;
   try {
     running = await start();
@@ -124,15 +165,15 @@ export async function serveUntilSignalled(start: () => Promise<RunningServer>): 
   const shutdown = (signal: NodeJS.Signals) => {
     logger.info('signal', { signal });
     running.shutdown().then(
-      () => process.exit(0),
+      () => exitOnceWritten(0),
       (error: unknown) => {
         logger.error('shutdown_failed', describeError(error));
-        process.exit(1);
+        exitOnceWritten(1);
       },
     );
   };
-  process.once('SIGTERM', shutdown);
-  process.once('SIGINT', shutdown);
+  onSignal = shutdown;
+  if (signalled) shutdown(signalled);
   try {
     await running.ready;
     logger.info('ready', { url: running.url, message: `honnx ready on ${running.url}` });

@@ -31,6 +31,9 @@ export interface WorkerLaneOptions {
   beforeLoad?: () => Promise<void>;
 }
 
+const RELEASE_WAIT_MILLISECONDS = 10_000;
+const QUIET_MILLISECONDS = 300;
+
 type Waiter =
   | { kind: 'batch'; resolve(result: LaneBatchResult): void; reject(error: unknown): void }
   | { kind: 'answer'; resolve(answer: unknown): void; reject(error: unknown): void; channel?: EventChannel<unknown> };
@@ -45,6 +48,10 @@ export function createWorkerLane({ setup, bundle, observer, beforeLoad }: Worker
   let releasing = false;
   let nextId = 1;
   const waiters = new Map<number, Waiter>();
+  /** Requests the thread has not finished yet (it ends each with value, end, error or batch), answered or not. */
+  const inThread = new Set<number>();
+  /** When the thread last said anything: a model run that ends reports itself (stats) within 50 ms. */
+  let lastHeardAt = 0;
 
   const reportStats = (stats: WorkerStats | undefined) => {
     if (!stats) return;
@@ -63,6 +70,7 @@ export function createWorkerLane({ setup, bundle, observer, beforeLoad }: Worker
   const onMessage = (message: FromWorker) => {
     reportStats(message.stats);
     if (message.type === 'ready' || message.type === 'failed' || message.type === 'stats') return;
+    if (message.type === 'value' || message.type === 'end' || message.type === 'error' || message.type === 'batch') inThread.delete(message.id);
     const waiter = waiters.get(message.id);
     if (!waiter) return;
     if (message.type === 'batch' && waiter.kind === 'batch') {
@@ -111,6 +119,7 @@ export function createWorkerLane({ setup, bundle, observer, beforeLoad }: Worker
       return;
     }
     waiters.set(id, waiter);
+    inThread.add(id);
     worker.postMessage(message);
   };
 
@@ -123,6 +132,7 @@ export function createWorkerLane({ setup, bundle, observer, beforeLoad }: Worker
       worker = thread;
       let loaded = false;
       thread.on('message', (message: FromWorker) => {
+        lastHeardAt = performance.now();
         if (!loaded && message.type === 'ready') {
           loaded = true;
           resolve(message.loaded);
@@ -195,6 +205,20 @@ export function createWorkerLane({ setup, bundle, observer, beforeLoad }: Worker
       worker = undefined;
       starting = undefined;
       failAll(new Error(`function ${setup.functionName} is shutting down`));
+      // Terminating a thread inside a native session run aborts the whole process (Napi::Error, exit 134): its
+      // requests are cancelled first, and the thread is stopped once it has finished with them and gone quiet (a
+      // generation's shared run can outlive its last request by one step, and reports itself when it ends), or
+      // after RELEASE_WAIT_MILLISECONDS however it stands.
+      if (thread) {
+        for (const id of inThread) thread.postMessage({ type: 'cancel', id } satisfies ToWorker);
+        const started = performance.now();
+        while (
+          (inThread.size > 0 || performance.now() - lastHeardAt < QUIET_MILLISECONDS) &&
+          performance.now() - started < RELEASE_WAIT_MILLISECONDS
+        ) {
+          await new Promise((resolve) => setTimeout(resolve, 25));
+        }
+      }
       await thread?.terminate();
     },
   };
