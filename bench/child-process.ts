@@ -90,7 +90,7 @@ function toChildServer(child: ChildProcess, url: string): ChildServer {
 }
 
 /** A port nobody listens on right now (the OS picks it), for a server that must be told its port. */
-function findFreePort(): Promise<number> {
+export function findFreePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = createServer();
     probe.once('error', reject);

@@ -1,0 +1,34 @@
+import { readFileSync } from 'node:fs';
+
+/** The line a measuring child prints its JSON result on. */
+export const RESULT_PREFIX = 'SLM_RESULT ';
+
+export function printResult(result: unknown): void {
+  console.log(`${RESULT_PREFIX}${JSON.stringify(result)}`);
+}
+
+/** Resident set size of a process, from /proc (Linux), in bytes. */
+export function readRss(pid: number | 'self' = 'self'): number | undefined {
+  try {
+    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Prompt ids of exactly `length` tokens: an English text repeated and cut (random weights make its meaning moot). */
+export function promptIds(encode: (text: string) => number[], length: number): number[] {
+  const text = 'The quick brown fox jumps over the lazy dog while the farmer counts his sheep in the morning light. ';
+  const ids: number[] = [];
+  while (ids.length < length) ids.push(...encode(text));
+  return ids.slice(0, length);
+}
+
+export const PROMPT_LENGTHS = [16, 512, 2048] as const;
+
+export const argmaxOf = (data: Float32Array | Uint16Array, offset: number, vocabulary: number) => {
+  let best = 0;
+  for (let index = 1; index < vocabulary; index++) if (data[offset + index] > data[offset + best]) best = index;
+  return best;
+};
