@@ -23,6 +23,7 @@ import { DEFAULT_SYNTH_SEED, findPreset, synthesizeModel } from '../models/synth
 import { writeGgufModel } from '../models/synth/write-gguf-model.ts';
 import { ModelNotFoundError, readModelSearchPaths, resolveModel, type ModelSearchPaths } from '../models/resolve-model.ts';
 import { discoverFunctions } from '../runtime/node/discover-functions.ts';
+import { FLEET_USAGE, fleetCommand } from './fleet-commands.ts';
 import { keygenCommand, pullLockedOciModel, pullOciCommand, pushCommand, REGISTRY_USAGE, RegistryUsageError } from './registry-commands.ts';
 import { readProjectSettings } from './serve-project.ts';
 
@@ -40,7 +41,9 @@ export const MODELS_USAGE =
   '                    [--gguf FILE]\n' +
   `                                                     write a random-weight model in a hub layout (${SYNTH_PRESET_NAMES.join(', ')});\n` +
   '                                                     --gguf also writes its q4 weights as a Q4_0 GGUF for llama.cpp\n' +
-  REGISTRY_USAGE;
+  REGISTRY_USAGE +
+  '\n' +
+  FLEET_USAGE;
 
 interface Project {
   root: string;
@@ -386,6 +389,9 @@ export async function modelsCommand(args: string[], projectRoot = process.cwd())
         return await pushCommand(rest, project);
       case 'keygen':
         return await keygenCommand(rest);
+      case 'activate':
+      case 'rollback':
+        return await fleetCommand(subcommand, rest);
       default:
         console.error(`honnx models: ${subcommand ? `unknown subcommand "${subcommand}"` : 'a subcommand is needed'}\n\n${MODELS_USAGE}`);
         return 2;

@@ -1,4 +1,5 @@
 import type { Engine } from '../../engine/engine.ts';
+import { createFleetController, type FleetControllerOptions } from './fleet-controller.ts';
 import { createHonnxApp, type HonnxAppOptions } from '../../http/create-app.ts';
 import { createFunctionHost, type FunctionHost } from '../../serving/function-host.ts';
 import { createServingMetrics } from '../../http/metrics/serving-metrics.ts';
@@ -23,6 +24,9 @@ export interface NodeAppOptions {
    * HTTP never runs inference. Unset (or 0 workers): models run on this thread with `engine`.
    */
   workerThreads?: WorkerThreadOptions;
+  /** Where `<function>.eval.jsonl` eval sets are read from before a new version takes traffic. */
+  functionsFolder?: string;
+  fleet?: Pick<FleetControllerOptions, 'memoryLimitBytes' | 'onSwitch'>;
 }
 
 /** Several models can be missing at once; the message names each, so one start-up shows everything to fix. */
@@ -39,7 +43,7 @@ export class MissingModelsError extends Error {
  * models/honnx.lock.json is re-hashed before its session is created; on any difference its function refuses
  * to load (and `ready` rejects) with a message naming each file and the sha256 expected.
  */
-export function createNodeApp({ functions, engine, searchPaths, serving, workerThreads }: NodeAppOptions) {
+export function createNodeApp({ functions, engine, searchPaths, serving, workerThreads, functionsFolder, fleet: fleetOptions }: NodeAppOptions) {
   const resolved = new Map<string, ResolvedModel>();
   const missing: ModelNotFoundError[] = [];
   for (const { fn } of functions) {
@@ -69,20 +73,37 @@ export function createNodeApp({ functions, engine, searchPaths, serving, workerT
   // The scheduler reports into the same metrics the app serves at /metrics.
   const metrics = serving?.metrics ?? createServingMetrics();
   const hosts: FunctionHost[] = [];
-  const mounted = functions.map((named) => {
-    const { name, fn } = named;
-    const model = resolved.get(fn.definition.model)!;
-    const variant = fn.definition.variant ?? 'fp32';
-    const createLanes = createWorkerLanes(named, model, workerThreads, () => verify(model, variant));
-    const host = createFunctionHost(
-      name,
-      fn.definition,
+  /** A host serving one version of a function's model: the resolved folder at start, a pulled version's folder later. */
+  const createHost = (named: NamedFunction, model: ResolvedModel, beforeLoad: () => Promise<void>) => {
+    const createLanes = createWorkerLanes(named, model, workerThreads, beforeLoad);
+    return createFunctionHost(
+      named.name,
+      named.fn.definition,
       async (definition) => {
-        await verify(model, variant);
+        await beforeLoad();
         return loadModelBundle(createFolderModelFiles(model.folder, model.name), engine, { variant: definition.variant });
       },
       { events: metrics.events, createLanes },
     );
+  };
+  // Each function's version can change while it serves (honnx models activate, the admin endpoint, SIGHUP).
+  const fleet = createFleetController({
+    cacheFolder: searchPaths.cache,
+    lockPath,
+    functionsFolder,
+    memoryLimitBytes: fleetOptions?.memoryLimitBytes,
+    onSwitch: fleetOptions?.onSwitch,
+    createHost: (functionName, folder, entry) => {
+      const named = functions.find((candidate) => candidate.name === functionName)!;
+      const model = { ...resolved.get(named.fn.definition.model)!, folder };
+      return createHost(named, model, () => (entry ? assertModelMatchesLock(folder, entry, lockPath) : Promise.resolve()));
+    },
+  });
+  const mounted = functions.map((named) => {
+    const { fn } = named;
+    const model = resolved.get(fn.definition.model)!;
+    const variant = fn.definition.variant ?? 'fp32';
+    const host = fleet.adopt(createHost(named, model, () => verify(model, variant)), model.folder, findLockEntry(lock, model.name, variant));
     hosts.push(host);
     return { fn, host };
   });
@@ -92,5 +113,5 @@ export function createNodeApp({ functions, engine, searchPaths, serving, workerT
   const ready = () => Promise.all(hosts.map((host) => host.load()));
   /** Stops every function's worker threads (nothing to do for models on this thread). */
   const release = () => Promise.all(hosts.map((host) => host.release())).then(() => undefined);
-  return { app, hosts, resolved, ready, release };
+  return { app, hosts, resolved, ready, release, fleet };
 }

@@ -1,8 +1,12 @@
 import { serve as serveHono, type ServerType } from '@hono/node-server';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { createNodeEngine } from '../../engine/onnxruntime-node.ts';
+import { ADMIN_PREFIX, createAdminHandler } from './admin-handler.ts';
+import type { FleetController } from './fleet-controller.ts';
+import { createApiKeySet, parseApiKeys } from '../../http/auth/api-keys.ts';
 import { createLogger, describeError, type Logger } from '../../http/logging/logger.ts';
 import { createServingMetrics, type ServingMetrics } from '../../http/metrics/serving-metrics.ts';
 import { createRequestDrain } from '../../http/middleware/request-drain.ts';
@@ -61,6 +65,8 @@ export interface RunningServer {
   ready: Promise<unknown>;
   /** JSON lines at the configured level (HONNX_LOG_LEVEL). */
   logger: Logger;
+  /** Each function's model version: activate, roll back, re-read the lock (SIGHUP). */
+  fleet: FleetController;
   close(): Promise<void>;
   /** What SIGTERM does: stop accepting, let accepted requests finish (or answer them 503 at HONNX_SHUTDOWN_TIMEOUT), close. */
   shutdown(): Promise<void>;
@@ -81,11 +87,25 @@ export async function startNodeServer(options: NodeServerOptions): Promise<Runni
   const threads = options.threads ?? 1;
   const engine = createNodeEngine({ threads });
   const workerThreads = { count: options.workers ?? defaultWorkerCount(), threads: options.threads, bundles: options.workerBundles };
-  const { app, ready, release } = createNodeApp({ functions, engine, searchPaths, serving: { server: settings, metrics, logger, drain, afterAnswer: setImmediate }, workerThreads });
+  const functionsFolder = join(projectRoot, 'functions');
+  const { app, ready, release, fleet } = createNodeApp({
+    functions,
+    engine,
+    searchPaths,
+    serving: { server: settings, metrics, logger, drain, afterAnswer: setImmediate },
+    workerThreads,
+    functionsFolder: existsSync(functionsFolder) ? functionsFolder : undefined,
+    fleet: { onSwitch: (functionName, report) => logger.info('model_activated', { function: functionName, ...report, message: `${functionName} now serves ${report.version}` }) },
+  });
+  const adminKeys = parseApiKeys(process.env.HONNX_ADMIN_KEYS ?? '');
+  const admin = createAdminHandler(fleet, adminKeys.length > 0 ? createApiKeySet(adminKeys) : undefined);
+  // The admin endpoints sit beside the app, with keys of their own, so that no API key can swap a model.
+  const fetchWithAdmin = (request: Request, ...rest: unknown[]) =>
+    request.url.startsWith(ADMIN_PREFIX, request.url.indexOf('/', request.url.indexOf('//') + 2)) ? admin(request) : (app.fetch as (request: Request, ...rest: unknown[]) => Response | Promise<Response>)(request, ...rest);
   const hostname = options.host ?? process.env.HOST ?? '0.0.0.0';
   const port = options.port ?? Number(process.env.PORT ?? 8787);
   const server = await new Promise<ServerType>((resolveServer) => {
-    const started = serveHono({ fetch: app.fetch, hostname, port }, () => resolveServer(started));
+    const started = serveHono({ fetch: fetchWithAdmin, hostname, port }, () => resolveServer(started));
   });
   const address = server.address();
   const boundPort = typeof address === 'object' && address ? address.port : port;
@@ -96,6 +116,7 @@ export async function startNodeServer(options: NodeServerOptions): Promise<Runni
     address: listening,
     ready: ready(),
     logger,
+    fleet,
     // Worker threads stop only once every accepted request has been answered.
     shutdown: () =>
       shutDownGracefully(server as Server, { drain, timeoutMs: settings.shutdownTimeoutMs, logger })
@@ -174,6 +195,18 @@ export async function serveUntilSignalled(start: () => Promise<RunningServer>): 
   };
   onSignal = shutdown;
   if (signalled) shutdown(signalled);
+  // SIGHUP re-reads models/honnx.lock.json and swaps each function whose locked version is not the one serving.
+  process.on('SIGHUP', () => {
+    logger.info('signal', { signal: 'SIGHUP', message: 're-reading the lock file' });
+    running.fleet.reloadLock().then(
+      (results) => {
+        for (const result of results) {
+          if (result.error) logger.warn('swap_refused', { function: result.functionName, message: result.error });
+        }
+      },
+      (error: unknown) => logger.error('reload_failed', describeError(error)),
+    );
+  });
   try {
     await running.ready;
     logger.info('ready', { url: running.url, message: `honnx ready on ${running.url}` });

@@ -1,0 +1,121 @@
+import { join } from 'node:path';
+import { readLockFileSync, findLockEntry, type LockEntry } from '../../models/lock/lock-file.ts';
+import { readEvalSet } from '../../serving/eval-set.ts';
+import { findModelVersion, type ModelVersion } from '../../models/versions/model-versions.ts';
+import { createSwappableHost, SwapRefusedError, type SwappableHost, type SwapReport, type VersionSlot } from '../../serving/swappable-host.ts';
+import type { FunctionHost } from '../../serving/function-host.ts';
+
+/** What a version of a lock entry is called: its OCI manifest digest, its hub commit, or "local" for a folder. */
+export function versionOfEntry(entry: LockEntry | undefined): string {
+  if (!entry) return 'local';
+  return entry.source.type === 'oci' ? entry.source.digest : entry.source.type === 'hub' ? entry.source.commit : 'local';
+}
+
+const modelBytesOf = (entry: LockEntry | undefined) => entry?.files.reduce((sum, file) => sum + file.size, 0) ?? 0;
+
+export interface FleetControllerOptions {
+  /** HONNX_CACHE, where pulled versions are kept (`<cache>/.versions/`). */
+  cacheFolder: string;
+  lockPath: string;
+  /** Where `<function>.eval.jsonl` files are read from. */
+  functionsFolder?: string;
+  /** A fresh host for a function, serving the model in `folder` (checked against `entry` before its session is made). */
+  createHost: (functionName: string, folder: string, entry: LockEntry | undefined) => FunctionHost;
+  memoryLimitBytes?: number;
+  onSwitch?: (functionName: string, report: SwapReport) => void;
+}
+
+export class UnknownVersionError extends Error {
+  override name = 'UnknownVersionError';
+}
+
+export interface FleetController {
+  /** Wraps a function's first host, so its version can change later. */
+  adopt(host: FunctionHost, folder: string, entry: LockEntry | undefined): SwappableHost;
+  hosts(): ReadonlyMap<string, SwappableHost>;
+  activate(functionName: string, selector: string): Promise<SwapReport>;
+  rollback(functionName: string): Promise<SwapReport>;
+  /** SIGHUP: re-reads the lock file and swaps every function whose locked version is not the one serving. */
+  reloadLock(): Promise<{ functionName: string; report?: SwapReport; error?: string }[]>;
+  describe(): Record<string, { active: string; previous?: string; draining: number }>;
+}
+
+/** The versions of every function on one server: activate, roll back, and follow the lock file on SIGHUP. */
+export function createFleetController(options: FleetControllerOptions): FleetController {
+  const hosts = new Map<string, SwappableHost>();
+  const versionsByFunction = new Map<string, Map<string, ModelVersion | { folder: string; entry: LockEntry | undefined }>>();
+
+  const slotFor = (functionName: string, version: string, folder: string, entry: LockEntry | undefined): VersionSlot => {
+    versionsByFunction.get(functionName)?.set(version, { folder, entry });
+    return { version, host: options.createHost(functionName, folder, entry), modelBytes: modelBytesOf(entry) };
+  };
+
+  const hostOf = (functionName: string) => {
+    const host = hosts.get(functionName);
+    if (!host) throw new UnknownVersionError(`no function named ${functionName}`);
+    return host;
+  };
+
+  async function findVersion(functionName: string, selector: string): Promise<{ version: string; folder: string; entry: LockEntry | undefined }> {
+    const host = hostOf(functionName);
+    const known = versionsByFunction.get(functionName)?.get(selector);
+    if (known) return { version: selector, ...known };
+    const stored = await findModelVersion(options.cacheFolder, host.definition.model, selector);
+    if (!stored) {
+      throw new UnknownVersionError(`model ${host.definition.model} of function ${functionName} has no version "${selector}" on this machine; pull it first: honnx models pull oci://<registry>/<repository>:${selector}`);
+    }
+    return { version: stored.digest, folder: stored.folder, entry: stored.entry };
+  }
+
+  const controller: FleetController = {
+    adopt(host, folder, entry) {
+      const version = versionOfEntry(entry);
+      versionsByFunction.set(host.name, new Map([[version, { folder, entry }]]));
+      const swappable = createSwappableHost(
+        { version, host, modelBytes: modelBytesOf(entry) },
+        {
+          readEvalSet: options.functionsFolder ? () => readEvalSet(join(options.functionsFolder!, `${host.name}.eval.jsonl`)) : undefined,
+          memoryLimitBytes: options.memoryLimitBytes,
+          onSwitch: (report) => options.onSwitch?.(host.name, report),
+        },
+      );
+      hosts.set(host.name, swappable);
+      return swappable;
+    },
+    hosts: () => hosts,
+    async activate(functionName, selector) {
+      const host = hostOf(functionName);
+      const found = await findVersion(functionName, selector);
+      if (found.version === host.activeVersion()) return { version: found.version, previous: found.version };
+      return host.activate(slotFor(functionName, found.version, found.folder, found.entry));
+    },
+    async rollback(functionName) {
+      const host = hostOf(functionName);
+      const previous = host.previousVersion();
+      if (!previous) throw new UnknownVersionError(`function ${functionName} has no earlier version to roll back to`);
+      const found = await findVersion(functionName, previous);
+      // Going back to what served before needs no eval: it passed (or predates) the gate once.
+      return host.activate(slotFor(functionName, found.version, found.folder, found.entry), { skipEval: true });
+    },
+    async reloadLock() {
+      const lock = readLockFileSync(options.lockPath);
+      const results: Awaited<ReturnType<FleetController['reloadLock']>> = [];
+      for (const [functionName, host] of hosts) {
+        const entry = findLockEntry(lock, host.definition.model, host.definition.variant ?? 'fp32');
+        const version = versionOfEntry(entry);
+        if (!entry || version === host.activeVersion()) continue;
+        try {
+          results.push({ functionName, report: await controller.activate(functionName, version) });
+        } catch (error) {
+          if (!(error instanceof SwapRefusedError || error instanceof UnknownVersionError)) throw error;
+          results.push({ functionName, error: error.message });
+        }
+      }
+      return results;
+    },
+    describe() {
+      return Object.fromEntries([...hosts].map(([name, host]) => [name, { active: host.activeVersion(), previous: host.previousVersion(), draining: host.draining() }]));
+    },
+  };
+  return controller;
+}
