@@ -18,9 +18,11 @@ export function formatCount(count: number): string {
 
 export function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds)) return '--';
-  if (seconds < 60) return `${Math.ceil(seconds)}s`;
-  const minutes = Math.floor(seconds / 60);
-  if (minutes < 60) return `${minutes}m${String(Math.round(seconds % 60)).padStart(2, '0')}s`;
+  // Rounded once, up to the whole second, then split: rounding the seconds part alone gave "2m60s" for 179.6 s.
+  const whole = Math.ceil(seconds);
+  if (whole < 60) return `${whole}s`;
+  const minutes = Math.floor(whole / 60);
+  if (minutes < 60) return `${minutes}m${String(whole % 60).padStart(2, '0')}s`;
   return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, '0')}m`;
 }
 

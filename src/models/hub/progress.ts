@@ -31,13 +31,16 @@ export class RateMeter {
     while (this.samples.length > 2 && at - this.samples[0].at > this.windowMs) this.samples.shift();
   }
 
-  /** Bytes per second, or 0 before two samples. */
-  rate(): number {
+  /**
+   * Bytes per second, or 0 until the samples span `minimumSpanMs`: the first chunks of a download arrive in a burst
+   * (buffers, a resumed file), and a rate over a few milliseconds gave wild ETAs.
+   */
+  rate(minimumSpanMs = 1000): number {
     if (this.samples.length < 2) return 0;
     const first = this.samples[0];
     const last = this.samples[this.samples.length - 1];
-    const seconds = (last.at - first.at) / 1000;
-    return seconds > 0 ? (last.bytes - first.bytes) / seconds : 0;
+    const span = last.at - first.at;
+    return span >= minimumSpanMs ? ((last.bytes - first.bytes) * 1000) / span : 0;
   }
 }
 
@@ -52,24 +55,40 @@ export function formatProgressLine(held: number, total: number | undefined, byte
   return `${bar} ${amount}  ${rate}  ETA ${eta}  ${label}`;
 }
 
+/** A file name cut to `width` characters from the left, so that its end (`…/model_int8.onnx`) stays readable. */
+export function fitLabel(label: string, width: number): string {
+  if (label.length <= width) return label;
+  if (width <= 1) return '';
+  return `…${label.slice(label.length - width + 1)}`;
+}
+
+// Back to the line's start and erase it, so that a shorter line leaves nothing of the longer one before it.
+const CLEAR_LINE = '\r\x1b[2K';
+
+/** The part of a progress reporter's output stream it reads: a terminal's width is absent on some (0 or undefined). */
+export type ProgressStream = Pick<NodeJS.WriteStream, 'write'> & { isTTY?: boolean; columns?: number };
+
 /**
  * A progress bar on a terminal (one line rewritten in place, at most ten times a second), or one line per
- * finished file when the output is a log.
+ * finished file when the output is a log. Where the terminal gives no width, the line is written whole.
  */
-export function createProgressReporter(stream: NodeJS.WriteStream = process.stderr): PullReporter {
+export function createProgressReporter(stream: ProgressStream = process.stderr, now: () => number = () => performance.now()): PullReporter {
   const interactive = Boolean(stream.isTTY);
-  const meter = new RateMeter();
+  const meter = new RateMeter(5000, now);
   const done = new Map<string, number>();
   const current = new Map<string, number>();
   let total: number | undefined;
   let lastDraw = 0;
   const heldNow = () => [...done.values(), ...current.values()].reduce((sum, bytes) => sum + bytes, 0);
   const draw = (label: string, force = false) => {
-    const now = performance.now();
-    if (!interactive || (!force && now - lastDraw < 100)) return;
-    lastDraw = now;
-    const columns = stream.columns ?? 100;
-    stream.write(`\r${formatProgressLine(heldNow(), total, meter.rate(), label).slice(0, columns - 1).padEnd(columns - 1)}`);
+    const at = now();
+    if (!interactive || (!force && at - lastDraw < 100)) return;
+    lastDraw = at;
+    const line = formatProgressLine(heldNow(), total, meter.rate(), '');
+    const columns = stream.columns && stream.columns > 0 ? stream.columns : undefined;
+    // Only the name gives way to a narrow terminal; the figures stay whole.
+    const shown = columns === undefined ? label : fitLabel(label, columns - 1 - line.length);
+    stream.write(`${CLEAR_LINE}${(line + shown).slice(0, columns === undefined ? undefined : columns - 1)}`);
   };
   return {
     begin(plan) {
@@ -92,7 +111,7 @@ export function createProgressReporter(stream: NodeJS.WriteStream = process.stde
       }
     },
     end() {
-      if (interactive) stream.write('\n');
+      if (interactive) stream.write(`${CLEAR_LINE}pulled ${formatBytes(heldNow())}\n`);
     },
   };
 }
