@@ -27,6 +27,7 @@ export type { HonnxAppOptions } from './http/create-app.ts';
 export type { FunctionEnv } from './http/function-env.ts';
 export type { ApiSurface, EnterFunction, SurfaceContext } from './http/surfaces/api-surface.ts';
 export { createHuggingFaceSurface } from './http/surfaces/hugging-face/hugging-face-surface.ts';
+export { createOpenAiSurface } from './http/surfaces/openai/openai-surface.ts';
 export { readJsonBody } from './http/read-json-body.ts';
 export { HttpError, toHttpError } from './http/errors.ts';
 export type { ErrorBody } from './http/errors.ts';
@@ -55,7 +56,7 @@ export type { ExtractParameters } from './endpoints/extract-endpoint.ts';
 export { summarizeEndpoint } from './endpoints/summarize-endpoint.ts';
 export type { SummarizeParameters, SummaryAnswer } from './endpoints/summarize-endpoint.ts';
 export { generateEndpoint } from './endpoints/generate-endpoint.ts';
-export type { GenerateAnswer, GenerateParameters, GenerateStreamEvent, GenerationDetails } from './endpoints/generate-endpoint.ts';
+export type { GenerateAnswer, GenerateParameters, GenerateStreamEvent, GeneratedToken, GenerationDetails } from './endpoints/generate-endpoint.ts';
 
 // Tasks, usable without HTTP
 export { classify, createClassifier } from './tasks/classify/classify.ts';
@@ -81,7 +82,7 @@ export type { DoneEvent, FinishReason, TokenEvent } from './tasks/generate/gener
 export type { GenerationDefaults, GenerationOptions } from './tasks/generate/generation-options.ts';
 export type { BatchedDecoding, BatchedStep, Decoding, GenerativeModel, GenerativeModelKind } from './tasks/generate/generative-model.ts';
 export type { DecodeBatch } from './tasks/generate/batched-cache.ts';
-export type { Prompt, PromptStyle } from './tasks/generate/prompt.ts';
+export type { ChatMessage, Prompt, PromptInput, PromptStyle } from './tasks/generate/prompt.ts';
 export { InputError } from './tasks/input-error.ts';
 export type { InputErrorReason } from './tasks/input-error.ts';
 

@@ -1,8 +1,8 @@
 import * as z from 'zod/mini';
-import { generateText, streamText, type DoneEvent, type GenerationEvent, type TokenEvent } from '../tasks/generate/generate-text.ts';
+import { generateText, streamText, type DoneEvent, type GenerateRequestOptions, type GenerationEvent, type TokenEvent } from '../tasks/generate/generate-text.ts';
 import type { GenerationOptions } from '../tasks/generate/generation-options.ts';
 import { observeGeneration } from '../tasks/generate/generation-observer.ts';
-import { buildPrompt } from '../tasks/generate/prompt.ts';
+import { buildPrompt, type PromptInput } from '../tasks/generate/prompt.ts';
 import { createTextGenerator, type TextGenerator } from '../tasks/generate/text-generator.ts';
 import { InputError } from '../tasks/input-error.ts';
 import type { TaskEndpoint } from '../spec/task-endpoint.ts';
@@ -18,6 +18,10 @@ export const samplingShape = {
   top_k: z.optional(z.nullable(z.int().check(z.minimum(0)))),
   top_p: z.optional(z.number().check(z.gt(0), z.lte(1))),
   repetition_penalty: z.optional(z.number().check(z.gt(0))),
+  /** OpenAI's (and text-generation-inference's): lowers a token's score by this much per time it was generated already. */
+  frequency_penalty: z.optional(z.number().check(z.gte(-2), z.lte(2))),
+  /** OpenAI's: lowers the score of every token generated already by this much, once. */
+  presence_penalty: z.optional(z.number().check(z.gte(-2), z.lte(2))),
   seed: z.optional(z.int().check(z.minimum(0))),
   /** honnx: how the request's text becomes the prompt, meant for a function's defaults. `{{input}}` marks the text. */
   prompt_template: z.optional(z.string().check(z.regex(/\{\{\s*input\s*\}\}/, 'must contain {{input}}'))),
@@ -31,6 +35,11 @@ const generateParametersSchema = z.strictObject({
   return_full_text: z.optional(z.boolean()),
   /** Also return why generation ended, how many tokens it made and the seed it used. */
   details: z.optional(z.boolean()),
+  /**
+   * text-generation-inference's: each token's log-probability and the n most likely tokens of its step (0-20), in
+   * stream events (`top_tokens`) and in `details.tokens` / `details.top_tokens`.
+   */
+  top_n_tokens: z.optional(z.int().check(z.minimum(0), z.maximum(20))),
 });
 
 /** The `parameters` a generate request may send (Hugging Face's text-generation names). */
@@ -38,11 +47,24 @@ export type GenerateParameters = z.infer<typeof generateParametersSchema>;
 
 export type SamplingParameters = Pick<GenerateParameters, keyof typeof samplingShape>;
 
+/** One generated token, as text-generation-inference describes it. */
+export interface GeneratedToken {
+  id: number;
+  text: string;
+  logprob: number;
+  special: boolean;
+}
+
 /** Why generation stopped, how many tokens it made and the seed it sampled with (`details: true`). */
 export interface GenerationDetails {
   finish_reason: DoneEvent['finishReason'];
   generated_tokens: number;
+  /** honnx: how many tokens the prompt was, as the model saw it (chat template and special tokens included). */
+  prompt_tokens: number;
   seed: number;
+  /** With `top_n_tokens`: every generated token, and the most likely tokens of each step. */
+  tokens?: GeneratedToken[];
+  top_tokens?: GeneratedToken[][];
 }
 
 /** A generate request's answer when not streamed: the generated text, with details when asked for. */
@@ -53,7 +75,9 @@ export interface GenerateAnswer {
 
 /** One server-sent event of a streamed answer, in text-generation-inference's shape. */
 export interface GenerateStreamEvent {
-  token: { id: number; text: string; logprob: number; special: boolean };
+  token: GeneratedToken;
+  /** With `top_n_tokens`: the most likely tokens of this step, best first. */
+  top_tokens?: GeneratedToken[];
   generated_text: string | null;
   details: GenerationDetails | null;
 }
@@ -61,8 +85,14 @@ export interface GenerateStreamEvent {
 const describeDetails = (done: DoneEvent): GenerationDetails => ({
   finish_reason: done.finishReason,
   generated_tokens: done.tokenIds.length,
+  prompt_tokens: done.promptTokens,
   seed: done.seed,
 });
+
+const describeToken = (token: TokenEvent): GeneratedToken => ({ id: token.id, text: token.text, logprob: token.logprob ?? 0, special: token.special });
+
+const describeTopTokens = (token: TokenEvent, specialIds: ReadonlySet<number>): GeneratedToken[] =>
+  (token.top ?? []).map(({ id, text, logprob }) => ({ id, text, logprob, special: specialIds.has(id) }));
 
 function checkNewTokens(requested: number | undefined, limits: Required<FunctionLimits>): void {
   if (requested !== undefined && requested > limits.maxNewTokens) {
@@ -79,21 +109,46 @@ export function toGenerationOptions(parameters: SamplingParameters, defaultMaxNe
     topK: parameters.top_k ?? undefined,
     topP: parameters.top_p,
     repetitionPenalty: parameters.repetition_penalty,
+    frequencyPenalty: parameters.frequency_penalty,
+    presencePenalty: parameters.presence_penalty,
     seed: parameters.seed,
   };
 }
+
+/** An answer with every token's log-probability and its step's most likely tokens (`top_n_tokens`). */
+async function generateWithTokens(generator: TextGenerator, events: AsyncIterable<GenerationEvent>, specialIds: ReadonlySet<number>): Promise<GenerateAnswer> {
+  const tokens: GeneratedToken[] = [];
+  const topTokens: GeneratedToken[][] = [];
+  for await (const event of events) {
+    if (event.kind === 'token') {
+      tokens.push(describeToken(event));
+      topTokens.push(describeTopTokens(event, specialIds));
+    } else {
+      return { generated_text: event.generatedText, details: { ...describeDetails(event), tokens, top_tokens: topTokens } };
+    }
+  }
+  throw new Error(`generation on ${generator.name} ended without a result`);
+}
+
+/** Ids the model's tokenizer counts as special, for the `special` flag of alternative tokens. */
+const specialIdsOf = (generator: TextGenerator): ReadonlySet<number> =>
+  new Set([...generator.defaults.eosTokenIds, ...Object.values(generator.tokenizer.specialIds).filter((id): id is number => id !== undefined)]);
 
 /**
  * Token events become text-generation-inference stream events. Each is held back by one, so that the
  * last token's event can carry the whole `generated_text`, as TGI's does.
  */
-async function* toStreamEvents(events: AsyncIterable<GenerationEvent>, withDetails: boolean): AsyncGenerator<GenerateStreamEvent> {
+async function* toStreamEvents(events: AsyncIterable<GenerationEvent>, withDetails: boolean, specialIds?: ReadonlySet<number>): AsyncGenerator<GenerateStreamEvent> {
   let pending: TokenEvent | undefined;
-  const toEvent = (token: TokenEvent, done?: DoneEvent): GenerateStreamEvent => ({
-    token: { id: token.id, text: token.text, logprob: token.logprob ?? 0, special: token.special },
-    generated_text: done ? done.generatedText : null,
-    details: done && withDetails ? describeDetails(done) : null,
-  });
+  const toEvent = (token: TokenEvent, done?: DoneEvent): GenerateStreamEvent => {
+    const event: GenerateStreamEvent = {
+      token: describeToken(token),
+      generated_text: done ? done.generatedText : null,
+      details: done && withDetails ? describeDetails(done) : null,
+    };
+    if (specialIds) event.top_tokens = describeTopTokens(token, specialIds);
+    return event;
+  };
   for await (const event of events) {
     if (event.kind === 'token') {
       if (pending) yield toEvent(pending);
@@ -109,7 +164,7 @@ async function* toStreamEvents(events: AsyncIterable<GenerationEvent>, withDetai
  * `{"inputs": "prompt", "parameters": {...}, "stream": bool}` → `[{"generated_text": "..."}]`, or
  * server-sent TGI stream events. Serves causal LMs and encoder-decoders alike.
  */
-export const generateEndpoint: TaskEndpoint<TextGenerator, string, GenerateParameters, GenerateAnswer[]> = {
+export const generateEndpoint: TaskEndpoint<TextGenerator, PromptInput, GenerateParameters, GenerateAnswer[]> = {
   task: 'generate',
   // An empty prompt is refused as every task refuses empty inputs (a model would otherwise start from BOS alone).
   inputsSchema: z.string().check(z.minLength(1, 'must not be empty')),
@@ -139,8 +194,10 @@ export const generateEndpoint: TaskEndpoint<TextGenerator, string, GenerateParam
       useChatTemplate: parameters.use_chat_template,
       systemPrompt: parameters.system_prompt,
     });
-    const options = {
+    const topLogprobs = parameters.top_n_tokens;
+    const options: GenerateRequestOptions = {
       ...toGenerationOptions(parameters, generator.defaults.maxNewTokens, limits),
+      topLogprobs,
       stop: parameters.stop,
       returnFullText: parameters.return_full_text,
       maxPromptTokens: limits.maxInputTokens,
@@ -148,7 +205,9 @@ export const generateEndpoint: TaskEndpoint<TextGenerator, string, GenerateParam
       shareRuns: batching ?? true,
     };
     // Only streamed events carry log-probabilities, so only streams pay for them.
-    if (stream) return toStreamEvents(streamText(generator, prompt, { ...options, withLogprobs: true }), parameters.details === true);
+    const specialIds = topLogprobs === undefined ? undefined : specialIdsOf(generator);
+    if (stream) return toStreamEvents(streamText(generator, prompt, { ...options, withLogprobs: true }), parameters.details === true, specialIds);
+    if (specialIds) return [await generateWithTokens(generator, streamText(generator, prompt, { ...options, withLogprobs: true }), specialIds)];
     const result = await generateText(generator, prompt, options);
     const answer: GenerateAnswer = { generated_text: result.generatedText };
     if (parameters.details) answer.details = describeDetails({ kind: 'done', ...result });

@@ -5,6 +5,7 @@ import type { FunctionEnv } from './function-env.ts';
 import { PROMETHEUS_CONTENT_TYPE } from './metrics/prometheus-text.ts';
 import type { ApiSurface } from './surfaces/api-surface.ts';
 import { createHuggingFaceSurface } from './surfaces/hugging-face/hugging-face-surface.ts';
+import { createOpenAiSurface } from './surfaces/openai/openai-surface.ts';
 import { HttpError, sendError } from './errors.ts';
 import { respondJson } from './respond-json.ts';
 import type { FunctionHost } from '../serving/function-host.ts';
@@ -22,7 +23,7 @@ export interface HonnxAppOptions {
   functions: readonly { fn: HonnxFunction; host: FunctionHost }[];
   /**
    * The API shapes the functions are served in, in mount order: the Hugging Face routes (`POST /<function>`,
-   * `GET /<function>`) when unset.
+   * `GET /<function>`) and the OpenAI ones (`/v1/...`, with text-generation-inference's `/info` and `/health`) when unset.
    */
   surfaces?: readonly ApiSurface[];
   /** Serves `GET /openapi.json`, `/docs` and the `/` playground (`interfacePages`); left out, they add nothing to a bundle. */
@@ -43,7 +44,7 @@ export interface HonnxAppOptions {
  * The HTTP app every runtime serves: the functions through each API surface, liveness and readiness probes, metrics,
  * the pages, and JSON errors for everything else.
  */
-export function createHonnxApp({ functions, surfaces = [createHuggingFaceSurface()], pages, server, metrics = createServingMetrics(), logger, drain, afterAnswer }: HonnxAppOptions): Hono<FunctionEnv> {
+export function createHonnxApp({ functions, surfaces = [createHuggingFaceSurface(), createOpenAiSurface()], pages, server, metrics = createServingMetrics(), logger, drain, afterAnswer }: HonnxAppOptions): Hono<FunctionEnv> {
   // Not strict: `/classify/` is `/classify`, as clients that add a slash to a base URL expect.
   const app = new Hono<FunctionEnv>({ strict: false });
   const hosts = functions.map(({ host }) => host);

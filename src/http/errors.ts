@@ -22,17 +22,30 @@ export interface ErrorBody {
   error: { code: string; message: string };
 }
 
+/** How an API surface writes its error bodies (the OpenAI routes' `{error: {message, type, param, code}}`). */
+export type ErrorBodyFormat = (error: HttpError) => unknown;
+
 declare module 'hono' {
   interface ContextVariableMap {
     /** The code of the error this request was answered with, for its log line. */
     errorCode: string;
+    /** Set on the paths of a surface whose clients read errors in their own shape; honnx's shape when unset. */
+    errorBodyFormat: ErrorBodyFormat | undefined;
   }
 }
 
 export function sendError(c: Context, error: HttpError): Response {
   c.set('errorCode', error.code);
-  const body: ErrorBody = { error: { code: error.code, message: error.message } };
+  const format = c.get('errorBodyFormat');
+  const body: unknown = format ? format(error) : ({ error: { code: error.code, message: error.message } } satisfies ErrorBody);
   return respondJson(c, body, error.status, error.headers);
+}
+
+/** What the client is told of a function's error; one the client cannot be told about (a bug, a failed run) goes to stderr. */
+export function reportFunctionError(functionName: string, error: unknown): HttpError {
+  const httpError = toHttpError(error);
+  if (httpError.status >= 500 && httpError.code === 'internal_error') console.error(`function ${functionName}:`, error);
+  return httpError;
 }
 
 const INPUT_ERROR_STATUS = { invalid: [400, 'invalid_input'], empty: [400, 'empty_input'], too_large: [413, 'input_too_large'] } as const;

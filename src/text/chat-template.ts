@@ -1,5 +1,6 @@
 import { Template } from '@huggingface/jinja';
 
+/** One message of a conversation, as chat templates take it: `system`, `user` or `assistant`, and its text. */
 export interface ChatMessage {
   role: string;
   content: string;

@@ -11,27 +11,15 @@ import { generateText } from '../../src/tasks/generate/generate-text.ts';
 import { InputError } from '../../src/tasks/input-error.ts';
 import { loadModelBundle } from '../../src/models/model-bundle.ts';
 import { mirrorFolder, mirrorModelFiles } from '../support/shared-models.ts';
+import { readServerSentEvents } from '../support/server-sent-events.ts';
 import { parseGreedySamples, type GreedySample } from '../support/tinystories-samples.ts';
 
 
 const post = (body: unknown) =>
   new Request('http://honnx.test/story', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
-/** The `data:` payloads of a server-sent event stream. */
-function readEvents(text: string): { event?: string; data: unknown }[] {
-  return text
-    .split('\n\n')
-    .filter((block) => block.trim())
-    .map((block) => {
-      const lines = block.split('\n');
-      const event = lines.find((line) => line.startsWith('event:'))?.slice(6).trim();
-      const data = lines
-        .filter((line) => line.startsWith('data:'))
-        .map((line) => line.slice(5).trimStart())
-        .join('\n');
-      return { event, data: JSON.parse(data) };
-    });
-}
+/** The `data:` payloads of a server-sent event stream, parsed. */
+const readEvents = (text: string): { event?: string; data: unknown }[] => readServerSentEvents(text).map(({ event, data }) => ({ event, data: JSON.parse(data) }));
 
 describe('generate endpoint over HTTP (tinystories-260k, onnxruntime-node)', () => {
   let fetch: (request: Request) => Response | Promise<Response>;

@@ -1,6 +1,6 @@
-import type { Hono } from 'hono';
+import type { Context, Hono } from 'hono';
 import type { FunctionHost } from '../../serving/function-host.ts';
-import type { AccessPolicy } from '../auth/access-policy.ts';
+import { findGuard, type AccessPolicy } from '../auth/access-policy.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { ServingMetrics } from '../metrics/serving-metrics.ts';
 import type { ServerSettings } from '../settings/server-settings.ts';
@@ -10,7 +10,7 @@ import { allowOrigins } from './allow-origins.ts';
 import { drainRequests } from './drain-requests.ts';
 import type { RequestDrain } from './request-drain.ts';
 import { observeRequests } from './observe-requests.ts';
-import { requireApiKey } from './require-api-key.ts';
+import { checkApiKey, requireApiKey } from './require-api-key.ts';
 
 export interface ServingMiddlewareOptions {
   hosts: readonly FunctionHost[];
@@ -55,6 +55,7 @@ export function useServingMiddleware<App extends Hono<any>>(app: App, { hosts, s
  */
 export function useSurfaces<App extends Hono<any>>(app: App, hosts: readonly FunctionHost[], surfaces: readonly ApiSurface[], access: AccessPolicy): void {
   const enter = createEnterFunction(access);
-  for (const surface of surfaces) surface.mount(app, { hosts, enter });
+  const enterServer = (c: Context) => checkApiKey(c, findGuard(access, c.req.path, undefined));
+  for (const surface of surfaces) surface.mount(app, { hosts, enter, enterServer });
   app.use(requireApiKey(access));
 }

@@ -41,10 +41,15 @@ export const summarizeAnswerSchema = z.array(
   }),
 );
 
+const generatedTokenSchema = z.object({ id: z.int(), text: z.string(), logprob: z.number(), special: z.boolean() });
+
 const generationDetailsSchema = z.object({
   finish_reason: z.enum(['length', 'eos_token', 'stop_sequence']),
   generated_tokens: z.int(),
+  prompt_tokens: z.int().check(z.describe('Tokens of the prompt as the model saw it (chat template and special tokens included).')),
   seed: z.int(),
+  tokens: z.optional(z.array(generatedTokenSchema).check(z.describe('With `top_n_tokens`: every generated token with its log-probability.'))),
+  top_tokens: z.optional(z.array(z.array(generatedTokenSchema)).check(z.describe("With `top_n_tokens`: each step's most likely tokens, best first."))),
 });
 
 /** `[{generated_text}]`, with `details` when asked. */
@@ -52,7 +57,8 @@ export const generateAnswerSchema = z.array(z.object({ generated_text: z.string(
 
 /** The `data` of one server-sent event of a streamed generation, as text-generation-inference sends it. */
 export const generateStreamEventSchema = z.object({
-  token: z.object({ id: z.int(), text: z.string(), logprob: z.number(), special: z.boolean() }),
+  token: generatedTokenSchema,
+  top_tokens: z.optional(z.array(generatedTokenSchema).check(z.describe("With `top_n_tokens`: this step's most likely tokens, best first."))),
   generated_text: z.nullable(z.string()).check(z.describe('The whole generated text, on the last event only.')),
   details: z.nullable(generationDetailsSchema),
 });

@@ -14,6 +14,11 @@ export interface SurfaceContext {
   /** Every function the server serves, in mount order. */
   hosts: readonly FunctionHost[];
   enter: EnterFunction;
+  /**
+   * Checks the server's keys for what a surface answers without a function (a list of models, the 404 of a model no
+   * function serves): the 401 to answer, or undefined.
+   */
+  enterServer(c: Context): Response | undefined | Promise<Response | undefined>;
 }
 
 /**

@@ -12,6 +12,15 @@ export interface GenerationOptions {
   topP?: number;
   /** Hugging Face's repetition penalty: 1 is none, above 1 discourages tokens already in the sequence. */
   repetitionPenalty?: number;
+  /** OpenAI's frequency penalty: subtracted from a token's score once per time it was generated already (0: none). */
+  frequencyPenalty?: number;
+  /** OpenAI's presence penalty: subtracted once from the score of every token generated already (0: none). */
+  presencePenalty?: number;
+  /**
+   * Give each token event the log-probabilities of this many most likely tokens of its step (0-20), and its own,
+   * all under the model's distribution before any penalty or sampling transform (as vLLM reports them).
+   */
+  topLogprobs?: number;
   /** Makes sampling reproducible. */
   seed?: number;
   /** Generation ends when one of these appears; the answer ends just before it. */
@@ -33,6 +42,9 @@ export interface ResolvedGenerationOptions {
   topK: number;
   topP: number;
   repetitionPenalty: number;
+  frequencyPenalty: number;
+  presencePenalty: number;
+  topLogprobs: number | undefined;
   seed: number | undefined;
   stop: string[];
   eosTokenIds: number[];
@@ -108,6 +120,9 @@ export function resolveGenerationOptions(options: GenerationOptions, defaults: G
     topK: options.topK ?? defaults.topK,
     topP: options.topP ?? defaults.topP,
     repetitionPenalty: options.repetitionPenalty ?? defaults.repetitionPenalty,
+    frequencyPenalty: options.frequencyPenalty ?? 0,
+    presencePenalty: options.presencePenalty ?? 0,
+    topLogprobs: options.topLogprobs,
     seed: options.seed,
     stop: (options.stop ?? []).filter((stop) => stop.length > 0),
     eosTokenIds: [...(options.eosTokenIds ?? defaults.eosTokenIds)],

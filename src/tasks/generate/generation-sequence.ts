@@ -2,7 +2,9 @@ import { chooseNextToken, type TokenChoice } from './choose-next-token.ts';
 import type { ResolvedGenerationOptions } from './generation-options.ts';
 import { createIncrementalTextDecoder } from './incremental-text.ts';
 import { createRandomSeed, createSeededRandom } from './seeded-random.ts';
+import { createOccurrencePenalties } from './occurrence-penalties.ts';
 import { createStopStringFilter } from './stop-strings.ts';
+import { readTopLogprobs } from './top-logprobs.ts';
 import type { TextGenerator } from './text-generator.ts';
 
 /** Why generation stopped: the token limit, the end-of-sequence token or a stop sequence. */
@@ -16,6 +18,11 @@ export interface TokenEvent {
   /** Present when the generation was asked for log-probabilities (streaming answers are). */
   logprob?: number;
   special: boolean;
+  /**
+   * With `topLogprobs`: the most likely tokens of this step, best first, each with its text as it would follow the
+   * sequence; `logprob` is then the chosen token's under the same (unprocessed) distribution.
+   */
+  top?: { id: number; text: string; logprob: number }[];
 }
 
 /** The last event of every generation. */
@@ -81,6 +88,8 @@ export function createGenerationSequence(generator: TextGenerator, settings: Seq
   // The softmax's buffer, one vocabulary long, reused from step to step instead of allocated per token.
   let scratch: Float64Array | undefined;
   let finishReason: FinishReason | undefined = limit <= 0 ? 'length' : undefined;
+  const penalties =
+    options.frequencyPenalty !== 0 || options.presencePenalty !== 0 ? [createOccurrencePenalties(options.frequencyPenalty, options.presencePenalty, tokenIds)] : undefined;
 
   /** The model's forced first token where it has one; end-of-sequence kept out until `minNewTokens`; else the sampler's pick. */
   const choose = (scores: Float32Array, decoderIds: readonly number[], scoresAreScratch: boolean): TokenChoice => {
@@ -89,7 +98,14 @@ export function createGenerationSequence(generator: TextGenerator, settings: Seq
     }
     const suppressedIds = tokenIds.length < options.minNewTokens ? options.eosTokenIds : [];
     if (options.sampling) scratch ??= new Float64Array(scores.length);
-    return chooseNextToken(scores, decoderIds, { ...options, suppressedIds }, random, { scoresAreScratch, withLogprob: withLogprobs, scratch });
+    const processors = penalties && tokenIds.length > 0 ? penalties : undefined;
+    return chooseNextToken(scores, decoderIds, { ...options, suppressedIds, processors }, random, { scoresAreScratch, withLogprob: withLogprobs, scratch });
+  };
+
+  /** A token's text where it would follow the sequence: it depends on its neighbour (SentencePiece's leading space). */
+  const textAfter = (previous: number | undefined, id: number) => {
+    if (previous === undefined) return generator.tokenizer.decode([id]);
+    return generator.tokenizer.decode([previous, id]).slice(generator.tokenizer.decode([previous]).length);
   };
 
   return {
@@ -97,7 +113,10 @@ export function createGenerationSequence(generator: TextGenerator, settings: Seq
       return finishReason;
     },
     accept(scores, decoderIds, scoresAreScratch) {
-      const choice = choose(scores, decoderIds, scoresAreScratch);
+      // The step's distribution is read before the choice, which may change a scratch row in place: with top
+      // log-probabilities asked, the row is kept and the choice works on a copy.
+      const top = options.topLogprobs === undefined ? undefined : readTopLogprobs(scores, options.topLogprobs);
+      const choice = choose(scores, decoderIds, scoresAreScratch && top === undefined);
       tokenIds.push(choice.id);
       const ended = endIds.has(choice.id);
       let released = stops.push(ended ? '' : decoder.push(choice.id));
@@ -114,6 +133,11 @@ export function createGenerationSequence(generator: TextGenerator, settings: Seq
       }
       const event: TokenEvent = { kind: 'token', id: choice.id, text, special: specialIds.has(choice.id) };
       if (choice.logprob !== undefined) event.logprob = choice.logprob;
+      if (top) {
+        const previous = decoderIds.at(-1);
+        event.logprob = scores[choice.id] - top.normaliser;
+        event.top = top.top.map(({ id, logprob }) => ({ id, text: textAfter(previous, id), logprob }));
+      }
       return event;
     },
     finish() {

@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { isAsyncIterable } from '../../../common/is-async-iterable.ts';
-import { sendError, toHttpError, type HttpError } from '../../errors.ts';
+import { reportFunctionError, sendError } from '../../errors.ts';
 import { readEffectiveLimits, type FunctionHost } from '../../../serving/function-host.ts';
 import { readValidatedRequest } from './read-request.ts';
 import { respondJson } from '../../respond-json.ts';
@@ -53,19 +53,12 @@ export async function answerFunctionRequest(c: Context, host: FunctionHost): Pro
         for await (const event of answer) await stream.writeSSE({ data: JSON.stringify(event) });
       } catch (error) {
         // The status (200) is sent already: the error is an event, and the request's log line gets its code.
-        const { code, message } = reportError(host, error);
+        const { code, message } = reportFunctionError(host.name, error);
         c.set('errorCode', code);
         await stream.writeSSE({ event: 'error', data: JSON.stringify({ error: { code, message } }) });
       }
     });
   } catch (error) {
-    return sendError(c, reportError(host, error));
+    return sendError(c, reportFunctionError(host.name, error));
   }
-}
-
-/** What the client is told of an error; one the client cannot be told about (a bug, a failed run) goes to stderr. */
-function reportError(host: FunctionHost, error: unknown): HttpError {
-  const httpError = toHttpError(error);
-  if (httpError.status >= 500 && httpError.code === 'internal_error') console.error(`function ${host.name}:`, error);
-  return httpError;
 }
