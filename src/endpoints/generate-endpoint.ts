@@ -5,6 +5,7 @@ import { observeGeneration } from '../tasks/generate/generation-observer.ts';
 import { buildPrompt, type PromptInput } from '../tasks/generate/prompt.ts';
 import { createTextGenerator, type TextGenerator } from '../tasks/generate/text-generator.ts';
 import { InputError } from '../tasks/input-error.ts';
+import { compileResponseFormat } from '../tasks/structured/response-format.ts';
 import type { TaskEndpoint } from '../spec/task-endpoint.ts';
 import type { FunctionLimits } from '../spec/function-limits.ts';
 
@@ -29,8 +30,30 @@ export const samplingShape = {
   system_prompt: z.optional(z.string()),
 };
 
+/** A JSON Schema, checked by the constrained decoder itself (which names any keyword it cannot honour). */
+const jsonSchema = z.union([z.record(z.string(), z.unknown()), z.boolean()]);
+
+/**
+ * The grammar of a constrained answer: OpenAI's `response_format` and text-generation-inference's `grammar`.
+ * Both compile through `compileResponseFormat`.
+ */
+export const structuredOutputShape = {
+  response_format: z.optional(
+    z.union([
+      z.strictObject({ type: z.literal('text') }),
+      z.strictObject({ type: z.literal('json_object') }),
+      z.strictObject({
+        type: z.literal('json_schema'),
+        json_schema: z.object({ name: z.optional(z.string()), description: z.optional(z.string()), schema: jsonSchema, strict: z.optional(z.nullable(z.boolean())) }),
+      }),
+    ]),
+  ),
+  grammar: z.optional(z.strictObject({ type: z.literal('json'), value: jsonSchema })),
+};
+
 const generateParametersSchema = z.strictObject({
   ...samplingShape,
+  ...structuredOutputShape,
   stop: z.optional(z.array(z.string().check(z.minLength(1))).check(z.maxLength(16))),
   return_full_text: z.optional(z.boolean()),
   /** Also return why generation ended, how many tokens it made and the seed it used. */
@@ -71,6 +94,11 @@ export interface GenerationDetails {
 export interface GenerateAnswer {
   generated_text: string;
   details?: GenerationDetails;
+  /**
+   * With a grammar: whether the answer is a complete value that JSON.parse and a schema validator accept. An
+   * answer cut short by max_new_tokens has finish_reason "length" and `valid: false`.
+   */
+  structured?: { complete: boolean; valid: boolean; error?: string };
 }
 
 /** One server-sent event of a streamed answer, in text-generation-inference's shape. */
@@ -194,10 +222,13 @@ export const generateEndpoint: TaskEndpoint<TextGenerator, PromptInput, Generate
       useChatTemplate: parameters.use_chat_template,
       systemPrompt: parameters.system_prompt,
     });
+    if (parameters.grammar && parameters.response_format) throw new InputError('invalid', 'parameters: give grammar or response_format, not both');
+    const grammar = compileResponseFormat(parameters.grammar ?? parameters.response_format, generator.tokenizer);
     const topLogprobs = parameters.top_n_tokens;
     const options: GenerateRequestOptions = {
       ...toGenerationOptions(parameters, generator.defaults.maxNewTokens, limits),
       topLogprobs,
+      grammar,
       stop: parameters.stop,
       returnFullText: parameters.return_full_text,
       maxPromptTokens: limits.maxInputTokens,
@@ -211,6 +242,10 @@ export const generateEndpoint: TaskEndpoint<TextGenerator, PromptInput, Generate
     const result = await generateText(generator, prompt, options);
     const answer: GenerateAnswer = { generated_text: result.generatedText };
     if (parameters.details) answer.details = describeDetails({ kind: 'done', ...result });
+    if (result.structured) {
+      const { complete, valid, error } = result.structured;
+      answer.structured = error === undefined ? { complete, valid } : { complete, valid, error };
+    }
     return [answer];
   },
   // Concurrent requests on one model decode together in its shared step loop, up to this many at once.

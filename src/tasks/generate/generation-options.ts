@@ -1,3 +1,5 @@
+import type { ConstraintSource } from './token-constraint.ts';
+
 /** What a caller may ask of one generation. Unset fields fall back to the model's generation_config.json. */
 export interface GenerationOptions {
   maxNewTokens?: number;
@@ -31,6 +33,8 @@ export interface GenerationOptions {
   returnFullText?: boolean;
   /** Reuse the key/value cache between steps. Off re-runs the whole sequence at every step (a reference for tests). */
   useCache?: boolean;
+  /** Constrain the answer to a grammar (a JSON Schema compiled by `compileJsonSchema`); its mask runs before sampling. */
+  grammar?: ConstraintSource;
 }
 
 /** Every choice made, after request, model defaults and built-in defaults were merged. */
@@ -50,6 +54,7 @@ export interface ResolvedGenerationOptions {
   eosTokenIds: number[];
   returnFullText: boolean;
   useCache: boolean;
+  grammar: ConstraintSource | undefined;
 }
 
 /** Model defaults, read from generation_config.json and config.json. */
@@ -128,5 +133,6 @@ export function resolveGenerationOptions(options: GenerationOptions, defaults: G
     eosTokenIds: [...(options.eosTokenIds ?? defaults.eosTokenIds)],
     returnFullText: options.returnFullText ?? false,
     useCache: options.useCache ?? true,
+    grammar: options.grammar,
   };
 }

@@ -6,6 +6,7 @@ import { createOccurrencePenalties } from './occurrence-penalties.ts';
 import { createStopStringFilter } from './stop-strings.ts';
 import { readTopLogprobs } from './top-logprobs.ts';
 import type { TextGenerator } from './text-generator.ts';
+import type { StructuredResult } from './token-constraint.ts';
 
 /** Why generation stopped: the token limit, the end-of-sequence token or a stop sequence. */
 export type FinishReason = 'length' | 'eos_token' | 'stop_sequence';
@@ -36,6 +37,8 @@ export interface DoneEvent {
   promptTokens: number;
   /** The seed sampling used (one is drawn when none was given). */
   seed: number;
+  /** Present when a grammar constrained the answer: whether it is complete and valid, and its parsed value. */
+  structured?: StructuredResult;
 }
 
 /** What a stream of generation yields: a token as it is made, then one event saying why it stopped. */
@@ -90,6 +93,7 @@ export function createGenerationSequence(generator: TextGenerator, settings: Seq
   let finishReason: FinishReason | undefined = limit <= 0 ? 'length' : undefined;
   const penalties =
     options.frequencyPenalty !== 0 || options.presencePenalty !== 0 ? [createOccurrencePenalties(options.frequencyPenalty, options.presencePenalty, tokenIds)] : undefined;
+  const constraint = options.grammar?.start(options.eosTokenIds);
 
   /** The model's forced first token where it has one; end-of-sequence kept out until `minNewTokens`; else the sampler's pick. */
   const choose = (scores: Float32Array, decoderIds: readonly number[], scoresAreScratch: boolean): TokenChoice => {
@@ -98,7 +102,8 @@ export function createGenerationSequence(generator: TextGenerator, settings: Seq
     }
     const suppressedIds = tokenIds.length < options.minNewTokens ? options.eosTokenIds : [];
     if (options.sampling) scratch ??= new Float64Array(scores.length);
-    const processors = penalties && tokenIds.length > 0 ? penalties : undefined;
+    // The grammar's mask first, then the occurrence penalties (which have nothing to count before the first token).
+    const processors = [...(constraint ? [constraint] : []), ...(penalties && tokenIds.length > 0 ? penalties : [])];
     return chooseNextToken(scores, decoderIds, { ...options, suppressedIds, processors }, random, { scoresAreScratch, withLogprob: withLogprobs, scratch });
   };
 
@@ -116,10 +121,14 @@ export function createGenerationSequence(generator: TextGenerator, settings: Seq
       // The step's distribution is read before the choice, which may change a scratch row in place: with top
       // log-probabilities asked, the row is kept and the choice works on a copy.
       const top = options.topLogprobs === undefined ? undefined : readTopLogprobs(scores, options.topLogprobs);
+      const forced = tokenIds.length === 0 && generator.forcedBosTokenId !== undefined;
       const choice = choose(scores, decoderIds, scoresAreScratch && top === undefined);
       tokenIds.push(choice.id);
-      const ended = endIds.has(choice.id);
-      let released = stops.push(ended ? '' : decoder.push(choice.id));
+      if (!forced) constraint?.accept(choice.id);
+      const isEndToken = endIds.has(choice.id);
+      // A finished grammar allows nothing more: the answer ends as at end-of-sequence.
+      const ended = isEndToken || constraint?.mustEnd() === true;
+      let released = stops.push(isEndToken ? '' : decoder.push(choice.id));
       let text = released.text;
       if (released.stopped) finishReason = 'stop_sequence';
       else if (ended) finishReason = 'eos_token';
@@ -142,7 +151,9 @@ export function createGenerationSequence(generator: TextGenerator, settings: Seq
     },
     finish() {
       const withPrompt = options.returnFullText && generator.model.kind === 'decoder-only';
+      const structured = constraint?.result();
       return {
+        ...(structured && { structured }),
         kind: 'done',
         generatedText: withPrompt ? settings.promptText + stops.text : stops.text,
         finishReason: finishReason ?? 'length',
