@@ -170,10 +170,12 @@ export function createFunctionHost(
     description: () => loaded?.description,
     modelInfo: () => loaded?.model,
     queueDepth: () => scheduler.queueDepth(),
-    async submit({ inputs, parameters, stream = false, signal }) {
-      if (state !== 'ready') await waitUntilReady();
-      const call = { inputs, parameters: parameters ? { ...definition.parameters, ...parameters } : { ...definition.parameters }, stream };
-      return scheduler.submit(call, typeof signal === 'function' || signal === undefined ? signal : () => signal);
+    submit({ inputs, parameters, stream = false, signal }) {
+      const call = { inputs, parameters: { ...definition.parameters, ...parameters }, stream };
+      const clientSignal = typeof signal === 'function' || signal === undefined ? signal : () => signal;
+      // A ready function queues at once: no extra turns of the microtask queue on the request path.
+      if (state === 'ready') return scheduler.submit(call, clientSignal);
+      return waitUntilReady().then(() => scheduler.submit(call, clientSignal));
     },
     async release() {
       await Promise.allSettled(lanes.map((lane) => lane.release()));
