@@ -55,12 +55,17 @@ export { extractEndpoint } from './endpoints/extract-endpoint.ts';
 export type { ExtractParameters } from './endpoints/extract-endpoint.ts';
 export { summarizeEndpoint } from './endpoints/summarize-endpoint.ts';
 export type { SummarizeParameters, SummaryAnswer } from './endpoints/summarize-endpoint.ts';
+export { embedEndpoint } from './endpoints/embed-endpoint.ts';
+export type { EmbedAnswer, EmbedParameters } from './endpoints/embed-endpoint.ts';
 export { generateEndpoint } from './endpoints/generate-endpoint.ts';
 export type { GenerateAnswer, GenerateParameters, GenerateStreamEvent, GeneratedToken, GenerationDetails } from './endpoints/generate-endpoint.ts';
 
 // Tasks, usable without HTTP
 export { classify, createClassifier } from './tasks/classify/classify.ts';
 export type { Classifier, ClassifyOptions, LabelScore } from './tasks/classify/classify.ts';
+export { createEmbedder, embedTexts } from './tasks/embed/embed-texts.ts';
+export type { EmbedOptions, Embedder, Embeddings } from './tasks/embed/embed-texts.ts';
+export type { Pooling } from './tasks/embed/pooling.ts';
 export type { ClassifierTextEncoder } from './tasks/classify/text-encoder.ts';
 export type { ScoreFunction } from './tasks/scores.ts';
 export { createEntityExtractor } from './tasks/extract/entity-extractor.ts';

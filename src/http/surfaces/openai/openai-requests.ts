@@ -76,3 +76,11 @@ export function parseOpenAiRequest<Output>(schema: z.ZodMiniType<Output>, body: 
   if (!parsed.success) throw toFieldError(parsed.error, schema, body);
   return parsed.data;
 }
+
+export const embeddingRequestSchema = z.strictObject({
+  model: z.string(),
+  input: z.union([z.string(), z.array(z.unknown()).check(z.minLength(1))]),
+  encoding_format: optional(z.enum(['float', 'base64'])),
+  dimensions: optional(z.int().check(z.minimum(1))),
+  user: optional(z.string()),
+});

@@ -1,0 +1,60 @@
+import * as z from 'zod/mini';
+import type { FunctionLimits } from '../spec/function-limits.ts';
+import type { TaskEndpoint } from '../spec/task-endpoint.ts';
+import { createEmbedder, embedTexts, type Embedder } from '../tasks/embed/embed-texts.ts';
+import { textOrTextsSchema, toTextList } from './schemas.ts';
+
+const embedParametersSchema = z.strictObject({
+  /** How token vectors become one per text; the model's sentence-transformers pooling (or mean) when unset. */
+  pooling: z.optional(z.enum(['mean', 'cls', 'last_token'])),
+  /** Scale each vector to unit length (default true). */
+  normalize: z.optional(z.boolean()),
+  /** Keep only the first n dimensions (normalized again). */
+  dimensions: z.optional(z.int().check(z.minimum(1))),
+  /** Cut inputs longer than the model accepts instead of refusing them with 413. */
+  truncation: z.optional(z.boolean()),
+  /** Answer `{embeddings, prompt_tokens}` instead of the bare vectors. */
+  details: z.optional(z.boolean()),
+});
+
+/** The `parameters` an embed request may send (Hugging Face's feature-extraction, with honnx's pooling). */
+export type EmbedParameters = z.infer<typeof embedParametersSchema>;
+
+/** One vector per input; with `details`, also how many tokens the inputs were. */
+export type EmbedAnswer = number[][] | { embeddings: number[][]; prompt_tokens: number };
+
+function embedInputs(embedder: Embedder, inputs: string | string[], parameters: EmbedParameters, limits: Required<FunctionLimits>) {
+  return embedTexts(embedder, toTextList(inputs), {
+    pooling: parameters.pooling,
+    normalize: parameters.normalize,
+    dimensions: parameters.dimensions,
+    truncate: parameters.truncation,
+    maxTokens: limits.maxInputTokens,
+  });
+}
+
+/**
+ * Feature extraction, answered as the Hugging Face Inference API does (`[[...], ...]`, one vector per input) and
+ * behind OpenAI's `/v1/embeddings`: an encoder's token vectors pooled (mean, [CLS] or last token) and normalized.
+ */
+export const embedEndpoint: TaskEndpoint<Embedder, string | string[], EmbedParameters, EmbedAnswer> = {
+  task: 'embed',
+  inputsSchema: textOrTextsSchema,
+  parametersSchema: embedParametersSchema,
+  defaultLimits: { maxBodyBytes: 1 << 20, maxInputs: 64, maxInputTokens: 4096, maxNewTokens: 0, maxSentences: 0 },
+  prepare: createEmbedder,
+  async warmUp(embedder) {
+    await embedTexts(embedder, ['warm up'], { truncate: true });
+  },
+  describe: (embedder) => ({
+    dimensions: embedder.dimensions,
+    pooling: embedder.defaultPooling,
+    output: embedder.outputName,
+    limits: Number.isFinite(embedder.textEncoder.maxLength) ? { maxInputTokens: embedder.textEncoder.maxLength } : {},
+    execution_provider: embedder.session.executionProvider,
+  }),
+  async answer(embedder, inputs, { parameters, limits }) {
+    const { vectors, tokens } = await embedInputs(embedder, inputs, parameters, limits);
+    return parameters.details ? { embeddings: vectors, prompt_tokens: tokens } : vectors;
+  },
+};
