@@ -25,7 +25,8 @@ export function promptIds(encode: (text: string) => number[], length: number): n
   return ids.slice(0, length);
 }
 
-export const PROMPT_LENGTHS = [16, 512, 2048] as const;
+/** Prompt lengths for TTFT; SLM_PROMPTS=16,512 shortens a run on a loaded box (a 2048-token prefill can take minutes). */
+export const PROMPT_LENGTHS: readonly number[] = (process.env.SLM_PROMPTS ?? '16,512,2048').split(',').map(Number);
 
 export const argmaxOf = (data: Float32Array | Uint16Array, offset: number, vocabulary: number) => {
   let best = 0;

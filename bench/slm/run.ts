@@ -23,7 +23,7 @@ const argument = (name: string, fallback: string) => {
 };
 const models = argument('models', 'qwen3-0.6b,llama-3.2-1b').split(',');
 const newTokens = Number(argument('new-tokens', '32'));
-const engines = new Set(argument('engines', 'raw,honnx,transformers').split(','));
+const engines = new Set(argument('engines', 'honnx,raw,transformers').split(','));
 const threads = cpus().length;
 const children = new Set<ChildProcess>();
 process.once('exit', () => children.forEach((child) => child.kill('SIGKILL')));
@@ -162,16 +162,20 @@ for (const preset of models) {
   const ceiling = bandwidth / perToken;
   console.log(`\n${preset} q4: ${megabytes(model.bytes)} on disk, ~${megabytes(perToken)} of weights read per token; ceiling ${ceiling.toFixed(1)} tok/s; ${newTokens} new tokens, greedy, ${threads} threads`);
   const results: Record<string, EngineFigures> = {};
-  if (engines.has('raw')) results['onnxruntime-node loop'] = await runMeasuring('raw-loop.ts', [model.folder, model.file, String(threads), String(newTokens)]);
-  if (engines.has('honnx')) results['honnx over HTTP'] = await measureHonnx(preset, model.folder);
-  if (engines.has('transformers')) results['transformers.js 4.3.1'] = await runMeasuring('transformers-loop.ts', [model.folder, 'q4', String(threads), String(newTokens)]);
-  console.log('| engine | TTFT 16 / 512 / 2048 ms | decode tok/s at 16 / 512 | 4 / 8 streams tok/s | RSS |');
-  console.log('|---|---|---|---|---|');
-  for (const [name, figures] of Object.entries(results)) {
+  // Each engine's row is printed as soon as it is measured: a full run takes many minutes on a loaded box.
+  const record = (name: string, figures: EngineFigures) => {
+    results[name] = figures;
     console.log(
       `| ${name} | ${PROMPT_LENGTHS.map((length) => format(figures.ttft[length], 0)).join(' / ')} | ${format(figures.decode16)} / ${format(figures.decode512)} | ` +
         `${format(figures.streams4)} / ${format(figures.streams8)} | ${megabytes(figures.rss)} |`,
     );
+  };
+  console.log('| engine | TTFT 16 / 512 / 2048 ms | decode tok/s at 16 / 512 | 4 / 8 streams tok/s | RSS |');
+  console.log('|---|---|---|---|---|');
+  for (const engine of engines) {
+    if (engine === 'honnx') record('honnx over HTTP', await measureHonnx(preset, model.folder));
+    if (engine === 'raw') record('onnxruntime-node loop', await runMeasuring('raw-loop.ts', [model.folder, model.file, String(threads), String(newTokens)]));
+    if (engine === 'transformers') record('transformers.js 4.3.1', await runMeasuring('transformers-loop.ts', [model.folder, 'q4', String(threads), String(newTokens)]));
   }
   console.log('| llama.cpp (node-llama-cpp) | not run: no GGUF writer on main yet | | | |');
   const honnx = results['honnx over HTTP'];

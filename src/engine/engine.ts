@@ -37,8 +37,8 @@ export interface ValueMetadata {
 export interface RunOptions {
   /**
    * Outputs to write into buffers the caller owns, by output name, with their exact dims: the run fills their `data`
-   * in place instead of allocating fresh memory, and returns these tensors for those names. Only engines with
-   * `writesIntoOutputs` honour it; the caller must know each output's shape before the run.
+   * in place and returns these tensors for those names. onnxruntime-node honours it (the WASM engine ignores it);
+   * the caller must know each output's shape before the run.
    */
   outputs?: Readonly<Record<string, Tensor>>;
 }
@@ -47,7 +47,10 @@ export interface RunOptions {
 export interface InferenceSession {
   readonly inputs: readonly ValueMetadata[];
   readonly outputs: readonly ValueMetadata[];
-  /** Whether `run` writes into the caller's output buffers (`RunOptions.outputs`); onnxruntime-node does, the WASM engine copies. */
+  /**
+   * Whether `run` writes into the caller's output buffers (`RunOptions.outputs`) and returns them, saving the engine's
+   * own allocation. Neither engine does today: onnxruntime-node 1.30 writes into them and then returns a fresh copy.
+   */
   readonly writesIntoOutputs?: boolean;
   run(feeds: Feeds, outputNames?: readonly string[], options?: RunOptions): Promise<Record<string, Tensor>>;
   release(): Promise<void>;

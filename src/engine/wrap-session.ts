@@ -39,14 +39,14 @@ export function wrapSession(
   session: OrtSessionLike,
   TensorClass: TensorConstructor,
   executionProvider: string,
-  { enqueue, writesIntoOutputs = false }: { enqueue?: CallQueue; writesIntoOutputs?: boolean } = {},
+  { enqueue, acceptsOutputs = false }: { enqueue?: CallQueue; acceptsOutputs?: boolean } = {},
 ): EngineSession {
   // A previous run's output (a generation's key/value cache) is already the runtime's own tensor.
   const toOrt = (tensor: Tensor) => (tensor instanceof TensorClass ? tensor : new TensorClass(tensor.type, tensor.data, tensor.dims));
   const run = async (feeds: Feeds, outputNames?: readonly string[], options?: RunOptions) => {
     const ortFeeds: Record<string, unknown> = {};
     for (const [name, tensor] of Object.entries(feeds)) ortFeeds[name] = toOrt(tensor);
-    const buffers = writesIntoOutputs ? options?.outputs : undefined;
+    const buffers = acceptsOutputs ? options?.outputs : undefined;
     if (!buffers) return (await session.run(ortFeeds, outputNames)) as Record<string, Tensor>;
     // onnxruntime-common's fetches object: a tensor to write into, or null to let the runtime allocate.
     const fetches: Record<string, unknown> = {};
@@ -58,7 +58,8 @@ export function wrapSession(
   };
   return {
     executionProvider,
-    writesIntoOutputs,
+    // Even where the runtime writes into the caller's buffers, it returns copies: nothing is saved (see engine.ts).
+    writesIntoOutputs: false,
     inputs: readMetadata(session.inputNames, session.inputMetadata),
     outputs: readMetadata(session.outputNames, session.outputMetadata),
     run: (feeds, outputNames, options) => (enqueue ? enqueue(() => run(feeds, outputNames, options)) : run(feeds, outputNames, options)),

@@ -11,9 +11,16 @@ import { parseGreedySamples, type GreedySample } from '../support/tinystories-sa
 
 const argmax = (scores: Float32Array) => scores.reduce((best, value, index) => (value > scores[best] ? index : best), 0);
 
-/** A session that records the output buffers each run was given. */
+/**
+ * A session that records the output buffers each run was given, and says it writes into them: onnxruntime-node does
+ * write into them (it also returns a copy, which is why its engine does not claim it), so the pooled path is checked here.
+ */
 function recordOutputs(session: EngineSession, seen: RunOptions[]): EngineSession {
-  return { ...session, run: (feeds, names, options) => (seen.push(options ?? {}), session.run(feeds, names, options)) };
+  return {
+    ...session,
+    writesIntoOutputs: true,
+    run: (feeds, names, options) => (seen.push(options ?? {}), session.run(feeds, names, options)),
+  };
 }
 
 describe('decoder runs on tinystories-260k (onnxruntime-node)', () => {

@@ -7,4 +7,6 @@ export default defineFunction({
   variant: (process.env.SLM_VARIANT ?? 'q4') as 'q4',
   parameters: { do_sample: false },
   limits: { maxInputTokens: 2100, maxNewTokens: 256 },
+  // A 2048-token prefill on a loaded 2-core box takes minutes.
+  timeoutMilliseconds: 900_000,
 });
