@@ -103,6 +103,19 @@ describe.each(transports)('OpenAI routes on tinystories-260k ($name)', (transpor
     expect(chunks.at(-1)!.choices[0].finish_reason).toBe('length');
   });
 
+  it('response_format json_schema and json_object: the answer is decoded under the schema (no unconstrained answer)', async () => {
+    const schema = { type: 'object', properties: { ok: { type: 'boolean' } }, required: ['ok'], additionalProperties: false };
+    const format = { type: 'json_schema', json_schema: { name: 'answer', schema, strict: true } };
+    const body = (await (await postChat({ messages: [{ role: 'user', content: 'Once upon a time' }], temperature: 0, max_tokens: 24, response_format: format })).json()) as Json;
+    expect(body.choices[0].finish_reason).toBe('stop');
+    const parsed = JSON.parse(body.choices[0].message.content) as Json;
+    expect(Object.keys(parsed)).toEqual(['ok']);
+    expect(typeof parsed.ok).toBe('boolean');
+    const object = (await (await postChat({ messages: [{ role: 'user', content: 'Once upon a time' }], temperature: 0, max_tokens: 48, response_format: { type: 'json_object' } })).json()) as Json;
+    if (object.choices[0].finish_reason === 'stop') expect(typeof JSON.parse(object.choices[0].message.content)).toBe('object');
+    else expect(object.choices[0].message.content.trimStart().startsWith('{')).toBe(true);
+  });
+
   it('models: the functions that answer here, by name or model id', async () => {
     const list = (await (await send('/v1/models')).json()) as Json;
     expect(list.object).toBe('list');
@@ -122,8 +135,8 @@ describe.each(transports)('OpenAI routes on tinystories-260k ($name)', (transpor
       [{ model: 'generate', messages: [{ role: 'user', content: 'Hi' }], temperature: 5 }, 400, 'temperature', /temperature/],
       [{ model: 'generate', messages: [{ role: 'user', content: 'Hi' }], best_answer: true }, 400, 'best_answer', /unknown field "best_answer"/],
       [{ model: 'generate', messages: [{ role: 'user', content: 'Hi' }], n: 2 }, 400, 'n', /one choice per request/],
-      [{ model: 'generate', messages: [{ role: 'user', content: 'Hi' }], response_format: { type: 'json_schema', json_schema: { name: 'x', schema: {} } } }, 400, 'response_format', /not supported yet.*constrained decoding/],
-      [{ model: 'generate', messages: [{ role: 'user', content: 'Hi' }], response_format: { type: 'json_object' } }, 400, 'response_format', /not supported yet/],
+      [{ model: 'generate', messages: [{ role: 'user', content: 'Hi' }], response_format: { type: 'xml' } }, 400, 'response_format', /response_format/],
+      [{ model: 'generate', messages: [{ role: 'user', content: 'Hi' }], response_format: { type: 'json_schema', json_schema: { name: 'x', schema: { type: 'string', pattern: 'a+' } } } }, 400, null, /pattern/],
       [{ model: 'generate', messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'x' } }] }] }, 400, 'messages[0].content[0].type', /only "text"/],
       [{ model: 'generate', messages: [] }, 400, 'messages', /messages/],
       [{ model: 'generate', messages: [{ role: 'user', content: 'Hi' }], max_tokens: 100_000 }, 413, null, /limit of 256/],

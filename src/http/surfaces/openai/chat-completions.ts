@@ -37,14 +37,6 @@ export function toChatMessages(messages: ChatCompletionRequest['messages']): Cha
 
 /** Fields whose values this server cannot honour: refused by name rather than ignored. */
 function refuseUnsupported(request: ChatCompletionRequest): void {
-  const format = request.response_format?.type;
-  if (format === 'json_object' || format === 'json_schema') {
-    throw new RequestFieldError(
-      'response_format',
-      `response_format "${format}" is not supported yet: this server has no constrained decoding, so nothing would make the answer valid JSON; use "text"`,
-      'unsupported_response_format',
-    );
-  }
   if (request.tools && request.tools.length > 0) throw new RequestFieldError('tools', 'tools are not supported: this server calls no tools', 'unsupported_parameter');
   if (request.tool_choice != null && request.tool_choice !== 'none') {
     throw new RequestFieldError('tool_choice', 'tool_choice is not supported: this server calls no tools', 'unsupported_parameter');
@@ -105,6 +97,8 @@ export async function answerChatCompletion(c: Context, surface: SurfaceContext):
   const messages = toChatMessages(request.messages);
   const topLogprobs = request.logprobs === true ? (request.top_logprobs ?? 0) : undefined;
   const parameters = toGenerateParameters(request, request.max_completion_tokens ?? request.max_tokens, topLogprobs);
+  // json_object and json_schema: the answer is decoded under the schema's grammar (the generate task's constraint).
+  if (request.response_format && request.response_format.type !== 'text') parameters.response_format = request.response_format;
   const stream = request.stream === true;
   const answer = await submitToFunction(c, host, { inputs: messages, parameters, stream });
   const settings: ChatChoiceSettings = {

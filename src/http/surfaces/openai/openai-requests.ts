@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { structuredOutputShape } from '../../../endpoints/generate-endpoint.ts';
 import { toFieldError } from './openai-errors.ts';
 
 // The request bodies of OpenAI's chat and completions APIs, as far as honnx answers them. Clients send `null` for
@@ -38,7 +39,6 @@ const samplingFields = {
   do_sample: optional(z.boolean()),
 };
 
-const responseFormat = z.object({ type: z.enum(['text', 'json_object', 'json_schema']), json_schema: z.optional(z.unknown()) });
 
 export const chatCompletionRequestSchema = z.strictObject({
   ...samplingFields,
@@ -46,7 +46,8 @@ export const chatCompletionRequestSchema = z.strictObject({
   max_completion_tokens: optional(z.int().check(z.minimum(1))),
   logprobs: optional(z.boolean()),
   top_logprobs: optional(z.int().check(z.minimum(0), z.maximum(20))),
-  response_format: optional(responseFormat),
+  /** The generate task's own: `json_object` and `json_schema` constrain decoding to the schema's grammar. */
+  response_format: z.optional(z.nullable(structuredOutputShape.response_format)),
   tools: optional(z.array(z.unknown())),
   tool_choice: optional(z.unknown()),
   parallel_tool_calls: optional(z.boolean()),
