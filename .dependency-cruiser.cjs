@@ -11,6 +11,8 @@ function readLayers() {
   const block = section.split('```')[1];
   const layers = [...block.matchAll(/^src\/([a-z/-]+)\/\s/gm)].map((match) => match[1]);
   if (layers.length < 5) throw new Error(`docs/architecture.md lists too few layers: ${layers.join(', ')}`);
+  const twice = layers.filter((layer, index) => layers.indexOf(layer) !== index);
+  if (twice.length > 0) throw new Error(`docs/architecture.md's Layers block names ${twice.join(', ')} twice: one line per layer, in order`);
   return layers;
 }
 

@@ -88,6 +88,8 @@ export type { GenerationDefaults, GenerationOptions } from './tasks/generate/gen
 export type { BatchedDecoding, BatchedStep, Decoding, GenerativeModel, GenerativeModelKind } from './tasks/generate/generative-model.ts';
 export type { DecodeBatch } from './tasks/generate/batched-cache.ts';
 export type { ChatMessage, Prompt, PromptInput, PromptStyle } from './tasks/generate/prompt.ts';
+export type { ConstraintSource, StructuredResult, TokenConstraint } from './tasks/generate/token-constraint.ts';
+export type { LogitsProcessor, ScoreRow, StepContext } from './tasks/generate/score-row.ts';
 export { InputError } from './tasks/input-error.ts';
 export type { InputErrorReason } from './tasks/input-error.ts';
 

@@ -11,6 +11,7 @@ export interface EvalSet {
   cases: { inputs: unknown; parameters: Record<string, unknown>; expected: unknown }[];
 }
 
+/** A version's score on its function's eval set, against the threshold it must reach to serve. */
 export interface EvalScore {
   score: number;
   threshold: number;

@@ -12,6 +12,7 @@ export interface VersionSlot {
   modelBytes: number;
 }
 
+/** What a version swap did: the version now serving, the one before, its eval score and load time. */
 export interface SwapReport {
   version: string;
   previous: string;
@@ -42,6 +43,7 @@ export interface SwappableHostOptions {
   onSwitch?: (report: SwapReport) => void;
 }
 
+/** A function host whose model version can change while it serves: new requests go to the new version, running ones finish on the old. */
 export interface SwappableHost extends FunctionHost {
   activeVersion(): string;
   previousVersion(): string | undefined;

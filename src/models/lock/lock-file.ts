@@ -7,6 +7,7 @@ import { isModelVariant } from '../model-file-selection.ts';
 /** The lock file's name inside the project's `models/` folder. */
 export const LOCK_FILE_NAME = 'honnx.lock.json';
 
+/** One file of a locked model: its path in the folder, size and sha256. */
 export interface LockedFile {
   /** Inside the model folder, with forward slashes. */
   path: string;
@@ -20,6 +21,7 @@ export type ModelSource =
   | { type: 'oci'; registry: string; repository: string; tag?: string; digest: string; signature?: string }
   | { type: 'folder'; path: string };
 
+/** One model in `models/honnx.lock.json`: its name, variant, source and every file's size and sha256. */
 export interface LockEntry {
   /** The name functions use: a hub repository id or a folder name. */
   name: string;

@@ -13,6 +13,7 @@ export function versionOfEntry(entry: LockEntry | undefined): string {
 
 const modelBytesOf = (entry: LockEntry | undefined) => entry?.files.reduce((sum, file) => sum + file.size, 0) ?? 0;
 
+/** Where a fleet controller finds versions (the cache, the lock file, eval sets) and how it makes a host for one. */
 export interface FleetControllerOptions {
   /** HONNX_CACHE, where pulled versions are kept (`<cache>/.versions/`). */
   cacheFolder: string;
@@ -29,6 +30,7 @@ export class UnknownVersionError extends Error {
   override name = 'UnknownVersionError';
 }
 
+/** Swaps a running server's function models to another locked version (fleet updates), one function at a time. */
 export interface FleetController {
   /** Wraps a function's first host, so its version can change later. */
   adopt(host: FunctionHost, folder: string, entry: LockEntry | undefined): SwappableHost;
