@@ -23,7 +23,7 @@ export interface SwapReport {
 /** A swap that was refused; the version that served before keeps serving. */
 export class SwapRefusedError extends Error {
   constructor(
-    readonly reason: 'memory' | 'load' | 'eval' | 'busy',
+    readonly reason: 'memory' | 'load' | 'eval' | 'busy' | 'signature',
     message: string,
     readonly evalScore?: EvalScore,
   ) {

@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -7,6 +8,7 @@ import { classifyEndpoint, defineFunction } from '../../src/index.ts';
 import { createNodeEngine } from '../../src/engine/onnxruntime-node.ts';
 import { recordModelVersion } from '../../src/models/versions/model-versions.ts';
 import { SwapRefusedError } from '../../src/serving/swappable-host.ts';
+import { signDigest } from '../../src/models/oci/model-signature.ts';
 import { lockModelFolder } from '../../src/models/lock/lock-folder.ts';
 import { lockFilePath, writeLockFile, type LockEntry } from '../../src/models/lock/lock-file.ts';
 import { createNodeApp } from '../../src/runtime/node/create-node-app.ts';
@@ -21,12 +23,12 @@ let cache: string;
 const digestOf = (n: number) => `sha256:${String(n).repeat(64).slice(0, 64)}`;
 
 /** A version of the model in a folder of its own, kept in the version store as `honnx models pull oci://...` keeps one. */
-async function makeVersion(n: number, change: (config: Record<string, unknown>) => Record<string, unknown>): Promise<LockEntry> {
+async function makeVersion(n: number, change: (config: Record<string, unknown>) => Record<string, unknown>, signature?: string): Promise<LockEntry> {
   const folder = join(root, `v${n}`, MODEL);
   await cp(join(mirrorFolder, MODEL), folder, { recursive: true });
   const config = JSON.parse(await readFile(join(folder, 'config.json'), 'utf8')) as Record<string, unknown>;
   await writeFile(join(folder, 'config.json'), JSON.stringify(change(config)));
-  const entry = await lockModelFolder(MODEL, folder, 'fp32', { type: 'oci', registry: '127.0.0.1:1', repository: 'honnx/sentiment', tag: `v${n}`, digest: digestOf(n) });
+  const entry = await lockModelFolder(MODEL, folder, 'fp32', { type: 'oci', registry: '127.0.0.1:1', repository: 'honnx/sentiment', tag: `v${n}`, digest: digestOf(n), ...(signature ? { signature } : {}) });
   await recordModelVersion(cache, folder, entry, digestOf(n), `v${n}`);
   return entry;
 }
@@ -85,6 +87,35 @@ describe('hot swap of a function model version while it serves', () => {
       expect(statuses.length).toBeGreaterThan(10);
       expect(statuses.filter((status) => status !== 200)).toEqual([]);
       expect(good.files.length).toBeGreaterThan(0);
+    } finally {
+      await release();
+    }
+  });
+
+  it('on a box that requires signed models, activates only a version its key signed, before loading anything', async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+    const { privateKey: otherKey } = generateKeyPairSync('ed25519');
+    await makeVersion(5, (config) => ({ ...config, honnx_version: 5 }), signDigest(digestOf(5), privateKey));
+    await makeVersion(6, (config) => ({ ...config, honnx_version: 6 }), signDigest(digestOf(6), otherKey));
+    await makeVersion(7, (config) => ({ ...config, honnx_version: 7 }));
+    const { ready, fleet, release } = createNodeApp({
+      functions: [{ name: 'sentiment', fn: defineFunction({ task: classifyEndpoint, model: MODEL }) }],
+      engine: createNodeEngine({ threads: 1 }),
+      searchPaths: { projectModels: join(root, 'models'), cache, mirror: mirrorFolder, hubEndpoint: 'http://127.0.0.1:1' },
+      fleet: { publicKey },
+    });
+    try {
+      await ready();
+      for (const [version, message] of [
+        ['v6', 'its signature does not verify with key'],
+        ['v7', 'is not signed, and this box requires models signed by key'],
+      ]) {
+        const refused = await fleet.activate('sentiment', version).catch((error: unknown) => error);
+        expect((refused as SwapRefusedError).reason, version).toBe('signature');
+        expect((refused as SwapRefusedError).message).toContain(message);
+        expect(fleet.hosts().get('sentiment')!.activeVersion()).toBe('local');
+      }
+      expect(await fleet.activate('sentiment', 'v5')).toMatchObject({ version: digestOf(5), previous: 'local' });
     } finally {
       await release();
     }

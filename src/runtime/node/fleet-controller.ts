@@ -1,4 +1,7 @@
+import type { KeyObject } from 'node:crypto';
 import { join } from 'node:path';
+import { HubError } from '../../models/hub/hub-errors.ts';
+import { checkDigestSignature } from '../../models/oci/model-signature.ts';
 import { readLockFileSync, findLockEntry, type LockEntry } from '../../models/lock/lock-file.ts';
 import { readEvalSet } from '../../serving/eval-set.ts';
 import { findModelVersion, type ModelVersion } from '../../models/versions/model-versions.ts';
@@ -23,6 +26,8 @@ export interface FleetControllerOptions {
   /** A fresh host for a function, serving the model in `folder` (checked against `entry` before its session is made). */
   createHost: (functionName: string, folder: string, entry: LockEntry | undefined) => FunctionHost;
   memoryLimitBytes?: number;
+  /** HONNX_MODEL_PUBLIC_KEY: when set, only versions whose manifest digest this key signed are activated. */
+  publicKey?: KeyObject;
   onSwitch?: (functionName: string, report: SwapReport) => void;
 }
 
@@ -50,6 +55,18 @@ export function createFleetController(options: FleetControllerOptions): FleetCon
   const slotFor = (functionName: string, version: string, folder: string, entry: LockEntry | undefined): VersionSlot => {
     versionsByFunction.get(functionName)?.set(version, { folder, entry });
     return { version, host: options.createHost(functionName, folder, entry), modelBytes: modelBytesOf(entry) };
+  };
+
+  /** Before anything is activated: a box that requires signed models takes only versions signed by its key. */
+  const checkTrusted = (functionName: string, found: { version: string; entry: LockEntry | undefined }) => {
+    if (!options.publicKey) return;
+    const source = found.entry?.source;
+    try {
+      if (source?.type !== 'oci') throw new HubError('integrity', `version ${found.version} did not come from a registry, so it carries no signature; refused`);
+      checkDigestSignature(source.digest, source.signature, options.publicKey, `${source.registry}/${source.repository}`);
+    } catch (error) {
+      throw new SwapRefusedError('signature', `function ${functionName}: ${(error as Error).message}; ${hostOf(functionName).activeVersion()} keeps serving`);
+    }
   };
 
   const hostOf = (functionName: string) => {
@@ -89,6 +106,7 @@ export function createFleetController(options: FleetControllerOptions): FleetCon
       const host = hostOf(functionName);
       const found = await findVersion(functionName, selector);
       if (found.version === host.activeVersion()) return { version: found.version, previous: found.version };
+      checkTrusted(functionName, found);
       return host.activate(slotFor(functionName, found.version, found.folder, found.entry));
     },
     async rollback(functionName) {
@@ -96,6 +114,7 @@ export function createFleetController(options: FleetControllerOptions): FleetCon
       const previous = host.previousVersion();
       if (!previous) throw new UnknownVersionError(`function ${functionName} has no earlier version to roll back to`);
       const found = await findVersion(functionName, previous);
+      checkTrusted(functionName, found);
       // Going back to what served before needs no eval: it passed (or predates) the gate once.
       return host.activate(slotFor(functionName, found.version, found.folder, found.entry), { skipEval: true });
     },

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { createNodeEngine } from '../../engine/onnxruntime-node.ts';
 import { ADMIN_PREFIX, createAdminHandler } from './admin-handler.ts';
 import type { FleetController } from './fleet-controller.ts';
+import { readPublicKey } from '../../models/oci/model-signature.ts';
 import { createApiKeySet, parseApiKeys } from '../../http/auth/api-keys.ts';
 import { createLogger, describeError, type Logger } from '../../http/logging/logger.ts';
 import { createServingMetrics, type ServingMetrics } from '../../http/metrics/serving-metrics.ts';
@@ -95,7 +96,7 @@ export async function startNodeServer(options: NodeServerOptions): Promise<Runni
     serving: { server: settings, metrics, logger, drain, afterAnswer: setImmediate },
     workerThreads,
     functionsFolder: existsSync(functionsFolder) ? functionsFolder : undefined,
-    fleet: { onSwitch: (functionName, report) => logger.info('model_activated', { function: functionName, ...report, message: `${functionName} now serves ${report.version}` }) },
+    fleet: { publicKey: process.env.HONNX_MODEL_PUBLIC_KEY ? await readPublicKey(process.env.HONNX_MODEL_PUBLIC_KEY) : undefined, onSwitch: (functionName, report) => logger.info('model_activated', { function: functionName, ...report, message: `${functionName} now serves ${report.version}` }) },
   });
   const adminKeys = parseApiKeys(process.env.HONNX_ADMIN_KEYS ?? '');
   const admin = createAdminHandler(fleet, adminKeys.length > 0 ? createApiKeySet(adminKeys) : undefined);
