@@ -3,6 +3,8 @@
  * per-request cost of a one-token answer, interleaved request by request so that both see the same machine load.
  * Usage: start `honnx serve --function generate`, then `node bin/run-ts.mjs bench/openai/run.ts http://127.0.0.1:PORT [rounds]`.
  */
+export {};
+
 const origin = process.argv[2] ?? 'http://127.0.0.1:8787';
 const rounds = Number(process.argv[3] ?? 30);
 const PROMPT = 'Once upon a time, there was a dog';
