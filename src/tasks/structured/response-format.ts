@@ -1,3 +1,4 @@
+import * as z from 'zod/mini';
 import type { TextTokenizer } from '../../text/tokenizer.ts';
 import { InputError } from '../input-error.ts';
 import { compileJsonSchema, type CompiledGrammar } from './json-constraint.ts';
@@ -30,4 +31,12 @@ export function compileResponseFormat(format: ResponseFormat | undefined, tokeni
   }
   if (format.type === 'json') return compileJsonSchema(format.value, tokenizer);
   throw new InputError('invalid', `response_format.type must be text, json_object or json_schema, not ${JSON.stringify((format as { type: unknown }).type)}`);
+}
+
+/**
+ * The constraint for a zod schema (a function's answer schema), through zod's own JSON Schema conversion, so the
+ * answer's TypeScript type and its grammar come from one declaration.
+ */
+export function compileZodSchema(schema: z.core.$ZodType, tokenizer: TextTokenizer): CompiledGrammar {
+  return compileJsonSchema(z.toJSONSchema(schema), tokenizer);
 }
