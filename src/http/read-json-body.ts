@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
 import { clientClosed } from '../serving/serving-error.ts';
+import { reserveBodyBytes } from './body-bytes-in-flight.ts';
 import { HttpError } from './errors.ts';
 
 declare module 'hono' {
@@ -46,10 +47,12 @@ async function readBodyUpTo(body: ReadableStream<Uint8Array> | null, maxBodyByte
 
 async function readBodyBytes(c: Context, maxBodyBytes: number): Promise<Uint8Array> {
   const declared = c.req.header('content-length');
+  const length = declared === undefined ? Number.NaN : Number(declared);
+  if (Number.isFinite(length) && length > maxBodyBytes) throw bodyTooLarge(`${length} bytes`, maxBodyBytes);
+  // A body of unknown length may grow to the function's limit: room for that much is taken while it is read.
+  const release = reserveBodyBytes(Number.isFinite(length) && length >= 0 ? length : maxBodyBytes);
   try {
     if (declared === undefined) return await readBodyUpTo(c.req.raw.body, maxBodyBytes);
-    const length = Number(declared);
-    if (Number.isFinite(length) && length > maxBodyBytes) throw bodyTooLarge(`${length} bytes`, maxBodyBytes);
     // The HTTP parser delivers exactly the declared length, so the body is read whole (the fast path).
     const bytes = new Uint8Array(await c.req.arrayBuffer());
     if (bytes.byteLength > maxBodyBytes) throw bodyTooLarge(`${bytes.byteLength} bytes`, maxBodyBytes);
@@ -58,6 +61,8 @@ async function readBodyBytes(c: Context, maxBodyBytes: number): Promise<Uint8Arr
     if (error instanceof HttpError) throw error;
     // Reading a body fails only when its connection does: the client left mid-upload, not a fault of the server.
     throw clientClosed('its request body arrived');
+  } finally {
+    release();
   }
 }
 

@@ -13,6 +13,7 @@ import { createServingMetrics, type ServingMetrics } from '../../http/metrics/se
 import { createRequestDrain } from '../../http/middleware/request-drain.ts';
 import { describeServerSettings, ServerSettingsError } from '../../http/settings/server-settings.ts';
 import { readModelSearchPaths, type ProjectSettings } from '../../models/resolve-model.ts';
+import { limitBodyBytesInFlight } from '../../http/body-bytes-in-flight.ts';
 import { processLogWriter } from './batched-log-writer.ts';
 import { createNodeApp, MissingModelsError } from './create-node-app.ts';
 import type { NamedFunction } from './discover-functions.ts';
@@ -105,8 +106,17 @@ export async function startNodeServer(options: NodeServerOptions): Promise<Runni
     request.url.startsWith(ADMIN_PREFIX, request.url.indexOf('/', request.url.indexOf('//') + 2)) ? admin(request) : (app.fetch as (request: Request, ...rest: unknown[]) => Response | Promise<Response>)(request, ...rest);
   const hostname = options.host ?? process.env.HOST ?? '0.0.0.0';
   const port = options.port ?? Number(process.env.PORT ?? 8787);
+  const readTimeoutMs = readPositiveSetting('HONNX_REQUEST_READ_TIMEOUT', DEFAULT_READ_TIMEOUT_SECONDS) * 1000;
+  limitBodyBytesInFlight(readPositiveSetting('HONNX_BODY_BYTES_IN_FLIGHT', DEFAULT_BODY_BYTES_IN_FLIGHT));
+  // Node answers 408 to a request whose headers and body have not all arrived in time (its default, 300 s, held an
+  // unfinished body five minutes); connections are checked a few times per time-out.
+  const serverOptions = {
+    requestTimeout: readTimeoutMs,
+    headersTimeout: readTimeoutMs,
+    connectionsCheckingInterval: Math.max(100, Math.min(readTimeoutMs / 4, 30_000)),
+  };
   const server = await new Promise<ServerType>((resolveServer) => {
-    const started = serveHono({ fetch: fetchWithAdmin, hostname, port }, () => resolveServer(started));
+    const started = serveHono({ fetch: fetchWithAdmin, hostname, port, serverOptions }, () => resolveServer(started));
   });
   const address = server.address();
   const boundPort = typeof address === 'object' && address ? address.port : port;
@@ -128,6 +138,16 @@ export async function startNodeServer(options: NodeServerOptions): Promise<Runni
 }
 
 const RECORDS_WAIT_MILLISECONDS = 2000;
+const DEFAULT_READ_TIMEOUT_SECONDS = 30;
+const DEFAULT_BODY_BYTES_IN_FLIGHT = 64 << 20;
+
+function readPositiveSetting(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!(value > 0)) throw new ServerSettingsError(`${name} must be a positive number (got "${raw}")`);
+  return value;
+}
 
 /**
  * Exits once the log lines already written have left the process: writes to a pipe are asynchronous, and an exit
