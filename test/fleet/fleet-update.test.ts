@@ -90,6 +90,10 @@ describe('updating a fleet: push, pull, activate, roll back, follow the lock', (
     const answer = await fetch(`${server.url}/sentiment`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"inputs":"I love this"}' });
     expect(answer.status).toBe(200);
 
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    expect(metrics).toContain(`honnx_model_version_info{function="sentiment",version="${digest(lockedV2)}",role="active"} 1`);
+    expect(metrics).toContain(`honnx_model_version_info{function="sentiment",version="${digest(lockedV1)}",role="previous"} 1`);
+
     const rolledBack = await runFleet('rollback', 'sentiment');
     expect(rolledBack.output).toBe(`sentiment: ${digest(lockedV2)} → ${digest(lockedV1)}`);
     expect(await activeVersion()).toBe(digest(lockedV1));
