@@ -20,9 +20,17 @@ const EMBEDDING_STD = 1;
 const NORM_STD = 0.1;
 /** Gain of the attention output and MLP down projections, the residual branches. */
 const BRANCH_GAIN = 1.5;
+/**
+ * The layer count at which BRANCH_GAIN applies as is; deeper models use BRANCH_GAIN · (2 / layers)^0.1. Measured on
+ * the full 28-layer qwen3-0.6b q4 against llama.cpp (256 teacher-forced positions): gain 1.5 → 250/256 agree,
+ * 120 not echoes; 1.15 (this rule) → 254/256, 17; 0.78 → 256/256, 1; 0.4 → 256/256, 0.
+ */
+const REFERENCE_LAYERS = 2;
 
 export function listDecoderWeights(shape: DecoderShape): WeightSpec[] {
   const { hiddenSize, heads, keyValueHeads, headDimension, intermediateSize } = shape;
+  // More layers add more branches to the residual stream, and a wider one favours the echo: the gain falls slowly.
+  const branchGain = BRANCH_GAIN * (REFERENCE_LAYERS / shape.layers) ** 0.1;
   const linear = (name: string, out: number, input: number, gain = 1): WeightSpec => ({
     name,
     dims: [out, input],
@@ -41,14 +49,14 @@ export function listDecoderWeights(shape: DecoderShape): WeightSpec[] {
       linear(`${prefix}.self_attn.q_proj.weight`, heads * headDimension, hiddenSize),
       linear(`${prefix}.self_attn.k_proj.weight`, keyValueHeads * headDimension, hiddenSize),
       linear(`${prefix}.self_attn.v_proj.weight`, keyValueHeads * headDimension, hiddenSize),
-      linear(`${prefix}.self_attn.o_proj.weight`, hiddenSize, heads * headDimension, BRANCH_GAIN),
+      linear(`${prefix}.self_attn.o_proj.weight`, hiddenSize, heads * headDimension, branchGain),
     );
     if (shape.queryKeyNorm) weights.push(norm(`${prefix}.self_attn.q_norm.weight`, headDimension), norm(`${prefix}.self_attn.k_norm.weight`, headDimension));
     weights.push(
       norm(`${prefix}.post_attention_layernorm.weight`, hiddenSize),
       linear(`${prefix}.mlp.gate_proj.weight`, intermediateSize, hiddenSize),
       linear(`${prefix}.mlp.up_proj.weight`, intermediateSize, hiddenSize),
-      linear(`${prefix}.mlp.down_proj.weight`, hiddenSize, intermediateSize, BRANCH_GAIN),
+      linear(`${prefix}.mlp.down_proj.weight`, hiddenSize, intermediateSize, branchGain),
     );
   }
   weights.push(norm('model.norm.weight', hiddenSize));
