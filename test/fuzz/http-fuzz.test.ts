@@ -94,8 +94,6 @@ function describeFailure(outcome: Outcome, problem: string): string {
 describe('fuzzing the HTTP API of the default functions on a real Node server', () => {
   let server: ServerType | undefined;
   let port = 0;
-  const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
-
   beforeAll(async () => {
     const functions = await discoverFunctions(join(projectRoot, 'functions'));
     const searchPaths = readModelSearchPaths(projectRoot, { HONNX_MIRROR: mirrorFolder, HONNX_CACHE: join(projectRoot, '.cache/empty-cache') });
@@ -107,7 +105,6 @@ describe('fuzzing the HTTP API of the default functions on a real Node server', 
     port = (server.address() as AddressInfo).port;
   }, 120_000);
   afterAll(async () => {
-    agent.destroy();
     await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
   });
 
@@ -116,7 +113,10 @@ describe('fuzzing the HTTP API of the default functions on a real Node server', 
     async ({ name, seed }) => {
       const random = createRandom(seed);
       const requests = Array.from({ length: REQUESTS_PER_FUNCTION }, () => generateRequest(random, name));
-      const outcomes = await sendAll(agent, port, requests, CONCURRENCY);
+      // Fresh connections per function: making 10,000 requests can hold the event loop past the server's 5 s keep-alive
+      // time-out on a loaded machine, and sockets it closed meanwhile would be reused before their close is seen.
+      const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+      const outcomes = await sendAll(agent, port, requests, CONCURRENCY).finally(() => agent.destroy());
 
       expect(outcomes).toHaveLength(REQUESTS_PER_FUNCTION);
       const failures = outcomes.flatMap((outcome) => {
@@ -139,7 +139,8 @@ describe('fuzzing the HTTP API of the default functions on a real Node server', 
   );
 
   it('answers a normal request correctly afterwards', async () => {
-    const [outcome] = await sendAll(agent, port, [{ kind: 'after', method: 'POST', path: '/classify', headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify({ inputs: 'I love this' })) }], 1);
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const [outcome] = await sendAll(agent, port, [{ kind: 'after', method: 'POST', path: '/classify', headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify({ inputs: 'I love this' })) }], 1).finally(() => agent.destroy());
     expect(outcome.status).toBe(200);
     const body = JSON.parse(outcome.body!) as { label: string; score: number }[][];
     // sentiment-sst2-mini sanity.json: "I love this" → POSITIVE 0.99422.
