@@ -141,8 +141,10 @@ function formatPath(prefix: string, path: readonly PropertyKey[]): string {
   return text;
 }
 
-// zod's own message when the schema gave none; any other message was written by honnx's schemas.
-const DEFAULT_MESSAGE = 'Invalid input';
+// zod's own message when the schema gave none: "Invalid input" from the mini build, or an English one once any
+// module in the process has loaded classic zod, which installs its locale for every zod (a dependency may). Every
+// other message was written by honnx's schemas ("must not be empty").
+const ZOD_DEFAULT_MESSAGE = /^(Invalid |Too (small|big)|Unrecognized key)/;
 
 function describeIssue(issue: z.core.$ZodIssue, schema: Schema, data: unknown, prefix: string, base: readonly PropertyKey[]): string[] {
   const path = [...base, ...issue.path];
@@ -153,7 +155,7 @@ function describeIssue(issue: z.core.$ZodIssue, schema: Schema, data: unknown, p
     const names = issue.keys.map((key) => `"${key}"`).join(', ');
     return [`${field}: unknown ${noun}${issue.keys.length === 1 ? '' : 's'} ${names}; allowed: ${allowed.join(', ') || 'none'}`];
   }
-  if (issue.message !== DEFAULT_MESSAGE) return [`${field}: ${issue.message}`];
+  if (!ZOD_DEFAULT_MESSAGE.test(issue.message)) return [`${field}: ${issue.message}`];
   if (issue.code === 'invalid_union') {
     // The branch whose type the value has (a text, or a list whose items are wrong) says what is wrong with it.
     const matching = issue.errors.find((branch) => branch.length > 0 && !branch.some((inner) => inner.code === 'invalid_type' && inner.path.length === 0));

@@ -52,6 +52,16 @@ describe('a 400 names the field and what it allows, never only "Invalid input"',
   });
 });
 
+describe('the messages do not depend on which zod locale the process has', () => {
+  it('reads the same after classic zod installs its English messages', async () => {
+    const before = messageOf(classify, 'parameters', { top_k: 'three', function_to_apply: 'tanh' });
+    const zod = await import('zod');
+    zod.config(zod.locales.en());
+    expect(messageOf(classify, 'parameters', { top_k: 'three', function_to_apply: 'tanh' })).toBe(before);
+    expect(messageOf(classify, 'inputs', ' ')).toBe('inputs: must not be only whitespace');
+  });
+});
+
 describe('a text of only whitespace is refused as an empty one is', () => {
   it.each([classifyEndpoint, extractEndpoint, summarizeEndpoint] as unknown as AnyEndpoint[])('$task', (endpoint) => {
     expect(messageOf(endpoint, 'inputs', '')).toBe('inputs: must not be empty');

@@ -252,6 +252,42 @@ describe.skipIf(chromiumSkipReason !== undefined)('the playground at GET / and t
     expect(await page.$$('.label-row')).toHaveLength(0);
   });
 
+  it('at phone width (390 px): no sideways scrolling, the Run button whole beside a long error, the placeholder whole, no favicon request', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    await openFunction('classify');
+    await run('I love this', { top_k: 'three', function_to_apply: 'a value no function has', truncation: 'maybe' });
+    expect(await page.getAttribute('#status', 'class')).toBe('error');
+    const layout = await page.evaluate(() => {
+      const box = (selector: string) => document.querySelector(selector)!.getBoundingClientRect();
+      const key = document.querySelector('#api-key') as HTMLInputElement;
+      // The placeholder's width in the input's own font.
+      const probe = document.createElement('span');
+      probe.style.cssText = `position:absolute;visibility:hidden;white-space:pre;font:${getComputedStyle(key).font}`;
+      probe.textContent = key.placeholder;
+      document.body.append(probe);
+      const placeholderWidth = probe.getBoundingClientRect().width;
+      const keyStyle = getComputedStyle(key);
+      return {
+        scrollWidth: document.documentElement.scrollWidth,
+        run: box('#run'),
+        status: box('#status'),
+        inputs: box('#inputs'),
+        keyInner: key.clientWidth - parseFloat(keyStyle.paddingLeft) - parseFloat(keyStyle.paddingRight),
+        placeholderWidth,
+      };
+    });
+    await mkdir(screenshotFolder, { recursive: true });
+    await page.screenshot({ path: join(screenshotFolder, 'playground-390.png'), fullPage: true });
+    expect(layout.scrollWidth).toBeLessThanOrEqual(390);
+    // The button keeps its one line and its width; the error wraps in the room left, or below it.
+    expect(layout.run.width).toBeGreaterThanOrEqual(50);
+    expect(layout.run.height).toBeLessThan(40);
+    expect(layout.status.right).toBeLessThanOrEqual(390);
+    expect(layout.inputs.width).toBeGreaterThan(300);
+    expect(layout.keyInner).toBeGreaterThanOrEqual(layout.placeholderWidth);
+    expect(requested.some((url) => url.endsWith('/favicon.ico'))).toBe(false);
+  });
+
   it('/docs: renders every route of openapi.json with its parameters and error statuses', async () => {
     await page.goto(`${served.origin}/docs`);
     await page.waitForSelector('body[data-ready="true"]');

@@ -1,4 +1,4 @@
-import { PAGE_STYLE } from '../playground/page-style.ts';
+import { PAGE_ICON, PAGE_STYLE } from '../playground/page-style.ts';
 
 // The page's own script, sent as it is: it fetches ./openapi.json and builds the reference with DOM calls and
 // textContent only (no innerHTML), so that a function's description cannot inject markup. Written without template
@@ -173,6 +173,7 @@ export const DOCS_PAGE = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>honnx API reference</title>
+${PAGE_ICON}
 <style>${PAGE_STYLE}
 h3 { margin-top: 28px; padding-top: 12px; border-top: 1px solid var(--line); }
 h4 { margin: 14px 0 4px; }

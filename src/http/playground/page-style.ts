@@ -1,3 +1,8 @@
+/**
+ * The pages' icon, inline: a browser asks for /favicon.ico otherwise, and gets a 404 (or a 401 where keys are set).
+ */
+export const PAGE_ICON = `<link rel="icon" href="data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'%3E%3Crect width='16' height='16' rx='3' fill='%232f5fd0'/%3E%3Cpath d='M4 3v10M4 8h5a2 2 0 0 1 2 2v3' stroke='white' stroke-width='2' fill='none'/%3E%3C/svg%3E">`;
+
 /** Styles shared by the API reference and the playground: system fonts, no web fonts, nothing fetched. */
 export const PAGE_STYLE = String.raw`
 :root { --ink: #1d2330; --muted: #5c6576; --line: #dde1e8; --panel: #f6f7f9; --accent: #2f5fd0; --bad: #b3261e; }
@@ -22,4 +27,13 @@ th { color: var(--muted); font-weight: 600; font-size: 13px; }
 .method.get { background: #2e7d32; } .method.post { background: var(--accent); }
 .muted { color: var(--muted); }
 .error { color: var(--bad); }
+/* A phone (390 px): the function list goes above the content instead of taking half the width beside it. */
+@media (max-width: 700px) {
+  header { padding: 8px 12px; gap: 8px 12px; }
+  header label { margin-left: 0; }
+  main { flex-direction: column; min-height: 0; }
+  nav { width: auto; border-right: 0; border-bottom: 1px solid var(--line); padding: 6px 8px; display: flex; flex-wrap: wrap; gap: 4px; }
+  nav a, nav button { width: auto; margin: 0; }
+  section.content { padding: 12px; max-width: 100%; }
+}
 `;

@@ -1,4 +1,4 @@
-import { PAGE_STYLE } from './page-style.ts';
+import { PAGE_ICON, PAGE_STYLE } from './page-style.ts';
 
 // The page's own script, sent as it is. It lists the functions from ./openapi.json (the `x-honnx-task` of each POST
 // operation), and shows each task's answer in its own way. Model output only ever reaches the page as textContent,
@@ -236,11 +236,15 @@ export const PLAYGROUND_PAGE = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>honnx playground</title>
+${PAGE_ICON}
 <style>${PAGE_STYLE}
 textarea { width: 100%; padding: 8px; border: 1px solid var(--line); border-radius: 6px; }
 #inputs { min-height: 110px; font: 15px/1.5 system-ui, sans-serif; }
-.controls { display: flex; gap: 12px; align-items: center; margin: 8px 0 14px; }
-#run { padding: 6px 18px; border: 0; border-radius: 6px; background: var(--accent); color: #fff; font: 600 14px system-ui, sans-serif; cursor: pointer; }
+.controls { display: flex; flex-wrap: wrap; gap: 8px 12px; align-items: center; margin: 8px 0 14px; }
+/* A long error wraps beside the button, never narrows it. */
+#status { flex: 1 1 12em; min-width: 0; overflow-wrap: anywhere; }
+#api-key { width: 26ch; max-width: 100%; padding: 2px 4px; }
+#run { flex: none; padding: 6px 18px; border: 0; border-radius: 6px; background: var(--accent); color: #fff; font: 600 14px system-ui, sans-serif; cursor: pointer; }
 #run:disabled { opacity: 0.5; }
 .badge { font-size: 12px; padding: 1px 8px; border-radius: 10px; background: #e4e9f5; color: var(--accent); }
 .labels { margin: 8px 0 16px; }
