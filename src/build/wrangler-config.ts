@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /** What a generated wrangler.toml declares besides the script. */
 export interface WranglerConfigOptions {
   /** Worker name; Cloudflare allows lowercase letters, digits and dashes. */
@@ -12,6 +14,8 @@ export interface WranglerConfigOptions {
   r2Buckets?: Record<string, string>;
   /** Extra lines (comments) at the top. */
   header?: string[];
+  /** Plain-text `[vars]`: each build carries its model's digest, so a Workers version says which model it serves. */
+  vars?: Record<string, string>;
 }
 
 const quote = (value: string) => JSON.stringify(value);
@@ -67,5 +71,17 @@ export function writeWranglerConfig(options: WranglerConfigOptions): string {
   for (const [binding, bucket] of Object.entries(options.r2Buckets ?? {})) {
     lines.push('', '[[r2_buckets]]', `binding = ${quote(binding)}`, `bucket_name = ${quote(bucket)}`);
   }
+  if (options.vars && Object.keys(options.vars).length > 0) {
+    lines.push('', '[vars]', ...Object.entries(options.vars).map(([key, value]) => `${key} = ${quote(value)}`));
+  }
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * A content id of the model files a build ships: the sha256 of their sorted paths and sha256s. Two builds carry
+ * the same id exactly when they ship the same bytes, whatever registry or folder the files came from.
+ */
+export function modelContentId(files: readonly { path: string; sha256: string }[]): string {
+  const listing = [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)).map((file) => `${file.sha256}  ${file.path}\n`).join('');
+  return `sha256:${createHash('sha256').update(listing).digest('hex')}`;
 }
