@@ -48,13 +48,19 @@ export function createStepLoop(decoding: BatchedDecoding, { maxRows = DEFAULT_MA
   const acceptScores = (members: readonly Member[], scores: readonly Float32Array[]): number[] => {
     const going: number[] = [];
     members.forEach((member, row) => {
-      const event = member.sequence.accept(scores[row], member.decoderIds, true);
-      member.decoderIds.push(event.id);
-      member.channel.push(event);
-      if (member.sequence.finishReason === undefined) going.push(row);
-      else {
-        member.channel.push(member.sequence.finish());
-        member.channel.close();
+      try {
+        const event = member.sequence.accept(scores[row], member.decoderIds, true);
+        member.decoderIds.push(event.id);
+        member.channel.push(event);
+        if (member.sequence.finishReason === undefined) going.push(row);
+        else {
+          member.channel.push(member.sequence.finish());
+          member.channel.close();
+        }
+      } catch (error) {
+        // One sequence that cannot go on (a grammar, a processor) ends its own request: uncaught, it stopped the loop
+        // and left every request in it waiting forever.
+        member.channel.fail(error);
       }
     });
     observer()?.tokensGenerated(members.length);
