@@ -8,6 +8,7 @@ import { InputError } from '../tasks/input-error.ts';
 import { compileResponseFormat } from '../tasks/structured/response-format.ts';
 import type { TaskEndpoint } from '../spec/task-endpoint.ts';
 import type { FunctionLimits } from '../spec/function-limits.ts';
+import { structuredOutputShape } from './structured-output-shape.ts';
 
 /** The sampling parameters of the Hugging Face text-generation API, shared by generation and generative summaries. */
 export const samplingShape = {
@@ -28,27 +29,6 @@ export const samplingShape = {
   prompt_template: z.optional(z.string().check(z.regex(/\{\{\s*input\s*\}\}/, 'must contain {{input}}'))),
   use_chat_template: z.optional(z.boolean()),
   system_prompt: z.optional(z.string()),
-};
-
-/** A JSON Schema, checked by the constrained decoder itself (which names any keyword it cannot honour). */
-const jsonSchema = z.union([z.record(z.string(), z.unknown()), z.boolean()]);
-
-/**
- * The grammar of a constrained answer: OpenAI's `response_format` and text-generation-inference's `grammar`.
- * Both compile through `compileResponseFormat`.
- */
-export const structuredOutputShape = {
-  response_format: z.optional(
-    z.union([
-      z.strictObject({ type: z.literal('text') }),
-      z.strictObject({ type: z.literal('json_object') }),
-      z.strictObject({
-        type: z.literal('json_schema'),
-        json_schema: z.object({ name: z.optional(z.string()), description: z.optional(z.string()), schema: jsonSchema, strict: z.optional(z.nullable(z.boolean())) }),
-      }),
-    ]),
-  ),
-  grammar: z.optional(z.strictObject({ type: z.literal('json'), value: jsonSchema })),
 };
 
 const generateParametersSchema = z.strictObject({

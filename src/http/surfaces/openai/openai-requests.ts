@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { structuredOutputShape } from '../../../endpoints/generate-endpoint.ts';
+import { structuredOutputShape } from '../../../endpoints/structured-output-shape.ts';
 import { toFieldError } from './openai-errors.ts';
 
 // The request bodies of OpenAI's chat and completions APIs, as far as honnx answers them. Clients send `null` for
