@@ -108,7 +108,11 @@ export function describeAllowed(schema: Schema): string {
     }
     case 'union':
       return (definition.options ?? []).map(describeAllowed).join(' or ');
-    case 'object':
+    case 'object': {
+      // A tagged object reads by its tag: `an object with type "text"`.
+      const tag = Object.entries(definition.shape ?? {}).find(([, field]) => definitionOf(unwrap(field)).type === 'literal');
+      return tag ? `an object with ${tag[0]} ${describeAllowed(tag[1])}` : 'an object';
+    }
     case 'record':
       return 'an object';
     default:
@@ -158,7 +162,11 @@ function describeIssue(issue: z.core.$ZodIssue, schema: Schema, data: unknown, p
   if (!ZOD_DEFAULT_MESSAGE.test(issue.message)) return [`${field}: ${issue.message}`];
   if (issue.code === 'invalid_union') {
     // The branch whose type the value has (a text, or a list whose items are wrong) says what is wrong with it.
-    const matching = issue.errors.find((branch) => branch.length > 0 && !branch.some((inner) => inner.code === 'invalid_type' && inner.path.length === 0));
+    // Among objects, the branch whose tag (`type: "json_schema"`) the value carries; where no single branch fits,
+    // the whole union is described, instead of the first branch's complaints.
+    const ofItsType = issue.errors.filter((branch) => branch.length > 0 && !branch.some((inner) => inner.code === 'invalid_type' && inner.path.length === 0));
+    const ofItsTag = ofItsType.filter((branch) => !branch.some((inner) => inner.code === 'invalid_value' && inner.path.length === 1));
+    const matching = ofItsType.length === 1 ? ofItsType[0] : ofItsTag.length === 1 ? ofItsTag[0] : undefined;
     if (matching) return matching.flatMap((inner) => describeIssue(inner, schema, data, prefix, path));
   }
   const checked = findSchemaAt(schema, path);
