@@ -9,14 +9,21 @@ import { join } from 'node:path';
 
 /**
  * Debian's `docker-registry` package: the reference distribution registry (github.com/distribution/distribution).
- * The README's set-up and .ci/run install it; without it these tests fail, saying so, rather than skip.
+ * .ci/run installs it and sets HONNX_REQUIRE_REGISTRY=1, under which a missing registry fails these tests; elsewhere
+ * `npm test` skips them with one line saying what to install.
  */
 export const REGISTRY_BINARY = process.env.HONNX_TEST_REGISTRY ?? '/usr/bin/docker-registry';
 const HTPASSWD_BINARY = '/usr/bin/htpasswd';
 
+/** Why the registry tests cannot run here, in one line, or undefined when they can (or must: HONNX_REQUIRE_REGISTRY=1). */
+export function findRegistrySkipReason(environment: NodeJS.ProcessEnv = process.env): string | undefined {
+  if ((existsSync(REGISTRY_BINARY) && existsSync(HTPASSWD_BINARY)) || environment.HONNX_REQUIRE_REGISTRY === '1') return undefined;
+  return `SKIPPED the OCI registry tests: no ${existsSync(REGISTRY_BINARY) ? HTPASSWD_BINARY : REGISTRY_BINARY} (apt-get install -y docker-registry apache2-utils; .ci/run installs them and requires them).`;
+}
+
 export function requireRegistry(): void {
   if (!existsSync(REGISTRY_BINARY)) {
-    throw new Error(`the registry tests need Debian's docker-registry at ${REGISTRY_BINARY}: apt-get install -y docker-registry apache2-utils (the README's set-up and .ci/run do)`);
+    throw new Error(`the registry tests need Debian's docker-registry at ${REGISTRY_BINARY}: apt-get install -y docker-registry apache2-utils (.ci/run does)`);
   }
   if (!existsSync(HTPASSWD_BINARY)) throw new Error(`the registry tests need htpasswd at ${HTPASSWD_BINARY} for the registry's bcrypt password file: apt-get install -y apache2-utils`);
 }

@@ -7,8 +7,11 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { readLockFile } from '../../../src/models/lock/lock-file.ts';
 import { mirrorFolder } from '../../support/shared-models.ts';
 import { startRegistryProxy, type RegistryProxy } from '../../support/registry-proxy.ts';
-import { startRegistry, type TestRegistry } from '../../support/start-registry.ts';
+import { startRegistry, type TestRegistry, findRegistrySkipReason } from '../../support/start-registry.ts';
 import { runModelsCommand } from '../run-models-command.ts';
+
+const registrySkipReason = findRegistrySkipReason();
+if (registrySkipReason) console.warn(registrySkipReason);
 
 const MODEL = 'tinystories-260k';
 const GRAPH = 'onnx/model.onnx';
@@ -46,7 +49,7 @@ async function fetchManifest(registry: TestRegistry, repository: string, referen
   return { status: response.status, digest: response.headers.get('docker-content-digest'), body: (await response.json()) as Record<string, any> };
 }
 
-describe('models as OCI artifacts, against the distribution registry', () => {
+describe.skipIf(registrySkipReason !== undefined)('models as OCI artifacts, against the distribution registry', () => {
   let registry: TestRegistry;
   beforeAll(async () => {
     registry = await startRegistry();
@@ -243,7 +246,7 @@ describe('models as OCI artifacts, against the distribution registry', () => {
   });
 });
 
-describe('registry authentication', () => {
+describe.skipIf(registrySkipReason !== undefined)('registry authentication', () => {
   it('basic auth: 401 without credentials, refused with wrong ones, works with them', async () => {
     const registry = await startRegistry({ kind: 'basic', users: { fleet: 'correct horse' } });
     try {
