@@ -1,7 +1,9 @@
 import * as z from 'zod/mini';
 import type { FunctionLimits } from '../spec/function-limits.ts';
 import type { TaskEndpoint } from '../spec/task-endpoint.ts';
-import { createEmbedder, embedTexts, type Embedder } from '../tasks/embed/embed-texts.ts';
+import { createEmbedder, embedTexts, type EmbedOptions, type Embedder } from '../tasks/embed/embed-texts.ts';
+import { answerTextBatches } from './answer-text-batches.ts';
+import { measureWithTokenizer } from './measure-with-tokenizer.ts';
 import { textOrTextsSchema, toTextList } from './schemas.ts';
 
 const embedParametersSchema = z.strictObject({
@@ -23,14 +25,28 @@ export type EmbedParameters = z.infer<typeof embedParametersSchema>;
 /** One vector per input; with `details`, also how many tokens the inputs were. */
 export type EmbedAnswer = number[][] | { embeddings: number[][]; prompt_tokens: number };
 
-function embedInputs(embedder: Embedder, inputs: string | string[], parameters: EmbedParameters, limits: Required<FunctionLimits>) {
-  return embedTexts(embedder, toTextList(inputs), {
-    pooling: parameters.pooling,
-    normalize: parameters.normalize,
-    dimensions: parameters.dimensions,
-    truncate: parameters.truncation,
-    maxTokens: limits.maxInputTokens,
-  });
+const toEmbedOptions = (parameters: EmbedParameters, limits: Required<FunctionLimits>): EmbedOptions => ({
+  pooling: parameters.pooling,
+  normalize: parameters.normalize,
+  dimensions: parameters.dimensions,
+  truncate: parameters.truncation,
+  maxTokens: limits.maxInputTokens,
+});
+
+/** One text's share of a batched run: its vector and its token count, so that `details` adds up per request. */
+interface EmbeddedText {
+  vector: number[];
+  tokens: number;
+}
+
+async function embedEach(embedder: Embedder, texts: string[], parameters: EmbedParameters, limits: Required<FunctionLimits>): Promise<EmbeddedText[]> {
+  const { vectors, textTokens } = await embedTexts(embedder, texts, toEmbedOptions(parameters, limits));
+  return vectors.map((vector, index) => ({ vector, tokens: textTokens[index] }));
+}
+
+function toEmbedAnswer(results: readonly EmbeddedText[], parameters: EmbedParameters): EmbedAnswer {
+  const embeddings = results.map((result) => result.vector);
+  return parameters.details ? { embeddings, prompt_tokens: results.reduce((sum, result) => sum + result.tokens, 0) } : embeddings;
 }
 
 /**
@@ -53,8 +69,14 @@ export const embedEndpoint: TaskEndpoint<Embedder, string | string[], EmbedParam
     limits: Number.isFinite(embedder.textEncoder.maxLength) ? { maxInputTokens: embedder.textEncoder.maxLength } : {},
     execution_provider: embedder.session.executionProvider,
   }),
-  async answer(embedder, inputs, { parameters, limits }) {
-    const { vectors, tokens } = await embedInputs(embedder, inputs, parameters, limits);
-    return parameters.details ? { embeddings: vectors, prompt_tokens: tokens } : vectors;
+  answer: async (embedder, inputs, { parameters, limits }) => toEmbedAnswer(await embedEach(embedder, toTextList(inputs), parameters, limits), parameters),
+  // Concurrent requests with the same parameters share runs (answerTextBatches: a bad text fails only its own
+  // request), padded to their longest text; the scheduler groups them by token length (createMeasure) and takes at
+  // most maxBatchSize texts, and embedTexts cuts any list into runs of at most MAX_EMBED_RUN_ROWS.
+  answerBatch: async (embedder, requests, limits) => {
+    const answers = await answerTextBatches(requests, (texts, parameters) => embedEach(embedder, texts, parameters, limits), (results) => results);
+    return answers.map((answer, index) => (answer.ok ? { ok: true, value: toEmbedAnswer(answer.value, requests[index].parameters) } : answer));
   },
+  createMeasure: measureWithTokenizer,
+  defaultServing: { batching: { maxBatchSize: 16 } },
 };

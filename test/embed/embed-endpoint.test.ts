@@ -10,23 +10,12 @@ import { createFunctionHost } from '../../src/serving/function-host.ts';
 import { defineFunction } from '../../src/spec/define-function.ts';
 import { postJson, type SendRequest } from '../support/requests.ts';
 import { transports } from '../support/transports.ts';
+import { cosine } from '../support/cosine.ts';
 import { FEATURE_MODEL, featureModelsFolder, writeFeatureModel } from './feature-model.ts';
 
 type Json = Record<string, any>;
 
 const TEXTS = ['I love this movie', 'The plot was dull and far too long.', 'A quiet, beautiful film about two brothers in Paris'];
-
-const cosine = (a: readonly number[], b: readonly number[]) => {
-  let dot = 0;
-  let normA = 0;
-  let normB = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i] * b[i];
-    normA += a[i] * a[i];
-    normB += b[i] * b[i];
-  }
-  return dot / Math.sqrt(normA * normB);
-};
 
 describe.each(transports)('embed function and /v1/embeddings on a real BERT encoder ($name)', (transport) => {
   let started: { send: SendRequest; stop(): Promise<void> } | undefined;

@@ -33,6 +33,8 @@ export interface Embeddings {
   vectors: number[][];
   /** Tokens the texts were, special tokens included. */
   tokens: number;
+  /** Tokens of each text, in order. */
+  textTokens: number[];
 }
 
 const TOKEN_OUTPUTS = ['last_hidden_state', 'token_embeddings'];
@@ -65,13 +67,30 @@ export async function createEmbedder(model: ModelBundle): Promise<Embedder> {
   };
 }
 
-/** One vector per text, from one run over the batch padded to its longest text. */
+/**
+ * Most texts one engine run takes: a run's memory is rows × longest row × hidden size of float32 (32 rows of 512
+ * tokens of a 384-wide encoder are 25 MB of output alone), so a long list is cut into runs of this many.
+ */
+export const MAX_EMBED_RUN_ROWS = 32;
+
+/** The vectors of `texts`, in order, from as few runs as `MAX_EMBED_RUN_ROWS` allows, each padded to its longest text. */
 export async function embedTexts(embedder: Embedder, texts: readonly string[], options: EmbedOptions = {}): Promise<Embeddings> {
   const rows = texts.map((text) => embedder.textEncoder.encode(text, { truncate: options.truncate ?? false, maxTokens: options.maxTokens ?? Infinity }));
+  const vectors: number[][] = [];
+  for (let first = 0; first < rows.length; first += MAX_EMBED_RUN_ROWS) {
+    vectors.push(...(await embedRows(embedder, rows.slice(first, first + MAX_EMBED_RUN_ROWS), options)));
+  }
+  const textTokens = rows.map((row) => row.length);
+  return { vectors, tokens: textTokens.reduce((sum, count) => sum + count, 0), textTokens };
+}
+
+/** One run over encoded rows padded to the longest: each row pools only its own tokens. */
+async function embedRows(embedder: Embedder, rows: readonly (readonly number[])[], options: EmbedOptions): Promise<number[][]> {
   const outputs = await embedder.session.run(createEncoderFeeds(embedder.session, rows, embedder.textEncoder.padId), [embedder.outputName]);
   const hidden = outputs[embedder.outputName];
   const size = hidden.dims[2];
   if (options.dimensions !== undefined && options.dimensions > size) {
+    hidden.dispose?.();
     throw new InputError('invalid', `dimensions is ${options.dimensions}, over this model's ${size}`);
   }
   const pooling = options.pooling ?? embedder.defaultPooling;
@@ -86,5 +105,5 @@ export async function embedTexts(embedder: Embedder, texts: readonly string[], o
     return vector;
   });
   hidden.dispose?.();
-  return { vectors, tokens: rows.reduce((sum, row) => sum + row.length, 0) };
+  return vectors;
 }
