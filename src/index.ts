@@ -2,8 +2,8 @@
 
 // Functions: what a file in functions/ exports, and the contracts a task implements
 export { defineFunction } from './spec/define-function.ts';
-export type { HonnxFunction } from './spec/define-function.ts';
-export type { FunctionDefinition, ModelDelivery, ParametersOf, WorkersFunctionOptions } from './spec/function-definition.ts';
+export type { HonnxFunction, SchemaValue } from './spec/define-function.ts';
+export type { AnswerSchema, FunctionDefinition, ModelDelivery, ParametersOf, WorkersFunctionOptions } from './spec/function-definition.ts';
 export type { FunctionAuth } from './spec/function-auth.ts';
 export type { FunctionLimits } from './spec/function-limits.ts';
 export type { BatchingOptions, ServingOptions, ServingSettings } from './spec/serving-options.ts';
@@ -58,7 +58,7 @@ export type { SummarizeParameters, SummaryAnswer } from './endpoints/summarize-e
 export { embedEndpoint } from './endpoints/embed-endpoint.ts';
 export type { EmbedAnswer, EmbedParameters } from './endpoints/embed-endpoint.ts';
 export { generateEndpoint } from './endpoints/generate-endpoint.ts';
-export type { GenerateAnswer, GenerateParameters, GenerateStreamEvent, GeneratedToken, GenerationDetails } from './endpoints/generate-endpoint.ts';
+export type { GenerateAnswer, StructuredAnswer, GenerateParameters, GenerateStreamEvent, GeneratedToken, GenerationDetails } from './endpoints/generate-endpoint.ts';
 
 // Tasks, usable without HTTP
 export { classify, createClassifier } from './tasks/classify/classify.ts';

@@ -1,11 +1,12 @@
 import * as z from 'zod/mini';
 import { generateText, streamText, type DoneEvent, type GenerateRequestOptions, type GenerationEvent, type TokenEvent } from '../tasks/generate/generate-text.ts';
 import type { GenerationOptions } from '../tasks/generate/generation-options.ts';
+import type { StructuredResult } from '../tasks/generate/token-constraint.ts';
 import { observeGeneration } from '../tasks/generate/generation-observer.ts';
 import { buildPrompt, type PromptInput } from '../tasks/generate/prompt.ts';
 import { createTextGenerator, type TextGenerator } from '../tasks/generate/text-generator.ts';
 import { InputError } from '../tasks/input-error.ts';
-import { compileResponseFormat } from '../tasks/structured/response-format.ts';
+import { compileRequestGrammar } from '../tasks/structured/response-format.ts';
 import type { TaskEndpoint } from '../spec/task-endpoint.ts';
 import type { FunctionLimits } from '../spec/function-limits.ts';
 import { structuredOutputShape } from './structured-output-shape.ts';
@@ -70,15 +71,25 @@ export interface GenerationDetails {
   top_tokens?: GeneratedToken[][];
 }
 
+/** How a constrained answer ended, and its parsed value (of type `Value`: the function's schema) when valid. */
+export interface StructuredAnswer<Value = unknown> {
+  complete: boolean;
+  valid: boolean;
+  /** Why it is not valid. */
+  error?: string;
+  /** The parsed value, when valid: what `JSON.parse(generated_text)` gives, checked against the schema. */
+  value?: Value;
+}
+
 /** A generate request's answer when not streamed: the generated text, with details when asked for. */
-export interface GenerateAnswer {
+export interface GenerateAnswer<Value = unknown> {
   generated_text: string;
   details?: GenerationDetails;
   /**
    * With a grammar: whether the answer is a complete value that JSON.parse and a schema validator accept. An
    * answer cut short by max_new_tokens has finish_reason "length" and `valid: false`.
    */
-  structured?: { complete: boolean; valid: boolean; error?: string };
+  structured?: StructuredAnswer<Value>;
 }
 
 /** One server-sent event of a streamed answer, in text-generation-inference's shape. */
@@ -95,6 +106,13 @@ const describeDetails = (done: DoneEvent): GenerationDetails => ({
   generated_tokens: done.tokenIds.length,
   prompt_tokens: done.promptTokens,
   seed: done.seed,
+});
+
+const describeStructured = ({ complete, valid, error, value }: StructuredResult): StructuredAnswer => ({
+  complete,
+  valid,
+  ...(error !== undefined && { error }),
+  ...(valid && { value }),
 });
 
 const describeToken = (token: TokenEvent): GeneratedToken => ({ id: token.id, text: token.text, logprob: token.logprob ?? 0, special: token.special });
@@ -196,14 +214,13 @@ export const generateEndpoint: TaskEndpoint<TextGenerator, PromptInput, Generate
     chat_template: generator.chatTemplate !== undefined,
     execution_provider: generator.model.executionProvider,
   }),
-  async answer(generator, inputs, { parameters, limits, stream, signal, batching }) {
+  async answer(generator, inputs, { parameters, limits, stream, signal, batching, schema }) {
     const prompt = buildPrompt(generator, inputs, {
       template: parameters.prompt_template,
       useChatTemplate: parameters.use_chat_template,
       systemPrompt: parameters.system_prompt,
     });
-    if (parameters.grammar && parameters.response_format) throw new InputError('invalid', 'parameters: give grammar or response_format, not both');
-    const grammar = compileResponseFormat(parameters.grammar ?? parameters.response_format, generator.tokenizer);
+    const grammar = compileRequestGrammar(parameters, schema, generator.tokenizer);
     const topLogprobs = parameters.top_n_tokens;
     const options: GenerateRequestOptions = {
       ...toGenerationOptions(parameters, generator.defaults.maxNewTokens, limits),
@@ -222,10 +239,7 @@ export const generateEndpoint: TaskEndpoint<TextGenerator, PromptInput, Generate
     const result = await generateText(generator, prompt, options);
     const answer: GenerateAnswer = { generated_text: result.generatedText };
     if (parameters.details) answer.details = describeDetails({ kind: 'done', ...result });
-    if (result.structured) {
-      const { complete, valid, error } = result.structured;
-      answer.structured = error === undefined ? { complete, valid } : { complete, valid, error };
-    }
+    if (result.structured) answer.structured = describeStructured(result.structured);
     return [answer];
   },
   // Concurrent requests on one model decode together in its shared step loop, up to this many at once.

@@ -6,7 +6,6 @@ import type { ModelBundle } from '../models/model-bundle.ts';
 import type { Lane, LaneBatchResult, LoadedLane } from './lane.ts';
 import type { TaskCall } from '../spec/task-call.ts';
 
-
 /** A model prepared for its task, ready to answer. */
 export interface PreparedTask {
   runner: unknown;
@@ -33,17 +32,19 @@ export async function answerCalls(
   runner: unknown,
   calls: readonly TaskCall[],
   limits: Required<FunctionLimits>,
+  /** The function's answer schema (`FunctionDefinition.schema`). */
+  schema?: FunctionDefinition['schema'],
 ): Promise<LaneBatchResult> {
   const started = performance.now();
   let answers: BatchedAnswers<unknown>;
   if (calls.length > 1 && endpoint.answerBatch) {
-    answers = await endpoint.answerBatch(runner, calls, limits);
+    answers = await endpoint.answerBatch(runner, calls, limits, schema);
   } else {
     answers = [];
     // Once a batch has started, its requests run to the end: they get no signal to stop them.
     for (const call of calls) {
       try {
-        answers.push({ ok: true, value: await endpoint.answer(runner, call.inputs, { parameters: call.parameters, limits, stream: false }) });
+        answers.push({ ok: true, value: await endpoint.answer(runner, call.inputs, { parameters: call.parameters, limits, stream: false, schema }) });
       } catch (error) {
         answers.push({ ok: false, error });
       }
@@ -82,8 +83,9 @@ export function createInThreadLane({ definition, limits, loadModel, observer, ba
       prepared = { runner, model };
       return describeLoaded(endpoint, prepared);
     },
-    answerBatch: (calls) => answerCalls(endpoint, require().runner, calls, limits),
-    answer: (call, signal) => endpoint.answer(require().runner, call.inputs, { parameters: call.parameters, limits, stream: call.stream, signal, batching }),
+    answerBatch: (calls) => answerCalls(endpoint, require().runner, calls, limits, definition.schema),
+    answer: (call, signal) =>
+      endpoint.answer(require().runner, call.inputs, { parameters: call.parameters, limits, stream: call.stream, signal, batching, schema: definition.schema }),
     async release() {
       // Sessions belong to the runner; runtimes release them by dropping the host (Node exits, isolates are evicted).
       prepared = undefined;

@@ -1,4 +1,5 @@
-import type { FunctionDefinition } from './function-definition.ts';
+import type * as z from 'zod/mini';
+import type { AnswerSchema, FunctionDefinition } from './function-definition.ts';
 import type { TaskEndpoint } from './task-endpoint.ts';
 
 /**
@@ -6,11 +7,16 @@ import type { TaskEndpoint } from './task-endpoint.ts';
  * server (the Hugging Face routes `POST /<function>` and `GET /<function>`, ...) answers it through its host's
  * `submit`.
  */
-export interface HonnxFunction<Endpoint extends TaskEndpoint = TaskEndpoint> {
-  readonly definition: FunctionDefinition<Endpoint>;
+export interface HonnxFunction<Endpoint extends TaskEndpoint = TaskEndpoint, Schema extends AnswerSchema | undefined = AnswerSchema | undefined> {
+  readonly definition: FunctionDefinition<Endpoint, Schema>;
 }
 
+/** The type of a function's structured answer value: `z.output` of its `schema`, `unknown` without one. */
+export type SchemaValue<Function> = Function extends HonnxFunction<any, infer Schema> ? (Schema extends AnswerSchema ? z.output<Schema> : unknown) : unknown;
+
 /** Defines a function, what a file in `functions/` exports by default: `export default defineFunction({ task, model })`. */
-export function defineFunction<Endpoint extends TaskEndpoint<any, any, any, any>>(definition: FunctionDefinition<Endpoint>): HonnxFunction<Endpoint> {
+export function defineFunction<Endpoint extends TaskEndpoint<any, any, any, any>, Schema extends AnswerSchema | undefined = undefined>(
+  definition: FunctionDefinition<Endpoint, Schema>,
+): HonnxFunction<Endpoint, Schema> {
   return { definition };
 }

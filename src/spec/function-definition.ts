@@ -1,3 +1,4 @@
+import type * as z from 'zod/mini';
 import type { ModelVariant } from '../models/model-bundle.ts';
 import type { FunctionAuth } from './function-auth.ts';
 import type { FunctionLimits } from './function-limits.ts';
@@ -7,8 +8,11 @@ import type { TaskEndpoint } from './task-endpoint.ts';
 /** The parameters a task endpoint takes. */
 export type ParametersOf<Endpoint> = Endpoint extends TaskEndpoint<unknown, unknown, infer Parameters> ? Parameters : never;
 
+/** A function's answer schema: any zod schema (zod or zod/mini) that `z.toJSONSchema` converts. */
+export type AnswerSchema = z.core.$ZodType;
+
 /** What a function file gives `defineFunction`: its task, its model and the options that tune how it is served. */
-export interface FunctionDefinition<Endpoint extends TaskEndpoint = TaskEndpoint> {
+export interface FunctionDefinition<Endpoint extends TaskEndpoint = TaskEndpoint, Schema extends AnswerSchema | undefined = AnswerSchema | undefined> {
   /** The task, imported from honnx (`classifyEndpoint`, ...). Only that task's code is bundled with the function. */
   task: Endpoint;
   /** The model's name: a folder in `models/`, the cache or the mirror, or a hub repository id. */
@@ -18,6 +22,13 @@ export interface FunctionDefinition<Endpoint extends TaskEndpoint = TaskEndpoint
   /** Default task parameters; a request's own `parameters` override them. */
   parameters?: Partial<ParametersOf<Endpoint>>;
   limits?: FunctionLimits;
+  /**
+   * The answer's schema, for tasks that write one (generate): every answer is decoded under its grammar (compiled
+   * from `z.toJSONSchema`), parsed and checked, and carries the value in `structured.value`, typed as
+   * `z.output<Schema>` (`SchemaValue<typeof fn>`). `GET /<function>` and the OpenAPI document show it. A request
+   * then may not send its own `response_format` or `grammar`.
+   */
+  schema?: Schema;
   /**
    * Dynamic batching: concurrent requests merged into one run, up to `maxBatchSize` inputs, waiting at most
    * `maxWaitMilliseconds` for company while the model is free; `false` runs every request alone. Each task has a

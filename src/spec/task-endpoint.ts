@@ -24,6 +24,8 @@ export interface EndpointContext<Parameters> {
    * shared step loop). False when the function set `batching: false`; unset means true.
    */
   batching?: boolean;
+  /** The function's answer schema (`defineFunction`'s `schema`): the task constrains and checks its answer by it. */
+  schema?: z.core.$ZodType;
 }
 
 /** One request of a batch: its inputs and its parameters (the function's defaults merged under the request's own). */
@@ -68,7 +70,13 @@ export interface TaskEndpoint<Runner = unknown, Inputs = unknown, Parameters = R
    * (same labels, scores within float rounding). One request's bad input fails that request only. Tasks
    * without it get a run per request.
    */
-  answerBatch?(runner: Runner, requests: readonly BatchedRequest<Inputs, Parameters>[], limits: Required<FunctionLimits>): Promise<BatchedAnswers<Answer>>;
+  answerBatch?(
+    runner: Runner,
+    requests: readonly BatchedRequest<Inputs, Parameters>[],
+    limits: Required<FunctionLimits>,
+    /** The function's answer schema, as in `EndpointContext.schema`. */
+    schema?: z.core.$ZodType,
+  ): Promise<BatchedAnswers<Answer>>;
   /**
    * How to size a request for batching (its rows and tokens), from the model's tokenizer: the scheduler groups
    * requests of similar length. Called once the model is loaded, on the thread that queues requests (which opens no

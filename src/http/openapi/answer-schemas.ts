@@ -52,8 +52,20 @@ const generationDetailsSchema = z.object({
   top_tokens: z.optional(z.array(z.array(generatedTokenSchema)).check(z.describe("With `top_n_tokens`: each step's most likely tokens, best first."))),
 });
 
-/** `[{generated_text}]`, with `details` when asked. */
-export const generateAnswerSchema = z.array(z.object({ generated_text: z.string(), details: z.optional(generationDetailsSchema) }));
+/** `structured` of a constrained answer; `value` is the function's answer schema where it has one. */
+const createStructuredSchema = (value: z.core.$ZodType) =>
+  z.object({
+    complete: z.boolean().check(z.describe('The grammar reached the end of a value.')),
+    valid: z.boolean().check(z.describe('Complete, parsed by JSON.parse and accepted by a JSON Schema validator.')),
+    error: z.optional(z.string().check(z.describe('Why it is not valid.'))),
+    value: z.optional(value).check(z.describe('The parsed value, when valid.')),
+  });
+
+/** `[{generated_text}]`, with `details` when asked and `structured` under a grammar (`value` of type `value`). */
+export const createGenerateAnswerSchema = (value: z.core.$ZodType = z.unknown()) =>
+  z.array(z.object({ generated_text: z.string(), details: z.optional(generationDetailsSchema), structured: z.optional(createStructuredSchema(value)) }));
+
+export const generateAnswerSchema = createGenerateAnswerSchema();
 
 /** The `data` of one server-sent event of a streamed generation, as text-generation-inference sends it. */
 export const generateStreamEventSchema = z.object({

@@ -2,7 +2,7 @@ import * as z from 'zod/mini';
 import { readEffectiveLimits, type FunctionHost } from '../../serving/function-host.ts';
 import { addFieldDescriptions } from './field-descriptions.ts';
 import packageJson from '../../../package.json' with { type: 'json' };
-import { answerSchemas, errorBodySchema, generateStreamEventSchema } from './answer-schemas.ts';
+import { answerSchemas, createGenerateAnswerSchema, errorBodySchema, generateStreamEventSchema } from './answer-schemas.ts';
 import { errorResponses, INFERENCE_ERROR_STATUSES } from './error-responses.ts';
 import { createRequestBodySchema, toAnswerJsonSchema, toRequestJsonSchema } from './request-schema.ts';
 import { listExamples } from './task-examples.ts';
@@ -40,6 +40,7 @@ const functionDescriptionSchema = z.looseObject({
   state: z.enum(['idle', 'loading', 'ready', 'failed']),
   failure: z.optional(z.string()),
   parameters: z.record(z.string(), z.unknown()),
+  schema: z.optional(z.record(z.string(), z.unknown()).check(z.describe("The function's answer schema (JSON Schema), where it declares one: answers are decoded under it."))),
   limits: z.record(z.string(), z.number()),
 });
 
@@ -63,8 +64,16 @@ function describeFunctionOperation(host: FunctionHost): string {
   return lines.join('\n\n');
 }
 
-function createAnswerContent(task: string): Record<string, unknown> {
-  const json = { 'application/json': { schema: answerSchemas[task] ? schemaReference(`${capitalize(task)}Answer`) : {} } };
+/** The answer component of a function: its own where it declares an answer schema, else its task's. */
+function readAnswerSchemaName(host: FunctionHost): string | undefined {
+  if (host.definition.schema && host.endpoint.task === 'generate') return `${toComponentName(host.name)}.Answer`;
+  return answerSchemas[host.endpoint.task] ? `${capitalize(host.endpoint.task)}Answer` : undefined;
+}
+
+function createAnswerContent(host: FunctionHost): Record<string, unknown> {
+  const task = host.endpoint.task;
+  const answerName = readAnswerSchemaName(host);
+  const json = { 'application/json': { schema: answerName ? schemaReference(answerName) : {} } };
   if (task !== 'generate') return json;
   return {
     ...json,
@@ -109,7 +118,7 @@ function createFunctionPath(host: FunctionHost, requestSchemaName: string, requi
         required: true,
         content: { 'application/json': { schema: schemaReference(requestSchemaName), examples: listExamples(endpoint.task, limits.maxNewTokens) } },
       },
-      responses: { 200: { description: 'The answer.', content: createAnswerContent(endpoint.task) }, ...keyResponse, ...errors },
+      responses: { 200: { description: 'The answer.', content: createAnswerContent(host) }, ...keyResponse, ...errors },
     },
   };
 }
@@ -174,6 +183,8 @@ export function createOpenApiDocument(hosts: readonly FunctionHost[], options: O
     const requestSchemaName = `${toComponentName(host.name)}.Request`;
     schemas[requestSchemaName] = toRequestJsonSchema(createRequestBodySchema(host.endpoint));
     paths[host.route] = createFunctionPath(host, requestSchemaName, requiresKey);
+    const answerName = readAnswerSchemaName(host);
+    if (host.definition.schema && answerName && !schemas[answerName]) schemas[answerName] = toAnswerJsonSchema(createGenerateAnswerSchema(host.definition.schema));
   }
   for (const [path, item] of Object.entries(createServicePaths())) paths[path] ??= item;
   addFieldDescriptions(schemas);

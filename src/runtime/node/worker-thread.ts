@@ -47,7 +47,8 @@ function reportFailure(error: unknown) {
 }
 
 async function start(loadFunction: () => Promise<HonnxFunction | undefined>) {
-  const endpoint = (await loadFunction())?.definition?.task;
+  const definition = (await loadFunction())?.definition;
+  const endpoint = definition?.task;
   if (!endpoint) throw new Error(`function ${setup.functionName} must export default defineFunction({...})`);
   const engine = createNodeEngine({ threads: setup.threads });
   const model = await loadModelBundle(createFolderModelFiles(setup.model.folder, setup.model.name), engine, { variant: setup.model.variant });
@@ -63,7 +64,14 @@ async function start(loadFunction: () => Promise<HonnxFunction | undefined>) {
     const controller = new AbortController();
     cancels.set(id, controller);
     try {
-      const answer = await endpoint.answer(runner, call.inputs, { parameters: call.parameters, limits, stream: call.stream, signal: controller.signal, batching });
+      const answer = await endpoint.answer(runner, call.inputs, {
+        parameters: call.parameters,
+        limits,
+        stream: call.stream,
+        signal: controller.signal,
+        batching,
+        schema: definition.schema,
+      });
       if (!isAsyncIterable(answer)) {
         send({ type: 'value', id, value: answer });
         return;
@@ -81,7 +89,7 @@ async function start(loadFunction: () => Promise<HonnxFunction | undefined>) {
 
   port.on('message', (message: ToWorker) => {
     if (message.type === 'batch') {
-      answerCalls(endpoint, runner, message.calls, limits).then(
+      answerCalls(endpoint, runner, message.calls, limits, definition.schema).then(
         ({ answers, milliseconds }) =>
           send({
             type: 'batch',

@@ -2,6 +2,7 @@ import * as z from 'zod/mini';
 import type { TextTokenizer } from '../../text/tokenizer.ts';
 import { InputError } from '../input-error.ts';
 import { compileJsonSchema, type CompiledGrammar } from './json-constraint.ts';
+import { convertZodSchema } from './zod-json-schema.ts';
 
 /**
  * The shapes a caller names a grammar in: OpenAI's `response_format` (`json_object`, `json_schema`, `text`) and
@@ -38,5 +39,23 @@ export function compileResponseFormat(format: ResponseFormat | undefined, tokeni
  * answer's TypeScript type and its grammar come from one declaration.
  */
 export function compileZodSchema(schema: z.core.$ZodType, tokenizer: TextTokenizer): CompiledGrammar {
-  return compileJsonSchema(z.toJSONSchema(schema), tokenizer);
+  return compileJsonSchema(convertZodSchema(schema), tokenizer);
+}
+
+/**
+ * The constraint of one request: the function's own answer schema when it has one (and then the request may not
+ * name another), else the request's `grammar` or `response_format`. Undefined for plain text.
+ */
+export function compileRequestGrammar(
+  request: { grammar?: ResponseFormat; response_format?: ResponseFormat },
+  functionSchema: z.core.$ZodType | undefined,
+  tokenizer: TextTokenizer,
+): CompiledGrammar | undefined {
+  if (request.grammar && request.response_format) throw new InputError('invalid', 'parameters: give grammar or response_format, not both');
+  if (functionSchema) {
+    const field = request.grammar ? 'grammar' : request.response_format ? 'response_format' : undefined;
+    if (field) throw new InputError('invalid', `parameters.${field}: not allowed, this function answers in its own schema (GET the function to see it)`);
+    return compileZodSchema(functionSchema, tokenizer);
+  }
+  return compileResponseFormat(request.grammar ?? request.response_format, tokenizer);
 }

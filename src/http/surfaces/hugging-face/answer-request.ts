@@ -5,6 +5,7 @@ import { reportFunctionError, sendError } from '../../errors.ts';
 import { readEffectiveLimits, type FunctionHost } from '../../../serving/function-host.ts';
 import { readValidatedRequest } from './read-request.ts';
 import { respondJson } from '../../respond-json.ts';
+import { convertZodSchema } from '../../../tasks/structured/zod-json-schema.ts';
 
 /**
  * Where a model was read from, when that is a binding (`r2:MODELS/x`, `ASSETS:/models/x`); a folder on the server's
@@ -30,6 +31,7 @@ export function describeFunction(host: FunctionHost): Record<string, unknown> {
     state: host.state(),
     ...(host.failure() ? { failure: host.failure() } : {}),
     parameters: host.definition.parameters ?? {},
+    ...(host.definition.schema && { schema: convertZodSchema(host.definition.schema) }),
     limits: readEffectiveLimits(host),
     serving: { batching: batching ?? false, max_queued_requests: maxQueuedRequests, timeout_ms: timeoutMilliseconds, lanes: host.laneCount },
     ...described,
