@@ -12,6 +12,7 @@ import { checkDigestSignature, fetchSignature, generateSigningKeys, keyIdOf, pus
 import { formatOciReference, parseOciReference, type OciReference } from '../models/oci/oci-reference.ts';
 import { pullOciModel, type OciPullResult } from '../models/oci/pull-oci-model.ts';
 import { pushModel } from '../models/oci/push-model.ts';
+import { readDockerCredentials } from '../models/oci/docker-config.ts';
 import type { RegistryCredentials } from '../models/oci/registry-auth.ts';
 import { createRegistryClient, type RegistryClient } from '../models/oci/registry-client.ts';
 import { resolveModel, type ModelSearchPaths } from '../models/resolve-model.ts';
@@ -19,8 +20,9 @@ import { resolveModel, type ModelSearchPaths } from '../models/resolve-model.ts'
 export const REGISTRY_USAGE =
   '  honnx models push MODEL REGISTRY/REPOSITORY:TAG [--variant V] [--task T] [--sign-key FILE] [--plain-http]\n' +
   '                                                     push a model as an OCI artifact, one layer per file\n' +
-  '  honnx models pull oci://REGISTRY/REPOSITORY:TAG|@DIGEST [--name N] [--public-key FILE] [--plain-http] [--no-lock]\n' +
-  '                                                     pull it (HONNX_REGISTRY_USERNAME/PASSWORD or HONNX_REGISTRY_TOKEN)\n' +
+  '  honnx models pull oci://REGISTRY/REPOSITORY:TAG|@DIGEST [--name N] [--public-key FILE] [--plain-http] [--no-lock] [--update-lock]\n' +
+  '                                                     pull it (HONNX_REGISTRY_USERNAME/PASSWORD, HONNX_REGISTRY_TOKEN or ~/.docker/config.json);\n' +
+  '                                                     a tag now naming another digest than the lock pins needs --update-lock\n' +
   '  honnx models keygen PREFIX                         an ed25519 key pair for signing models: PREFIX.key, PREFIX.pub';
 
 export interface RegistryProject {
@@ -32,11 +34,14 @@ export interface RegistryProject {
 /** A mistake on the command line: printed as is, exit status 2. */
 export class RegistryUsageError extends Error {}
 
-/** Credentials from the environment, never from the command line (where `ps` and shell history would show them). */
-export function readRegistryCredentials(environment: NodeJS.ProcessEnv = process.env): RegistryCredentials | undefined {
+/**
+ * Credentials from the environment, never from the command line (where `ps` and shell history would show them);
+ * without them, what Docker's config holds for the registry (`docker login`: DOCKER_CONFIG or ~/.docker/config.json).
+ */
+export function readRegistryCredentials(registry: string, environment: NodeJS.ProcessEnv = process.env): RegistryCredentials | undefined {
   if (environment.HONNX_REGISTRY_TOKEN) return { token: environment.HONNX_REGISTRY_TOKEN };
   if (environment.HONNX_REGISTRY_USERNAME) return { username: environment.HONNX_REGISTRY_USERNAME, password: environment.HONNX_REGISTRY_PASSWORD ?? '' };
-  return undefined;
+  return readDockerCredentials(registry, environment);
 }
 
 function readTimeout(value: string | undefined): number {
@@ -46,7 +51,7 @@ function readTimeout(value: string | undefined): number {
 }
 
 export function openRegistry(reference: OciReference, options: { plainHttp?: boolean; timeoutMs: number; signal?: AbortSignal }): RegistryClient {
-  return createRegistryClient({ registry: reference.registry, plainHttp: options.plainHttp, credentials: readRegistryCredentials(), timeoutMs: options.timeoutMs, signal: options.signal });
+  return createRegistryClient({ registry: reference.registry, plainHttp: options.plainHttp, credentials: readRegistryCredentials(reference.registry), timeoutMs: options.timeoutMs, signal: options.signal });
 }
 
 const display = (root: string, path: string) => relative(root, path).split(sep).join('/') || '.';
@@ -104,7 +109,7 @@ interface PullFlags {
 }
 
 /** Pulls one OCI model; with a public key configured, an artifact without a valid signature by it is refused before any layer is fetched. */
-export async function pullFromRegistry(reference: OciReference, project: RegistryProject, flags: PullFlags, extra: { name?: string; lock: boolean; followLock?: boolean }): Promise<OciPullResult> {
+export async function pullFromRegistry(reference: OciReference, project: RegistryProject, flags: PullFlags, extra: { name?: string; lock: boolean; followLock?: boolean; updateLock?: boolean }): Promise<OciPullResult> {
   const client = openRegistry(reference, flags);
   const publicKeyPath = flags.publicKey ?? process.env.HONNX_MODEL_PUBLIC_KEY;
   const publicKey = publicKeyPath ? await readPublicKey(publicKeyPath) : undefined;
@@ -115,6 +120,7 @@ export async function pullFromRegistry(reference: OciReference, project: Registr
     lockPath: extra.lock ? project.lockPath : undefined,
     name: extra.name,
     followLock: extra.followLock,
+    updateLock: extra.updateLock,
     reporter: createProgressReporter(),
     retries: flags.retries,
     async checkManifest(fetched) {
@@ -138,12 +144,14 @@ export async function pullOciCommand(args: string[], project: RegistryProject, s
       timeout: { type: 'string' },
       retries: { type: 'string' },
       'no-lock': { type: 'boolean' },
+      'update-lock': { type: 'boolean' },
     },
   });
   if (positionals.length !== 1) throw new RegistryUsageError('honnx models pull takes one reference: oci://REGISTRY/REPOSITORY:TAG or @sha256:DIGEST');
   const reference = parseOciReference(positionals[0]);
   const flags = { plainHttp: values['plain-http'], timeoutMs: readTimeout(values.timeout), publicKey: values['public-key'], retries: values.retries === undefined ? undefined : Number(values.retries), signal };
-  const result = await pullFromRegistry(reference, project, flags, { name: values.name, lock: !values['no-lock'] });
+  const result = await pullFromRegistry(reference, project, flags, { name: values.name, lock: !values['no-lock'], updateLock: values['update-lock'] });
+  for (const note of result.notes) console.log(note);
   console.log(
     `${result.entry.name} (${result.entry.variant}) → ${display(project.root, result.folder)}, ${formatBytes(result.fetchedBytes)} fetched; manifest ${result.digest}; ` +
       (values['no-lock'] ? 'not locked (--no-lock)' : `locked in ${display(project.root, project.lockPath)}`),

@@ -10,6 +10,7 @@ import { findLockEntry, readLockFile, upsertLockEntry, writeLockFile, type LockE
 import { findLockMismatches } from './lock/verify-model.ts';
 import type { ModelVariant } from './model-bundle.ts';
 import { listVariants, selectModelFiles } from './model-file-selection.ts';
+import { recordModelVersion } from './versions/model-versions.ts';
 
 export interface PullModelOptions {
   /** The hub repository id, which is also the model's name in functions, the cache and the lock file. */
@@ -32,6 +33,8 @@ export interface PullModelOptions {
   replaceLockedCommit?: boolean;
   /** What the lock entry records as the source; a hub repository at the listing's commit unless told (an OCI pull). */
   sourceOf?: (listing: RepositoryListing, revision: string) => ModelSource;
+  /** How the revision asked for is named in messages (`registry/repository:tag` for an OCI pull); `revision` by default. */
+  revisionLabel?: string;
 }
 
 export interface PullResult {
@@ -74,6 +77,28 @@ function isSameLockEntry(first: LockEntry, second: LockEntry): boolean {
 /** The revision that reproduces a locked model: its hub commit, or its OCI manifest digest. */
 function lockedRevision(source: ModelSource): string {
   return source.type === 'hub' ? source.commit : source.type === 'oci' ? source.digest : 'main';
+}
+
+/** The commit or manifest digest a lock entry pins (none for a folder), and how a message names it. */
+function pinnedRevision(source: ModelSource | undefined): { id: string; label: string } | undefined {
+  if (source?.type === 'hub') return { id: source.commit, label: `commit ${source.commit}` };
+  if (source?.type === 'oci') return { id: source.digest, label: `${source.digest}${source.tag ? ` (tag ${source.tag})` : ''}` };
+  return undefined;
+}
+
+/** The name a version is also known by: a hub revision that is not the commit itself (a branch, a tag), an OCI tag. */
+function versionTagOf(source: ModelSource): string | undefined {
+  if (source.type === 'hub') return source.revision !== source.commit ? source.revision : undefined;
+  return source.type === 'oci' ? source.tag : undefined;
+}
+
+/**
+ * Keeps what a pull installed as one version of the model (`<cache>/.versions/`), named by its hub commit or OCI
+ * manifest digest, so that a running server can swap to it, and back, without the network.
+ */
+async function keepVersion(cacheFolder: string, folder: string, entry: LockEntry): Promise<void> {
+  if (entry.source.type === 'folder') return;
+  await recordModelVersion(cacheFolder, folder, entry, lockedRevision(entry.source), versionTagOf(entry.source));
 }
 
 /** The files to fetch: what a task needs in this variant, checked against the lock entry when there is one. */
@@ -130,18 +155,26 @@ export async function pullModel(options: PullModelOptions): Promise<PullResult> 
   const followLock = locked !== undefined && options.revision === undefined;
   const folder = join(cacheFolder, repo);
   if (followLock && existsSync(folder) && (await findLockMismatches(folder, locked)).length === 0) {
+    await keepVersion(cacheFolder, folder, locked);
     return { folder, entry: locked, fetchedBytes: 0, upToDate: true, lockChange: 'unchanged', notes: [] };
   }
   const revision = options.revision ?? (followLock ? lockedRevision(locked.source) : 'main');
   const listing = await client.listRepository(repo, revision);
   const notes: string[] = [];
-  const pinned = locked?.source.type === 'hub' ? locked.source.commit : undefined;
-  if (!followLock && pinned !== undefined && pinned !== listing.commit) {
-    const moving = `${options.lockPath} pins ${repo} (${variant}) at commit ${pinned}; ${revision} is now ${listing.commit}`;
+  // A lock never moves silently: a hub revision or an OCI tag (or digest) now naming another commit or manifest
+  // than the one pinned is refused unless --update-lock says to move it.
+  const pinned = pinnedRevision(locked?.source);
+  if (!followLock && pinned !== undefined && pinned.id !== listing.commit) {
+    const oci = locked?.source.type === 'oci';
+    const moving = `${options.lockPath} pins ${repo} (${variant}) at ${pinned.label}; ${options.revisionLabel ?? revision} is now ${listing.commit}`;
     if (!options.replaceLockedCommit) {
-      throw new HubError('conflict', `${moving}. Nothing was fetched: pass --update-lock to replace the pinned commit, or leave out --revision to pull the pinned one`);
+      throw new HubError(
+        'conflict',
+        `${moving}. Nothing was fetched: pass --update-lock to replace the pinned ${oci ? 'digest' : 'commit'}, ` +
+          (oci ? 'or run honnx models pull with no name to pull the pinned one' : 'or leave out --revision to pull the pinned one'),
+      );
     }
-    notes.push(`${moving}: replaced ${pinned} in the lock file`);
+    notes.push(`${moving}: replaced ${pinned.id} in the lock file`);
   }
   const files = planFiles(listing, variant, client.endpoint, followLock ? locked : undefined);
   const staging = stagingFolder(cacheFolder, repo, listing.commit);
@@ -181,13 +214,17 @@ export async function pullModel(options: PullModelOptions): Promise<PullResult> 
   await removeStaging(cacheFolder, repo);
   // A pull that follows the lock reproduces it byte for byte (every file was checked against it), so the lock
   // file, which belongs to the repository, is left exactly as it was.
-  if (followLock) return { folder, entry: locked, fetchedBytes, upToDate: false, lockChange: 'unchanged', notes };
+  if (followLock) {
+    await keepVersion(cacheFolder, folder, locked);
+    return { folder, entry: locked, fetchedBytes, upToDate: false, lockChange: 'unchanged', notes };
+  }
   const entry: LockEntry = {
     name: repo,
     variant,
     source: options.sourceOf?.(listing, revision) ?? { type: 'hub', repo, revision, commit: listing.commit },
     files: lockedFiles,
   };
+  await keepVersion(cacheFolder, folder, entry);
   if (!options.lockPath || !lock) return { folder, entry, fetchedBytes, upToDate: false, lockChange: 'none', notes };
   // A pull at a revision that names the locked commit writes the same entry: the lock file is then left as it was.
   if (locked && isSameLockEntry(locked, entry)) return { folder, entry, fetchedBytes, upToDate: false, lockChange: 'unchanged', notes };

@@ -67,7 +67,7 @@ describe.skipIf(registrySkipReason !== undefined)('updating a fleet: push, pull,
     expect((await run('pull', `oci://${repository}:v2`, '--plain-http')).status).toBe(0);
     const lockPath = join(root, 'models', 'honnx.lock.json');
     const lockedV2 = await readLockFile(lockPath);
-    expect((await run('pull', `oci://${repository}:v1`, '--plain-http')).status).toBe(0);
+    expect((await run('pull', `oci://${repository}:v1`, '--plain-http', '--update-lock')).status).toBe(0);
     const lockedV1 = await readLockFile(lockPath);
     const digest = (lock: typeof lockedV1) => (lock.models[0].source.type === 'oci' ? lock.models[0].source.digest : '');
 

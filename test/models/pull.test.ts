@@ -8,6 +8,7 @@ import { createHubClient } from '../../src/models/hub/hub-client.ts';
 import { HubError } from '../../src/models/hub/hub-errors.ts';
 import { readLockFile } from '../../src/models/lock/lock-file.ts';
 import { PARTIAL_FOLDER, pullModel } from '../../src/models/pull-model.ts';
+import { findModelVersion, listModelVersions } from '../../src/models/versions/model-versions.ts';
 import { ModelNotFoundError, resolveModel } from '../../src/models/resolve-model.ts';
 import { mirrorFolder } from '../support/shared-models.ts';
 import { isFileRequest, startTestHub, type TestHub } from './hub-test-server.ts';
@@ -88,6 +89,23 @@ describe('honnx models pull against a local hub', () => {
     const atRevision = await pullModel({ repo: MODEL, cacheFolder: cache, lockPath, client: client(), revision: 'main' });
     expect(atRevision.lockChange).toBe('unchanged');
     expect(readFileSync(lockPath, 'utf8')).toBe(lockText);
+  });
+
+  it('keeps a hub pull as a version too, named by its commit and revision, for a running server to activate', async () => {
+    const lockPath = join(cache, 'project-models', 'honnx.lock.json');
+    const result = await pullModel({ repo: MODEL, revision: 'main', cacheFolder: cache, lockPath, client: client() });
+    const commit = result.entry.source.type === 'hub' ? result.entry.source.commit : '';
+    expect(commit).toMatch(/^[0-9a-f]{12,}$/);
+    const versions = await listModelVersions(cache, MODEL);
+    expect(versions.map((version) => [version.digest, version.tag, version.entry.source])).toEqual([[commit, 'main', result.entry.source]]);
+    // Found by its commit, its first 12 digits, or the revision it was pulled at; its files are the pulled ones.
+    for (const selector of [commit, commit.slice(0, 12), 'main']) expect((await findModelVersion(cache, MODEL, selector))?.digest).toBe(commit);
+    const kept = versions[0];
+    expect(sha256(readFileSync(join(kept.folder, GRAPH)))).toBe(sha256(graphBytes()));
+    // A pull with no revision that finds the locked files in place keeps (re-records) the same version.
+    await rm(join(cache, '.versions'), { recursive: true });
+    expect((await pullModel({ repo: MODEL, cacheFolder: cache, lockPath, client: client() })).upToDate).toBe(true);
+    expect((await listModelVersions(cache, MODEL)).map((version) => version.digest)).toEqual([commit]);
   });
 
   it('follows a redirect to another host, and sends the token to the hub only', async () => {

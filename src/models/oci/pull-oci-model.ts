@@ -4,7 +4,6 @@ import type { HubClient, RepositoryListing } from '../hub/hub-client.ts';
 import { HubError } from '../hub/hub-errors.ts';
 import type { PullReporter } from '../hub/progress.ts';
 import { pullModel, type PullResult } from '../pull-model.ts';
-import { recordModelVersion } from '../versions/model-versions.ts';
 import { isModelName, parseManifestJson, readModelManifest, type ModelArtifact } from './model-manifest.ts';
 import { formatOciReference, manifestReference, type OciReference } from './oci-reference.ts';
 import type { FetchedManifest, RegistryClient } from './registry-client.ts';
@@ -21,6 +20,8 @@ export interface PullOciModelOptions {
   name?: string;
   /** Follow the lock entry of this model instead of writing a new one (a deployment pulling what the repository pins). */
   followLock?: boolean;
+  /** Replace the digest the lock pins for this model when the reference now names another manifest (`--update-lock`). */
+  updateLock?: boolean;
   reporter?: PullReporter;
   retries?: number;
   /**
@@ -81,10 +82,10 @@ export async function pullOciModel(options: PullOciModelOptions): Promise<OciPul
     client: presentAsRepository(client, reference, fetched, artifact, name),
     reporter: options.reporter,
     retries: options.retries,
+    replaceLockedCommit: options.updateLock,
+    revisionLabel: where,
     sourceOf: () => ({ type: 'oci', registry: reference.registry, repository: reference.repository, ...(reference.tag ? { tag: reference.tag } : {}), digest: fetched.digest, ...(signature ? { signature } : {}) }),
   });
   await writeFile(join(result.folder, MANIFEST_FILE_NAME), fetched.bytes);
-  // Kept as a version too, so a running server can swap to it (and back) without the registry.
-  await recordModelVersion(options.cacheFolder, result.folder, { ...result.entry, name }, fetched.digest, reference.tag);
   return { ...result, digest: fetched.digest, artifact };
 }

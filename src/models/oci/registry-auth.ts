@@ -1,6 +1,12 @@
 import { HubError } from '../hub/hub-errors.ts';
 
-export type RegistryCredentials = { username: string; password: string } | { token: string };
+/** A user name and password (Basic, or for the token flow), or a bearer token; `from` says where they were read, for messages. */
+export type RegistryCredentials = ({ username: string; password: string } | { token: string }) & { from?: string };
+
+/** Where credentials came from, as a message names it: the environment variables by default. */
+export function describeCredentialSource(credentials: RegistryCredentials): string {
+  return credentials.from ?? ('token' in credentials ? 'HONNX_REGISTRY_TOKEN' : 'HONNX_REGISTRY_USERNAME / HONNX_REGISTRY_PASSWORD');
+}
 
 export interface AuthChallenge {
   scheme: 'basic' | 'bearer';
@@ -37,7 +43,7 @@ export async function answerChallenge(options: {
   const { challenge, credentials, registry } = options;
   if (credentials && 'token' in credentials) return `Bearer ${credentials.token}`;
   if (challenge.scheme === 'basic') {
-    if (!credentials) throw new HubError('unauthorized', `${registry} requires a user name and password (401, Basic auth): set HONNX_REGISTRY_USERNAME and HONNX_REGISTRY_PASSWORD`, 401);
+    if (!credentials) throw new HubError('unauthorized', `${registry} requires a user name and password (401, Basic auth): set HONNX_REGISTRY_USERNAME and HONNX_REGISTRY_PASSWORD, or docker login`, 401);
     return basicHeader(credentials.username, credentials.password);
   }
   const realm = challenge.parameters.realm;
@@ -63,8 +69,8 @@ export async function answerChallenge(options: {
     throw new HubError(
       'unauthorized',
       credentials
-        ? `the token service of ${registry} refused the credentials in HONNX_REGISTRY_USERNAME / HONNX_REGISTRY_PASSWORD (${response.status})`
-        : `${registry} requires credentials (${response.status}): set HONNX_REGISTRY_USERNAME and HONNX_REGISTRY_PASSWORD, or HONNX_REGISTRY_TOKEN`,
+        ? `the token service of ${registry} refused the credentials from ${describeCredentialSource(credentials)} (${response.status})`
+        : `${registry} requires credentials (${response.status}): set HONNX_REGISTRY_USERNAME and HONNX_REGISTRY_PASSWORD, or HONNX_REGISTRY_TOKEN, or docker login`,
       401,
     );
   }

@@ -2,7 +2,7 @@ import { HubError } from '../hub/hub-errors.ts';
 import { requestFromHub, type HubResponse } from '../hub/hub-request.ts';
 import { MAX_MANIFEST_BYTES, OCI_MANIFEST_MEDIA_TYPE, sha256Digest } from './model-manifest.ts';
 import { isDigest } from './oci-reference.ts';
-import { answerChallenge, parseAuthChallenge, type RegistryCredentials } from './registry-auth.ts';
+import { answerChallenge, describeCredentialSource, parseAuthChallenge, type RegistryCredentials } from './registry-auth.ts';
 
 export interface RegistryClientOptions {
   /** `host[:port]`. */
@@ -52,13 +52,13 @@ async function readRegistryError(response: Response): Promise<string> {
   }
 }
 
-function explainStatus(status: number, what: string, registry: string, detail: string, credentialsSent: boolean): HubError {
+function explainStatus(status: number, what: string, registry: string, detail: string, credentials: RegistryCredentials | undefined): HubError {
   if (status === 401) {
     return new HubError(
       'unauthorized',
-      credentialsSent
-        ? `${registry} refused the credentials for ${what} (401)${detail}; check HONNX_REGISTRY_USERNAME / HONNX_REGISTRY_PASSWORD or HONNX_REGISTRY_TOKEN`
-        : `${registry} requires authentication for ${what} (401)${detail}: set HONNX_REGISTRY_USERNAME and HONNX_REGISTRY_PASSWORD, or HONNX_REGISTRY_TOKEN`,
+      credentials
+        ? `${registry} refused the credentials for ${what} (401)${detail}; check ${describeCredentialSource(credentials)}`
+        : `${registry} requires authentication for ${what} (401)${detail}: set HONNX_REGISTRY_USERNAME and HONNX_REGISTRY_PASSWORD, or HONNX_REGISTRY_TOKEN, or docker login`,
       status,
     );
   }
@@ -138,7 +138,7 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
     );
 
   const fail = async (response: Response, what: string): Promise<never> => {
-    throw explainStatus(response.status, what, registry, await readRegistryError(response), credentialsSent);
+    throw explainStatus(response.status, what, registry, await readRegistryError(response), credentials);
   };
 
   const openForReading = (scope: string, url: string, headers: Record<string, string>) =>

@@ -81,7 +81,7 @@ export function createFleetController(options: FleetControllerOptions): FleetCon
     if (known) return { version: selector, ...known };
     const stored = await findModelVersion(options.cacheFolder, host.definition.model, selector);
     if (!stored) {
-      throw new UnknownVersionError(`model ${host.definition.model} of function ${functionName} has no version "${selector}" on this machine; pull it first: honnx models pull oci://<registry>/<repository>:${selector}`);
+      throw new UnknownVersionError(`model ${host.definition.model} of function ${functionName} has no version "${selector}" on this machine; pull it first: honnx models pull oci://<registry>/<repository>:${selector} (or, from a hub, honnx models pull ${host.definition.model} --revision ${selector})`);
     }
     return { version: stored.digest, folder: stored.folder, entry: stored.entry };
   }

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { readLockFile } from '../../../src/models/lock/lock-file.ts';
+import { listModelVersions } from '../../../src/models/versions/model-versions.ts';
 import { mirrorFolder } from '../../support/shared-models.ts';
 import { startRegistryProxy, type RegistryProxy } from '../../support/registry-proxy.ts';
 import { startRegistry, type TestRegistry, findRegistrySkipReason } from '../../support/start-registry.ts';
@@ -18,7 +19,7 @@ const GRAPH = 'onnx/model.onnx';
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 const graphDigest = () => `sha256:${sha256(readFileSync(join(mirrorFolder, MODEL, GRAPH)))}`;
 
-const ENVIRONMENT = ['HONNX_MIRROR', 'HONNX_CACHE', 'HONNX_REGISTRY_USERNAME', 'HONNX_REGISTRY_PASSWORD', 'HONNX_REGISTRY_TOKEN', 'HONNX_MODEL_PUBLIC_KEY', 'HONNX_SIGNING_KEY'] as const;
+const ENVIRONMENT = ['HONNX_MIRROR', 'HONNX_CACHE', 'DOCKER_CONFIG', 'HONNX_REGISTRY_USERNAME', 'HONNX_REGISTRY_PASSWORD', 'HONNX_REGISTRY_TOKEN', 'HONNX_MODEL_PUBLIC_KEY', 'HONNX_SIGNING_KEY', 'PATH'] as const;
 const saved = Object.fromEntries(ENVIRONMENT.map((key) => [key, process.env[key]]));
 
 let root: string;
@@ -31,7 +32,10 @@ beforeEach(async () => {
   await mkdir(join(root, 'models'));
   process.env.HONNX_MIRROR = mirrorFolder;
   process.env.HONNX_CACHE = join(root, 'cache');
-  for (const key of ENVIRONMENT.slice(2)) delete process.env[key];
+  // Never the machine's own `docker login`: a folder of this test's, empty unless a test writes a config.json there.
+  process.env.DOCKER_CONFIG = join(root, 'docker');
+  for (const key of ENVIRONMENT.slice(3, -1)) delete process.env[key];
+  process.env.PATH = saved.PATH;
 });
 afterEach(() => rm(root, { recursive: true, force: true }));
 afterAll(() => {
@@ -91,12 +95,13 @@ describe.skipIf(registrySkipReason !== undefined)('models as OCI artifacts, agai
     expect(again.output).toContain(`0 B sent, ${locked.files.length} layer(s) already there`);
   });
 
-  it('moves a tag to a new version: pulling the tag gets the new manifest, the old digest still pulls the old one', async () => {
+  it('moves a tag to a new version: pulling the moved tag is refused without --update-lock, then gets the new manifest; the old digest still pulls the old one', async () => {
     const version2 = join(root, 'v2', MODEL);
     await cp(join(mirrorFolder, MODEL), version2, { recursive: true });
     const config = JSON.parse(await readFile(join(version2, 'config.json'), 'utf8'));
     await writeFile(join(version2, 'config.json'), JSON.stringify({ ...config, honnx_test_version: 2 }));
     const first = await run('push', MODEL, `${registry.host}/honnx/moving:stable`, '--plain-http');
+    expect((await run('pull', `oci://${registry.host}/honnx/moving:stable`, '--plain-http')).status).toBe(0);
     const second = await run('push', version2, `${registry.host}/honnx/moving:stable`, '--plain-http');
     expect(second.status).toBe(0);
     const [digest1, digest2] = [first, second].map((result) => /digest (sha256:[0-9a-f]{64})/.exec(result.output)![1]);
@@ -104,17 +109,31 @@ describe.skipIf(registrySkipReason !== undefined)('models as OCI artifacts, agai
     // Only the changed file travels: every other layer was already in the repository.
     expect(second.output).toMatch(/pushed\s+config\.json/);
     expect(second.output).not.toMatch(/pushed\s+onnx\/model\.onnx/);
+    const installedVersion = () => JSON.parse(readFileSync(join(root, 'cache', MODEL, 'config.json'), 'utf8')).honnx_test_version;
 
-    expect((await run('pull', `oci://${registry.host}/honnx/moving:stable`, '--plain-http')).status).toBe(0);
+    // The lock pins digest1 under the tag: the moved tag is named, and nothing changes without --update-lock.
+    const refused = await run('pull', `oci://${registry.host}/honnx/moving:stable`, '--plain-http');
+    expect(refused.status).toBe(1);
+    expect(refused.errors).toContain(`pins ${MODEL} (fp32) at ${digest1} (tag stable); ${registry.host}/honnx/moving:stable is now ${digest2}. Nothing was fetched: pass --update-lock`);
+    expect((await readLockFile(lockPath())).models[0].source).toMatchObject({ digest: digest1 });
+    expect(installedVersion()).toBeUndefined();
+
+    const moved = await run('pull', `oci://${registry.host}/honnx/moving:stable`, '--plain-http', '--update-lock');
+    expect(moved.errors).toBe('');
+    expect(moved.status).toBe(0);
+    expect(moved.output).toContain(`replaced ${digest1} in the lock file`);
     let entry = (await readLockFile(lockPath())).models[0];
     expect(entry.source).toMatchObject({ type: 'oci', tag: 'stable', digest: digest2 });
-    expect(JSON.parse(readFileSync(join(root, 'cache', MODEL, 'config.json'), 'utf8')).honnx_test_version).toBe(2);
+    expect(installedVersion()).toBe(2);
 
-    expect((await run('pull', `oci://${registry.host}/honnx/moving@${digest1}`, '--plain-http')).status).toBe(0);
+    expect((await run('pull', `oci://${registry.host}/honnx/moving@${digest1}`, '--plain-http')).status).toBe(1);
+    expect((await run('pull', `oci://${registry.host}/honnx/moving@${digest1}`, '--plain-http', '--update-lock')).status).toBe(0);
     entry = (await readLockFile(lockPath())).models[0];
     expect(entry.source).toMatchObject({ type: 'oci', digest: digest1 });
     expect(entry.source.type === 'oci' && entry.source.tag).toBeFalsy();
-    expect(JSON.parse(readFileSync(join(root, 'cache', MODEL, 'config.json'), 'utf8')).honnx_test_version).toBeUndefined();
+    expect(installedVersion()).toBeUndefined();
+    // Both versions are kept beside each other, for a running server to swap between.
+    expect((await listModelVersions(join(root, 'cache'), MODEL)).map((version) => version.digest).sort()).toEqual([digest1, digest2].sort());
   });
 
   it('a box with no name given pulls every locked OCI model at its locked digest, even after the tag moved', async () => {
@@ -289,6 +308,64 @@ describe.skipIf(registrySkipReason !== undefined)('registry authentication', () 
       expect(pulled.errors).toBe('');
       expect(pulled.status).toBe(0);
       expect(sha256(readFileSync(installedGraph()))).toBe(graphDigest().slice(7));
+    } finally {
+      await registry.close();
+    }
+  });
+
+  it("reads credentials from Docker's config.json (DOCKER_CONFIG): auths with base64 auth, a credential helper, and says an identity token is unsupported", async () => {
+    const registry = await startRegistry({ kind: 'basic', users: { fleet: 'docker horse' } });
+    const dockerConfig = join(root, 'docker', 'config.json');
+    const writeDockerConfig = async (config: unknown) => {
+      await mkdir(join(root, 'docker'), { recursive: true });
+      await writeFile(dockerConfig, JSON.stringify(config));
+    };
+    const auth = (user: string, password: string) => Buffer.from(`${user}:${password}`).toString('base64');
+    try {
+      const reference = `${registry.host}/honnx/docker:v1`;
+      // As `docker login 127.0.0.1:port` writes it: the key may carry a scheme; another registry's entry is ignored.
+      await writeDockerConfig({ auths: { 'other.example': { auth: auth('fleet', 'docker horse') }, [`http://${registry.host}`]: { auth: auth('fleet', 'wrong') } } });
+      const wrong = await run('push', MODEL, reference, '--plain-http');
+      expect(wrong.status).toBe(1);
+      expect(wrong.errors).toContain(`refused the credentials`);
+      expect(wrong.errors).toContain(`${dockerConfig} (auths "http://${registry.host}")`);
+      await writeDockerConfig({ auths: { [registry.host]: { auth: auth('fleet', 'docker horse') } } });
+      const pushed = await run('push', MODEL, reference, '--plain-http');
+      expect(pushed.errors).toBe('');
+      expect(pushed.status).toBe(0);
+      expect((await fetch(`${registry.url}/v2/honnx/docker/manifests/v1`)).status).toBe(401);
+      expect((await run('pull', `oci://${reference}`, '--plain-http')).status).toBe(0);
+      // The environment wins over the file.
+      process.env.HONNX_REGISTRY_USERNAME = 'fleet';
+      process.env.HONNX_REGISTRY_PASSWORD = 'not it';
+      expect((await run('pull', `oci://${reference}`, '--plain-http', '--update-lock')).errors).toContain('HONNX_REGISTRY_USERNAME / HONNX_REGISTRY_PASSWORD');
+      delete process.env.HONNX_REGISTRY_USERNAME;
+      delete process.env.HONNX_REGISTRY_PASSWORD;
+
+      // A credential helper, as docker runs one: `docker-credential-<name> get`, the registry on stdin, JSON out.
+      const bin = join(root, 'bin');
+      await mkdir(bin, { recursive: true });
+      const asked = join(root, 'helper-asked');
+      await writeFile(
+        join(bin, 'docker-credential-honnxtest'),
+        `#!/bin/sh\n[ "$1" = get ] || exit 2\ncat > ${asked}\necho '{"ServerURL":"${registry.host}","Username":"fleet","Secret":"docker horse"}'\n`,
+        { mode: 0o755 },
+      );
+      process.env.PATH = `${bin}:${saved.PATH}`;
+      await writeDockerConfig({ credHelpers: { [registry.host]: 'honnxtest' }, auths: { [registry.host]: { auth: auth('fleet', 'wrong') } } });
+      await rm(join(root, 'cache'), { recursive: true });
+      const helped = await run('pull', `oci://${reference}`, '--plain-http');
+      expect(helped.errors).toBe('');
+      expect(helped.status).toBe(0);
+      expect(readFileSync(asked, 'utf8')).toBe(registry.host);
+      await writeDockerConfig({ credsStore: 'missing-helper' });
+      expect((await run('pull', `oci://${reference}`, '--plain-http')).errors).toContain('the credential helper docker-credential-missing-helper that');
+
+      await writeDockerConfig({ auths: { [registry.host]: { identitytoken: 'refresh-token' } } });
+      const identity = await run('pull', `oci://${reference}`, '--plain-http');
+      expect(identity.status).toBe(1);
+      expect(identity.errors).toContain('holds an identity token');
+      expect(identity.errors).toContain('honnx does not exchange');
     } finally {
       await registry.close();
     }
