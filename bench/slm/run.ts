@@ -3,16 +3,19 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { synthesizeModel } from '../../src/models/synth/synthesize-model.ts';
+import { applyOverrides } from '../../src/models/synth/synth-presets.ts';
+import { DEFAULT_SYNTH_SEED, findPreset, synthesizeModel } from '../../src/models/synth/synthesize-model.ts';
+import { writeGgufModel } from '../../src/models/synth/write-gguf-model.ts';
 import { findFreePort } from '../child-process.ts';
 import { READY_PREFIX } from '../servers/announce-ready.ts';
 import { promptIds, PROMPT_LENGTHS, readRss, RESULT_PREFIX } from './measure.ts';
 import { createTokenizer } from '../../src/text/tokenizer.ts';
 
 /*
- * npm run bench:slm [-- --models qwen3-0.6b,llama-3.2-1b] [--new-tokens 32] [--engines raw,honnx,transformers]
+ * npm run bench:slm [-- --models qwen3-0.6b,llama-3.2-1b] [--new-tokens 32] [--engines raw,honnx,transformers,llamacpp]
  * Full-size random-weight SLMs (honnx models synth, q4 = MatMulNBits block 32) into .cache/slm/ on first run, then
  * side by side: a bare onnxruntime-node loop (the floor), honnx over HTTP, transformers.js 4.3.1, and this box's
+ * llama.cpp (node-llama-cpp 3.21.1) on the Q4_0 GGUF of the same weights, and this box's
  * memory-bandwidth ceiling (a buffer-copy loop's bandwidth ÷ weight bytes read per token). Figures, not assertions.
  */
 const root = join(import.meta.dirname, '../..');
@@ -23,7 +26,7 @@ const argument = (name: string, fallback: string) => {
 };
 const models = argument('models', 'qwen3-0.6b,llama-3.2-1b').split(',');
 const newTokens = Number(argument('new-tokens', '32'));
-const engines = new Set(argument('engines', 'honnx,raw,transformers').split(','));
+const engines = new Set(argument('engines', 'honnx,raw,transformers,llamacpp').split(','));
 const threads = cpus().length;
 const children = new Set<ChildProcess>();
 process.once('exit', () => children.forEach((child) => child.kill('SIGKILL')));
@@ -81,18 +84,24 @@ function measureBandwidth(): number {
   return best;
 }
 
-async function ensureModel(preset: string): Promise<{ folder: string; file: string; bytes: number; embeddingBytes: number }> {
+async function ensureModel(preset: string): Promise<{ folder: string; file: string; ggufPath: string; bytes: number; embeddingBytes: number }> {
   const folder = join(cacheFolder, preset);
   const file = 'model_q4.onnx';
+  const ggufPath = `${folder}-q4_0.gguf`;
   if (!existsSync(join(folder, 'onnx', file))) {
     console.log(`synthesizing ${preset} q4 into ${folder} (first run only) ...`);
     await synthesizeModel({ preset, outputFolder: folder, variant: 'q4' });
+  }
+  if (engines.has('llamacpp') && !existsSync(ggufPath)) {
+    console.log(`writing the same weights as Q4_0 GGUF into ${ggufPath} (first run only) ...`);
+    const synthPreset = findPreset(preset);
+    await writeGgufModel(ggufPath, { preset: synthPreset, shape: applyOverrides(synthPreset, {}).shape, seed: DEFAULT_SYNTH_SEED });
   }
   const config = JSON.parse(readFileSync(join(folder, 'config.json'), 'utf8'));
   const dataPath = join(folder, 'onnx', `${file}_data`);
   const bytes = statSync(join(folder, 'onnx', file)).size + (existsSync(dataPath) ? statSync(dataPath).size : 0);
   // The fp32 embedding table is gathered one row per token, not read whole: the rest is read every step.
-  return { folder, file, bytes, embeddingBytes: config.vocab_size * config.hidden_size * 4 };
+  return { folder, file, ggufPath, bytes, embeddingBytes: config.vocab_size * config.hidden_size * 4 };
 }
 
 async function runMeasuring(entry: string, args: string[]): Promise<EngineFigures> {
@@ -175,13 +184,18 @@ for (const preset of models) {
   for (const engine of engines) {
     if (engine === 'honnx') record('honnx over HTTP', await measureHonnx(preset, model.folder));
     if (engine === 'raw') record('onnxruntime-node loop', await runMeasuring('raw-loop.ts', [model.folder, model.file, String(threads), String(newTokens)]));
+    if (engine === 'llamacpp') record('llama.cpp (node-llama-cpp)', await runMeasuring('llama-cpp-loop.ts', [model.folder, model.ggufPath, String(threads), String(newTokens)]));
     if (engine === 'transformers') record('transformers.js 4.3.1', await runMeasuring('transformers-loop.ts', [model.folder, 'q4', String(threads), String(newTokens)]));
   }
-  console.log('| llama.cpp (node-llama-cpp) | not run: no GGUF writer on main yet | | | |');
   const honnx = results['honnx over HTTP'];
   const raw = results['onnxruntime-node loop'];
   const transformers = results['transformers.js 4.3.1'];
+  const llamaCpp = results['llama.cpp (node-llama-cpp)'];
   if (honnx) {
+    if (llamaCpp) {
+      console.log(`  vs llama.cpp: decode ${format(honnx.decode16 / llamaCpp.decode16, 2)}× at 16, ${format(honnx.decode512! / llamaCpp.decode512!, 2)}× at 512 (goal 1.0×); TTFT 16 ${format(honnx.ttft[16] / llamaCpp.ttft[16], 2)}× (goal ≤ 1.0×)`);
+      console.log(`  llama.cpp's decode: ${format(llamaCpp.decode16 / ceiling * 100, 0)}% of the ceiling`);
+    }
     console.log(`goals: decode ${format(honnx.decode16 / ceiling * 100, 0)}% of the bandwidth ceiling (goal 50%)`);
     if (transformers) console.log(`  vs transformers.js: ${format(honnx.decode16 / transformers.decode16, 2)}× at 16, ${format(honnx.decode512! / transformers.decode512!, 2)}× at 512 (goal 1.3×)`);
     if (raw) console.log(`  per-token time over the raw loop: ${format((raw.decode16 / honnx.decode16 - 1) * 100, 0)}% at 16 (goal ≤ 3%); TTFT 16 ${format(honnx.ttft[16] / raw.ttft[16], 2)}× the loop's`);
