@@ -6,6 +6,7 @@ import { createInterface } from 'node:readline';
 import { applyOverrides } from '../../src/models/synth/synth-presets.ts';
 import { DEFAULT_SYNTH_SEED, findPreset, synthesizeModel } from '../../src/models/synth/synthesize-model.ts';
 import { writeGgufModel } from '../../src/models/synth/write-gguf-model.ts';
+import { measureCopyBandwidth } from '../../src/cli/measure-bandwidth.ts';
 import { findFreePort } from '../child-process.ts';
 import { READY_PREFIX } from '../servers/announce-ready.ts';
 import { promptIds, PROMPT_LENGTHS, readRss, RESULT_PREFIX } from './measure.ts';
@@ -67,21 +68,6 @@ interface EngineFigures {
   streams4?: number;
   streams8?: number;
   rss?: number;
-}
-
-/** Copy bandwidth of a 256 MB buffer (bytes read + written per second). */
-function measureBandwidth(): number {
-  const size = 256 * 2 ** 20;
-  const source = Buffer.alloc(size, 1);
-  const target = Buffer.alloc(size);
-  source.copy(target);
-  let best = 0;
-  for (let round = 0; round < 6; round++) {
-    const started = performance.now();
-    source.copy(target);
-    best = Math.max(best, (2 * size) / ((performance.now() - started) / 1000));
-  }
-  return best;
 }
 
 async function ensureModel(preset: string): Promise<{ folder: string; file: string; ggufPath: string; bytes: number; embeddingBytes: number }> {
@@ -162,7 +148,7 @@ async function measureHonnx(preset: string, folder: string): Promise<EngineFigur
 const format = (value: number | undefined, digits = 1) => (value === undefined || !Number.isFinite(value) ? '–' : value.toFixed(digits));
 const megabytes = (bytes: number | undefined) => (bytes === undefined ? '–' : `${(bytes / 2 ** 20).toFixed(0)} MB`);
 
-const bandwidth = measureBandwidth();
+const bandwidth = measureCopyBandwidth();
 console.log(`machine: ${threads} cores, load average ${loadavg().map((value) => value.toFixed(1)).join(' ')} (shared: figures are noisy)`);
 console.log(`copy bandwidth: ${(bandwidth / 1e9).toFixed(1)} GB/s (read + written)`);
 for (const preset of models) {

@@ -1,3 +1,4 @@
+import { BENCH_USAGE, benchCommand } from './bench-command.ts';
 import { BUILD_USAGE, buildCommand } from './build-command.ts';
 import { MIRROR_USAGE, mirrorCommand } from './mirror-command.ts';
 import { MODELS_USAGE, modelsCommand } from './models-command.ts';
@@ -10,6 +11,7 @@ ${SERVE_USAGE}
 ${BUILD_USAGE}
 ${MODELS_USAGE}
 ${MIRROR_USAGE}
+${BENCH_USAGE}
   honnx help                                         this text
 
 Models resolve from models/, then HONNX_CACHE, then HONNX_MIRROR (honnx.config.json "mirror" when unset);
@@ -26,6 +28,8 @@ export async function main(argv: string[]): Promise<number> {
       return modelsCommand(rest);
     case 'mirror':
       return mirrorCommand(rest);
+    case 'bench':
+      return benchCommand(rest);
     case 'help':
     case '--help':
     case '-h':

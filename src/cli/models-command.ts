@@ -1,5 +1,5 @@
-import { existsSync } from 'node:fs';
-import { join, relative, sep } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ModelVariant } from '../models/model-bundle.ts';
 import { formatBytes } from '../models/format-units.ts';
@@ -18,6 +18,7 @@ import { formatQuantizeReport } from '../models/quantize/format-quantize-report.
 import { quantizePath } from '../models/quantize/quantize-files.ts';
 import { DEFAULT_BLOCK_SIZE, DEFAULT_MIN_EMBEDDING_ELEMENTS, DEFAULT_MIN_WEIGHT_ELEMENTS } from '../models/quantize/quantize-model.ts';
 import { SYNTH_VARIANTS, type SynthVariant } from '../models/synth/decoder-graph.ts';
+import { presetFromConfig } from '../models/synth/preset-from-config.ts';
 import { applyOverrides, SYNTH_PRESET_NAMES } from '../models/synth/synth-presets.ts';
 import { DEFAULT_SYNTH_SEED, findPreset, synthesizeModel } from '../models/synth/synthesize-model.ts';
 import { writeGgufModel } from '../models/synth/write-gguf-model.ts';
@@ -37,7 +38,7 @@ export const MODELS_USAGE =
   '  honnx models inspect PATH|NAME [--json]            opset, inputs/outputs, operators, parameters, sizes, the task that fits\n' +
   '  honnx models quantize IN OUT --int8|--q4 [--block-size 32] [--min-elements N] [--exclude NODE]...\n' +
   '                                                     quantize a graph or a model folder (onnx/<graph>_int8.onnx, _q4.onnx)\n' +
-  '  honnx models synth PRESET OUT [--variant fp32|fp16|q4|q4f16]... [--layers N] [--hidden H] [--seed S] [--external-data]\n' +
+  '  honnx models synth PRESET|CONFIG.json OUT [--variant fp32|fp16|q4|q4f16]... [--layers N] [--hidden H] [--seed S] [--external-data]\n' +
   '                    [--gguf FILE]\n' +
   `                                                     write a random-weight model in a hub layout (${SYNTH_PRESET_NAMES.join(', ')});\n` +
   '                                                     --gguf also writes its q4 weights as a Q4_0 GGUF for llama.cpp\n' +
@@ -325,8 +326,10 @@ async function synthCommand(args: string[]): Promise<number> {
     },
   });
   if (positionals.length !== 2) throw new UsageError(`honnx models synth takes a preset and an output folder: PRESET OUT (presets: ${SYNTH_PRESET_NAMES.join(', ')})`);
-  const [preset, outputFolder] = positionals;
-  if (!SYNTH_PRESET_NAMES.includes(preset)) throw new UsageError(`honnx models synth: unknown preset "${preset}"; presets: ${SYNTH_PRESET_NAMES.join(', ')}`);
+  const [presetName, outputFolder] = positionals;
+  // A hub model's config.json gives a preset of that model's exact shape.
+  const preset = SYNTH_PRESET_NAMES.includes(presetName) ? findPreset(presetName) : existsSync(presetName) ? presetFromConfig(JSON.parse(readFileSync(presetName, 'utf8')), basename(dirname(resolve(presetName)))) : undefined;
+  if (!preset) throw new UsageError(`honnx models synth: unknown preset "${presetName}"; presets: ${SYNTH_PRESET_NAMES.join(', ')}, or the path of a qwen3 or llama config.json`);
   const variants = values.variant ?? ['fp32'];
   for (const variant of variants) {
     if (!(SYNTH_VARIANTS as readonly string[]).includes(variant)) throw new UsageError(`honnx models synth: --variant is one of ${SYNTH_VARIANTS.join(', ')} (got "${variant}")`);
@@ -350,7 +353,7 @@ async function synthCommand(args: string[]): Promise<number> {
   }
   if (values.gguf !== undefined) {
     const started = performance.now();
-    const bytes = await writeGgufModel(values.gguf, { preset: findPreset(preset), shape: applyOverrides(findPreset(preset), { layers, hiddenSize }).shape, seed });
+    const bytes = await writeGgufModel(values.gguf, { preset, shape: applyOverrides(preset, { layers, hiddenSize }).shape, seed });
     console.log(`${values.gguf}: Q4_0 GGUF of the q4 weights, ${formatBytes(bytes)}, written in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   }
   return 0;

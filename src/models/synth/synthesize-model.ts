@@ -6,7 +6,8 @@ import { applyOverrides, SYNTH_PRESET_NAMES, SYNTH_PRESETS, type DecoderShape, t
 import { writeOnnxFile } from './write-onnx-file.ts';
 
 export interface SynthesizeOptions extends ShapeOverrides {
-  preset: string;
+  /** A preset's name, or a preset made from a hub config.json (`presetFromConfig`). */
+  preset: string | SynthPreset;
   outputFolder: string;
   variant?: SynthVariant;
   seed?: number;
@@ -73,7 +74,7 @@ measuring speed and memory and for checking runtimes against each other; its tex
  */
 export async function synthesizeModel(options: SynthesizeOptions): Promise<SynthesizedModel> {
   const started = performance.now();
-  const preset = findPreset(options.preset);
+  const preset = typeof options.preset === 'string' ? findPreset(options.preset) : options.preset;
   const variant = options.variant ?? 'fp32';
   const seed = options.seed ?? DEFAULT_SYNTH_SEED;
   const { shape, config } = applyOverrides(preset, options);
