@@ -58,7 +58,7 @@ export type { SummarizeParameters, SummaryAnswer } from './endpoints/summarize-e
 export { embedEndpoint } from './endpoints/embed-endpoint.ts';
 export type { EmbedAnswer, EmbedParameters } from './endpoints/embed-endpoint.ts';
 export { generateEndpoint } from './endpoints/generate-endpoint.ts';
-export type { GenerateAnswer, StructuredAnswer, GenerateParameters, GenerateStreamEvent, GeneratedToken, GenerationDetails } from './endpoints/generate-endpoint.ts';
+export type { GenerateAnswer, GenerateInputs, StructuredAnswer, GenerateParameters, GenerateStreamEvent, GeneratedToken, GenerationDetails } from './endpoints/generate-endpoint.ts';
 
 // Tasks, usable without HTTP
 export { classify, createClassifier } from './tasks/classify/classify.ts';

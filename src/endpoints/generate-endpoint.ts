@@ -1,9 +1,9 @@
 import * as z from 'zod/mini';
-import { generateText, streamText, type DoneEvent, type GenerateRequestOptions, type GenerationEvent, type TokenEvent } from '../tasks/generate/generate-text.ts';
+import { finishGeneration, generateText, prepareGeneration, type DoneEvent, type GenerateRequestOptions, type GenerationEvent, type PreparedGeneration, type TokenEvent } from '../tasks/generate/generate-text.ts';
 import type { GenerationOptions } from '../tasks/generate/generation-options.ts';
 import type { StructuredResult } from '../tasks/generate/token-constraint.ts';
 import { observeGeneration } from '../tasks/generate/generation-observer.ts';
-import { buildPrompt, type PromptInput } from '../tasks/generate/prompt.ts';
+import { buildPrompt, type PromptInput, type PromptStyle } from '../tasks/generate/prompt.ts';
 import { createTextGenerator, type TextGenerator } from '../tasks/generate/text-generator.ts';
 import { InputError } from '../tasks/input-error.ts';
 import { compileRequestGrammar } from '../tasks/structured/response-format.ts';
@@ -45,6 +45,9 @@ const generateParametersSchema = z.strictObject({
    */
   top_n_tokens: z.optional(z.int().check(z.minimum(0), z.maximum(20))),
 });
+
+/** One prompt of `inputs`. */
+const promptSchema = z.string().check(z.minLength(1, 'must not be empty'));
 
 /** The `parameters` a generate request may send (Hugging Face's text-generation names). */
 export type GenerateParameters = z.infer<typeof generateParametersSchema>;
@@ -185,17 +188,50 @@ async function* toStreamEvents(events: AsyncIterable<GenerationEvent>, withDetai
   }
 }
 
+/** A list of texts, each a prompt of its own (`"inputs": ["a", "b"]`); a conversation is a list of message objects. */
+const isTextList = (inputs: GenerateInputs): inputs is string[] => Array.isArray(inputs) && inputs.length > 0 && inputs.every((input) => typeof input === 'string');
+
+/**
+ * Prepares every prompt of a request (tokenized and checked against the function's limits) before any of them
+ * starts, so that a list with one prompt too long is refused whole, having cost no generation. A refusal names
+ * the input it is about (`inputs[2]: ...`).
+ */
+function prepareAll(generator: TextGenerator, texts: readonly string[], style: PromptStyle, options: GenerateRequestOptions): PreparedGeneration[] {
+  return texts.map((text, index) => {
+    try {
+      return prepareGeneration(generator, buildPrompt(generator, text, style), options);
+    } catch (error) {
+      if (error instanceof InputError) throw new InputError(error.reason, `inputs[${index}]: ${error.message}`);
+      throw error;
+    }
+  });
+}
+
+/** One prompt's non-streamed answer: its text, with details, token log-probabilities and structure as asked. */
+async function answerGeneration(generator: TextGenerator, prepared: PreparedGeneration, parameters: GenerateParameters, specialIds: ReadonlySet<number> | undefined): Promise<GenerateAnswer> {
+  if (specialIds) return generateWithTokens(generator, prepared.start(), specialIds);
+  const result = await finishGeneration(prepared.start());
+  const answer: GenerateAnswer = { generated_text: result.generatedText };
+  if (parameters.details) answer.details = describeDetails({ kind: 'done', ...result });
+  if (result.structured) answer.structured = describeStructured(result.structured);
+  return answer;
+}
+
+/** What a generate request's `inputs` may be: a prompt, a conversation (the OpenAI routes), or a list of prompts. */
+export type GenerateInputs = PromptInput | string[];
+
 /**
  * Text generation in the shape of the Hugging Face Inference API and text-generation-inference:
  * `{"inputs": "prompt", "parameters": {...}, "stream": bool}` → `[{"generated_text": "..."}]`, or
  * server-sent TGI stream events. Serves causal LMs and encoder-decoders alike.
  */
-export const generateEndpoint: TaskEndpoint<TextGenerator, PromptInput, GenerateParameters, GenerateAnswer[]> = {
+export const generateEndpoint: TaskEndpoint<TextGenerator, GenerateInputs, GenerateParameters, GenerateAnswer[] | GenerateAnswer[][]> = {
   task: 'generate',
   // An empty prompt is refused as every task refuses empty inputs (a model would otherwise start from BOS alone).
-  inputsSchema: z.string().check(z.minLength(1, 'must not be empty')),
+  // A list of prompts is answered as the Hugging Face pipeline answers one: a `[{generated_text}]` list per prompt.
+  inputsSchema: z.union([promptSchema, z.array(promptSchema).check(z.minLength(1, 'must hold at least one text'))]),
   parametersSchema: generateParametersSchema,
-  defaultLimits: { maxBodyBytes: 256 << 10, maxInputs: 1, maxInputTokens: 2048, maxNewTokens: 256, maxSentences: 0 },
+  defaultLimits: { maxBodyBytes: 256 << 10, maxInputs: 8, maxInputTokens: 2048, maxNewTokens: 256, maxSentences: 0 },
   oneSessionPerProcess: true,
   // A sequence holds at most the function's prompt limit plus its new-token limit: the memory check sizes the cache by it.
   prepare: (model, context) => createTextGenerator(model, context ? { contextTokens: context.limits.maxInputTokens + context.limits.maxNewTokens } : {}),
@@ -215,13 +251,15 @@ export const generateEndpoint: TaskEndpoint<TextGenerator, PromptInput, Generate
     execution_provider: generator.model.executionProvider,
   }),
   async answer(generator, inputs, { parameters, limits, stream, signal, batching, schema }) {
-    const prompt = buildPrompt(generator, inputs, {
-      template: parameters.prompt_template,
-      useChatTemplate: parameters.use_chat_template,
-      systemPrompt: parameters.system_prompt,
-    });
+    const style: PromptStyle = { template: parameters.prompt_template, useChatTemplate: parameters.use_chat_template, systemPrompt: parameters.system_prompt };
+    const texts = isTextList(inputs) ? inputs : undefined;
+    if (texts && stream) {
+      throw new InputError('invalid', `stream: true takes one text in inputs, and this request has a list of ${texts.length}: send one request per text, or leave stream out`);
+    }
     const grammar = compileRequestGrammar(parameters, schema, generator.tokenizer);
     const topLogprobs = parameters.top_n_tokens;
+    // Only streams and top_n_tokens read log-probabilities and token texts, so only they pay for them.
+    const withTokens = stream || topLogprobs !== undefined;
     const options: GenerateRequestOptions = {
       ...toGenerationOptions(parameters, generator.defaults.maxNewTokens, limits),
       topLogprobs,
@@ -231,16 +269,18 @@ export const generateEndpoint: TaskEndpoint<TextGenerator, PromptInput, Generate
       maxPromptTokens: limits.maxInputTokens,
       signal,
       shareRuns: batching ?? true,
+      withLogprobs: withTokens,
+      withTokenTexts: withTokens,
     };
-    // Only streamed events carry log-probabilities, so only streams pay for them.
     const specialIds = topLogprobs === undefined ? undefined : specialIdsOf(generator);
-    if (stream) return toStreamEvents(streamText(generator, prompt, { ...options, withLogprobs: true }), parameters.details === true, specialIds);
-    if (specialIds) return [await generateWithTokens(generator, streamText(generator, prompt, { ...options, withLogprobs: true }), specialIds)];
-    const result = await generateText(generator, prompt, options);
-    const answer: GenerateAnswer = { generated_text: result.generatedText };
-    if (parameters.details) answer.details = describeDetails({ kind: 'done', ...result });
-    if (result.structured) answer.structured = describeStructured(result.structured);
-    return [answer];
+    if (texts) {
+      // Every prompt is checked before the first starts; then they decode side by side in the shared step loop.
+      const prepared = prepareAll(generator, texts, style, options);
+      return Promise.all(prepared.map(async (generation) => [await answerGeneration(generator, generation, parameters, specialIds)]));
+    }
+    const prepared = prepareGeneration(generator, buildPrompt(generator, inputs as PromptInput, style), options);
+    if (stream) return toStreamEvents(prepared.start(), parameters.details === true, specialIds);
+    return [await answerGeneration(generator, prepared, parameters, specialIds)];
   },
   // Concurrent requests on one model decode together in its shared step loop, up to this many at once.
   defaultServing: { batching: { maxBatchSize: 16 }, timeoutMilliseconds: 120_000 },

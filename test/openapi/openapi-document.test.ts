@@ -106,7 +106,9 @@ describe('GET /openapi.json', () => {
     const classify = components().schemas['classify.Request'].properties.parameters;
     expect(classify.properties.function_to_apply.enum).toEqual(['softmax', 'sigmoid', 'exp', 'none']);
     expect(components().schemas['extract.Request'].properties.parameters.properties.aggregation_strategy.enum).toEqual(['none', 'simple', 'first', 'average', 'max']);
-    expect(withoutDescriptions(components().schemas['generate.Request'].properties.inputs)).toEqual({ type: 'string', minLength: 1 });
+    // A prompt, or a list of prompts (answered one [{generated_text}] each).
+    const prompt = { type: 'string', minLength: 1 };
+    expect(withoutDescriptions(components().schemas['generate.Request'].properties.inputs)).toEqual({ anyOf: [prompt, { type: 'array', items: prompt, minItems: 1 }] });
   });
 
   it("accepts every example request, and each answer matches the answer schema it declares", async () => {

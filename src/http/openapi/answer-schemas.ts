@@ -61,9 +61,14 @@ const createStructuredSchema = (value: z.core.$ZodType) =>
     value: z.optional(value).check(z.describe('The parsed value, when valid.')),
   });
 
-/** `[{generated_text}]`, with `details` when asked and `structured` under a grammar (`value` of type `value`). */
-export const createGenerateAnswerSchema = (value: z.core.$ZodType = z.unknown()) =>
-  z.array(z.object({ generated_text: z.string(), details: z.optional(generationDetailsSchema), structured: z.optional(createStructuredSchema(value)) }));
+/**
+ * `[{generated_text}]`, with `details` when asked and `structured` under a grammar (`value` of type `value`); one
+ * such list per prompt for a list of prompts.
+ */
+export const createGenerateAnswerSchema = (value: z.core.$ZodType = z.unknown()) => {
+  const answers = z.array(z.object({ generated_text: z.string(), details: z.optional(generationDetailsSchema), structured: z.optional(createStructuredSchema(value)) }));
+  return z.union([answers, z.array(answers)]);
+};
 
 export const generateAnswerSchema = createGenerateAnswerSchema();
 

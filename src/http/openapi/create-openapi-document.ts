@@ -116,7 +116,7 @@ function createFunctionPath(host: FunctionHost, requestSchemaName: string, requi
       ...security,
       requestBody: {
         required: true,
-        content: { 'application/json': { schema: schemaReference(requestSchemaName), examples: listExamples(endpoint.task, limits.maxNewTokens) } },
+        content: { 'application/json': { schema: schemaReference(requestSchemaName), examples: listExamples(endpoint.task, limits.maxNewTokens, limits.maxInputs) } },
       },
       responses: { 200: { description: 'The answer.', content: createAnswerContent(host) }, ...keyResponse, ...errors },
     },

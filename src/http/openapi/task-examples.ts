@@ -35,14 +35,18 @@ export const taskExamples: Record<string, Record<string, RequestExample>> = {
   generate: {
     one: { summary: 'A continuation', value: { inputs: 'Once upon a time', parameters: { max_new_tokens: 32 } } },
     stream: { summary: 'Streamed as server-sent events', value: { inputs: 'Once upon a time', parameters: { max_new_tokens: 32 }, stream: true } },
+    batch: { summary: 'A list of prompts, one [{generated_text}] each (not streamed)', value: { inputs: ['Once upon a time', 'Tom had a'], parameters: { max_new_tokens: 16 } } },
   },
 };
 
-/** A task's examples for one function: the same requests, within the function's `max_new_tokens` ceiling. */
-export function listExamples(task: string, maxNewTokens: number): Record<string, RequestExample> {
-  const examples = taskExamples[task] ?? {};
+/**
+ * A task's examples for one function: the same requests, within the function's `max_new_tokens` ceiling; an
+ * example with more inputs than the function takes (`maxInputs`) is left out.
+ */
+export function listExamples(task: string, maxNewTokens: number, maxInputs = Infinity): Record<string, RequestExample> {
+  const examples = Object.entries(taskExamples[task] ?? {}).filter(([, example]) => !Array.isArray(example.value.inputs) || example.value.inputs.length <= maxInputs);
   return Object.fromEntries(
-    Object.entries(examples).map(([name, example]) => {
+    examples.map(([name, example]) => {
       const requested = example.value.parameters?.max_new_tokens;
       if (typeof requested !== 'number' || requested <= maxNewTokens) return [name, example];
       return [name, { ...example, value: { ...example.value, parameters: { ...example.value.parameters, max_new_tokens: maxNewTokens } } }];

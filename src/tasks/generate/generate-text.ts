@@ -39,6 +39,37 @@ export function encodePrompt(generator: TextGenerator, prompt: string | Prompt, 
   return ids;
 }
 
+/** A generation whose prompt is tokenized and checked, not started yet: `start()` joins the model's runs. */
+export interface PreparedGeneration {
+  /** Tokens of the prompt, as the model will see it. */
+  readonly promptTokens: number;
+  /** Starts generating: one event per token as soon as it is chosen, then a `done` event. Call it once. */
+  start(): AsyncGenerator<GenerationEvent>;
+}
+
+/**
+ * Tokenizes and checks a prompt (throws an InputError when it is empty or over its limit) without starting any
+ * work, so that a request of several prompts can be refused whole before any of them takes a row of the batch.
+ */
+export function prepareGeneration(generator: TextGenerator, prompt: string | Prompt, options: GenerateRequestOptions = {}): PreparedGeneration {
+  const resolved = resolveGenerationOptions(options, generator.defaults);
+  const promptIds = encodePrompt(generator, prompt, options.maxPromptTokens);
+  const promptText = typeof prompt === 'string' ? prompt : prompt.text;
+  const settings = { promptText, promptTokens: promptIds.length, options: resolved, withLogprobs: options.withLogprobs ?? true, withTokenTexts: options.withTokenTexts };
+  return {
+    promptTokens: promptIds.length,
+    start() {
+      options.signal?.throwIfAborted();
+      const loop = resolved.useCache && options.shareRuns !== false ? sharedStepLoop(generator.model) : undefined;
+      if (loop) {
+        const sequence = createGenerationSequence(generator, { ...settings, decoderIds: promptIds });
+        return loop.generate(promptIds, sequence, { signal: options.signal });
+      }
+      return runAlone(generator, promptIds, settings, options.signal);
+    },
+  };
+}
+
 /**
  * Generates token by token: one event per token as soon as it is chosen, then a `done` event. Ends on an
  * end-of-sequence id, a stop string, `maxNewTokens` or the model's length, whichever comes first.
@@ -47,17 +78,7 @@ export function encodePrompt(generator: TextGenerator, prompt: string | Prompt, 
  * batch with every other generation in progress; its tokens are the ones it would get alone.
  */
 export function streamText(generator: TextGenerator, prompt: string | Prompt, options: GenerateRequestOptions = {}): AsyncGenerator<GenerationEvent> {
-  const resolved = resolveGenerationOptions(options, generator.defaults);
-  const promptIds = encodePrompt(generator, prompt, options.maxPromptTokens);
-  options.signal?.throwIfAborted();
-  const promptText = typeof prompt === 'string' ? prompt : prompt.text;
-  const settings = { promptText, promptTokens: promptIds.length, options: resolved, withLogprobs: options.withLogprobs ?? true, withTokenTexts: options.withTokenTexts };
-  const loop = resolved.useCache && options.shareRuns !== false ? sharedStepLoop(generator.model) : undefined;
-  if (loop) {
-    const sequence = createGenerationSequence(generator, { ...settings, decoderIds: promptIds });
-    return loop.generate(promptIds, sequence, { signal: options.signal });
-  }
-  return runAlone(generator, promptIds, settings, options.signal);
+  return prepareGeneration(generator, prompt, options).start();
 }
 
 /** One generation on its own: a run per token, for models that cannot join a batch (and the uncached reference). */
@@ -89,7 +110,12 @@ export type GenerationResult = Omit<DoneEvent, 'kind'>;
 /** Generates to the end and returns the answer. */
 export async function generateText(generator: TextGenerator, prompt: string | Prompt, options: GenerateRequestOptions = {}): Promise<GenerationResult> {
   // Nobody reads the token events' log-probabilities or texts here, so they are not computed unless asked for.
-  for await (const event of streamText(generator, prompt, { withLogprobs: false, withTokenTexts: false, ...options })) {
+  return finishGeneration(streamText(generator, prompt, { withLogprobs: false, withTokenTexts: false, ...options }));
+}
+
+/** Reads a generation's events to its end and returns its result. */
+export async function finishGeneration(events: AsyncIterable<GenerationEvent>): Promise<GenerationResult> {
+  for await (const event of events) {
     if (event.kind === 'done') {
       const { kind: _kind, ...result } = event;
       return result;

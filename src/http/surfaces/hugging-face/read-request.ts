@@ -75,7 +75,7 @@ export async function readValidatedRequest<Inputs, Parameters>(
   const inputs = endpoint.inputsSchema.safeParse(envelope.inputs);
   if (!inputs.success) throw new HttpError(400, 'invalid_inputs', describeIssues(inputs.error, endpoint.inputsSchema, envelope.inputs, 'inputs'));
   if (Array.isArray(inputs.data) && inputs.data.length > limits.maxInputs) {
-    throw new HttpError(413, 'too_many_inputs', `request has ${inputs.data.length} inputs, over this function's limit of ${limits.maxInputs}`);
+    throw new HttpError(413, 'too_many_inputs', `inputs: ${inputs.data.length} texts, over this function's limit of ${limits.maxInputs} (limits.maxInputs)`);
   }
   const parameters = parseParameters(endpoint.parametersSchema, envelope.parameters);
   if (!parameters.success) throw new HttpError(400, 'invalid_parameters', describeIssues(parameters.error, endpoint.parametersSchema, envelope.parameters, 'parameters'));
