@@ -74,11 +74,12 @@ function describeSchemaFunction(start: () => Promise<{ send: SendRequest; stop()
     expect(description.schema).toMatchObject(personJsonSchema);
     const document = (await (await send('/openapi.json')).json()) as {
       paths: Record<string, { post: { responses: { 200: { content: { 'application/json': { schema: { $ref: string } } } } } } }>;
-      components: { schemas: Record<string, { items: { properties: { structured: { properties: { value: unknown } } } } }> };
+      components: { schemas: Record<string, { anyOf: { items: { properties: { structured: { properties: { value: unknown } } } } }[] }> };
     };
     const reference = document.paths['/story'].post.responses[200].content['application/json'].schema.$ref;
     expect(reference).toBe('#/components/schemas/story.Answer');
-    expect(document.components.schemas['story.Answer'].items.properties.structured.properties.value).toMatchObject(personJsonSchema);
+    // The answer to one prompt (anyOf[0]; anyOf[1] is the answer to a list of prompts, a list of those).
+    expect(document.components.schemas['story.Answer'].anyOf[0].items.properties.structured.properties.value).toMatchObject(personJsonSchema);
   });
 }
 
