@@ -123,7 +123,7 @@ export function createFunctionHost(
   let inThread: InThreadLane | undefined;
   const lanes: Lane[] = options.createLanes
     ? options.createLanes({ definition, limits, observer, batching })
-    : [(inThread = createInThreadLane({ definition, limits, loadModel, observer, batching }))];
+    : [(inThread = createInThreadLane({ functionName: name, definition, limits, loadModel, observer, batching }))];
   if (lanes.length === 0) throw new Error(`function ${name} has no lane to run its model on`);
   const scheduler: FunctionScheduler = createFunctionScheduler({
     functionName: name,

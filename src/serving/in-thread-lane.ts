@@ -5,6 +5,7 @@ import type { RunObserver } from '../spec/run-observer.ts';
 import type { ModelBundle } from '../models/model-bundle.ts';
 import type { Lane, LaneBatchResult, LoadedLane } from './lane.ts';
 import type { TaskCall } from '../spec/task-call.ts';
+import { functionShuttingDown } from './serving-error.ts';
 
 /** A model prepared for its task, ready to answer. */
 export interface PreparedTask {
@@ -54,6 +55,7 @@ export async function answerCalls(
 }
 
 export interface InThreadLaneOptions {
+  functionName: string;
   definition: FunctionDefinition;
   limits: Required<FunctionLimits>;
   loadModel: (definition: FunctionDefinition) => Promise<ModelBundle>;
@@ -67,10 +69,13 @@ export interface InThreadLane extends Lane {
   prepared(): PreparedTask | undefined;
 }
 
-export function createInThreadLane({ definition, limits, loadModel, observer, batching }: InThreadLaneOptions): InThreadLane {
+export function createInThreadLane({ functionName, definition, limits, loadModel, observer, batching }: InThreadLaneOptions): InThreadLane {
   const endpoint = definition.task;
   let prepared: PreparedTask | undefined;
+  let released = false;
   const require = () => {
+    // Requests still queued when the function is released (a shutdown) are refused as such, not as a fault.
+    if (released) throw functionShuttingDown(functionName);
     if (!prepared) throw new Error('the model is not loaded');
     return prepared;
   };
@@ -88,6 +93,7 @@ export function createInThreadLane({ definition, limits, loadModel, observer, ba
       endpoint.answer(require().runner, call.inputs, { parameters: call.parameters, limits, stream: call.stream, signal, batching, schema: definition.schema }),
     async release() {
       // Sessions belong to the runner; runtimes release them by dropping the host (Node exits, isolates are evicted).
+      released = true;
       prepared = undefined;
     },
   };

@@ -25,3 +25,8 @@ export class ServingError extends Error {
 export function clientClosed(before: string): ServingError {
   return new ServingError('client_closed', `the client closed the connection before ${before}`);
 }
+
+/** The function was released (the server is stopping): no request runs on it any more. */
+export function functionShuttingDown(functionName: string): ServingError {
+  return new ServingError('shutting_down', `function ${functionName} is shutting down; retry`);
+}

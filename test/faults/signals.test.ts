@@ -98,6 +98,21 @@ const portIsFree = (port: number) =>
     socket.once('error', () => resolve(true));
   });
 
+const IN_FLIGHT = 300;
+
+/** Waits until every request sent is either answered or being answered (`honnx_requests_in_flight` in /metrics). */
+async function waitForRequestsHeld(url: string, settled: () => number, sent: number, timeoutMs = 30_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    const scrape = await (await fetch(`${url}/metrics`)).text();
+    // The scrape itself is in flight too.
+    const inFlight = Number(/^honnx_requests_in_flight (\d+)/m.exec(scrape)?.[1] ?? 0) - 1;
+    if (inFlight + settled() >= sent) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`the server did not hold all ${sent} requests within ${timeoutMs} ms`);
+}
+
 afterEach(() => {
   // Whatever a failed test left running, by the ids this file started or saw below them.
   for (const { child } of started.splice(0)) {
@@ -139,27 +154,36 @@ describe('SIGTERM through the commands the README gives', () => {
     expect({ code, signal }, server.output()).toEqual({ code: 0, signal: null });
   }, 60_000);
 
-  it('the shutdown deadline with generations in flight: every 503 is logged, then shutdown_complete', async () => {
+  // Defect 5: at the deadline, generations were cut while onnxruntime-node ran them, and the process aborted in
+  // the binding (Napi::Error, exit 134) after logging shutdown_complete, in most runs: so three runs.
+  it.each([1, 2, 3])('the shutdown deadline with 300 generations in flight: every 503 logged, no stack trace, exit 0 (run %i)', async () => {
     const server = start(process.execPath, ['bin/honnx.mjs', 'serve', '--function', 'generate', '--port', '0', '--host', '127.0.0.1', '--workers', '2'], {
       ...environment({ HONNX_SHUTDOWN_TIMEOUT: '1', HONNX_WORKERS: '2' }),
     });
     await server.waitFor(/"event":"ready"/);
     const url = /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(server.output())![1];
-    const answers = Array.from({ length: 300 }, (_, seed) =>
+    let settled = 0;
+    const answers = Array.from({ length: IN_FLIGHT }, (_, seed) =>
       fetch(`${url}/generate`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ inputs: 'Once upon a time', parameters: { max_new_tokens: 256, do_sample: true, seed } }),
-      }).then(
-        (response) => ({ status: response.status, id: response.headers.get('x-request-id') }),
-        () => ({ status: 0, id: null }),
-      ),
+      })
+        .then(
+          (response) => ({ status: response.status, id: response.headers.get('x-request-id') }),
+          () => ({ status: 0, id: null }),
+        )
+        .finally(() => settled++),
     );
-    await new Promise((resolve) => setTimeout(resolve, 800));
+    // Signalled once the server holds every request (the rest were answered 429): on a busy machine some clients
+    // are still connecting after a fixed wait, and a connection made after the signal is refused.
+    await waitForRequestsHeld(url, () => settled, IN_FLIGHT);
     server.child.kill('SIGTERM');
     const outcomes = await Promise.all(answers);
-    await new Promise((resolve) => server.child.once('close', resolve));
+    const { code, signal } = await server.exited;
+    await new Promise((resolve) => (server.child.stdout!.readableEnded ? resolve(undefined) : server.child.once('close', resolve)));
     const output = server.output();
+    expect({ code, signal }, output.slice(-3000)).toEqual({ code: 0, signal: null });
     expect(output).toContain('"event":"shutdown_complete"');
     const refused = outcomes.filter((outcome) => outcome.status === 503);
     expect(refused.length).toBeGreaterThan(0);
@@ -167,5 +191,8 @@ describe('SIGTERM through the commands the README gives', () => {
     // Each answer the clients got has its log line, none lost at the exit.
     const logged = new Set([...output.matchAll(/"request_id":"([^"]+)"/g)].map((match) => match[1]));
     expect(outcomes.filter((outcome) => !logged.has(outcome.id!)).length).toBe(0);
+    // Requests cut by the shutdown are a condition, not a fault: no internal error, no stack trace on stderr.
+    expect(output).not.toContain('internal_error');
+    expect(output).not.toMatch(/^function generate/m);
   }, 120_000);
 });

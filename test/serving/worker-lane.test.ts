@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it, vi } from 'vitest';
 import { createWorkerLane } from '../../src/runtime/node/worker-lane.ts';
+import { ServingError } from '../../src/serving/serving-error.ts';
 import type { WorkerSetup } from '../../src/runtime/node/worker-protocol.ts';
 
 const heldAnswers = fileURLToPath(new URL('../fixtures/workers/held-answers.mjs', import.meta.url));
@@ -29,5 +30,24 @@ describe('a worker lane', () => {
     } finally {
       await lane.release();
     }
+  });
+
+  it('on release, fails what it holds as shutting_down, asks its thread to exit between runs, and starts no other', async () => {
+    Atomics.store(held, 0, 0);
+    const lane = createWorkerLane({ setup, bundle: heldAnswers, observer: { runCompleted() {}, tokensGenerated() {} } });
+    await lane.load();
+    const pending = lane.answer(call('held'), new AbortController().signal);
+    pending.catch(() => undefined);
+    await vi.waitFor(() => expect(Atomics.load(held, 0)).toBe(1));
+    await lane.release();
+    // The thread heard the close itself: it was not terminated in whatever it was running.
+    expect(Atomics.load(held, 0)).toBe(-1);
+    const shuttingDown = expect.objectContaining({ kind: 'shutting_down' });
+    await expect(pending).rejects.toBeInstanceOf(ServingError);
+    await expect(pending).rejects.toEqual(shuttingDown);
+    // A request queued behind it is refused, rather than starting a fresh thread while the process exits.
+    await expect(lane.answer(call('late'), new AbortController().signal)).rejects.toEqual(shuttingDown);
+    await expect(lane.load()).rejects.toEqual(shuttingDown);
+    expect(Atomics.load(held, 0)).toBe(-1);
   });
 });

@@ -6,6 +6,7 @@ import { createEventChannel, type EventChannel } from '../../common/event-channe
 import type { Lane, LaneBatchResult, LoadedLane } from '../../serving/lane.ts';
 import { type TaskCall } from '../../spec/task-call.ts';
 import { toError } from '../../serving/call-failure.ts';
+import { functionShuttingDown } from '../../serving/serving-error.ts';
 import type { FromWorker, ToWorker, WorkerSetup, WorkerStats } from './worker-protocol.ts';
 
 const BOOTSTRAP = new URL('./worker-bootstrap.mjs', import.meta.url);
@@ -31,8 +32,8 @@ export interface WorkerLaneOptions {
   beforeLoad?: () => Promise<void>;
 }
 
-const RELEASE_WAIT_MILLISECONDS = 10_000;
-const QUIET_MILLISECONDS = 300;
+/** How long a released thread has to finish the run it is in and exit, before it is terminated however it stands. */
+const RELEASE_WAIT_MILLISECONDS = 30_000;
 
 type Waiter =
   | { kind: 'batch'; resolve(result: LaneBatchResult): void; reject(error: unknown): void }
@@ -46,12 +47,10 @@ export function createWorkerLane({ setup, bundle, observer, beforeLoad }: Worker
   let worker: Worker | undefined;
   let starting: Promise<LoadedLane> | undefined;
   let releasing = false;
+  /** Set by `release`, for good: the lane answers nothing more and never starts another thread. */
+  let released = false;
   let nextId = 1;
   const waiters = new Map<number, Waiter>();
-  /** Requests the thread has not finished yet (it ends each with value, end, error or batch), answered or not. */
-  const inThread = new Set<number>();
-  /** When the thread last said anything: a model run that ends reports itself (stats) within 50 ms. */
-  let lastHeardAt = 0;
 
   const reportStats = (stats: WorkerStats | undefined) => {
     if (!stats) return;
@@ -70,7 +69,6 @@ export function createWorkerLane({ setup, bundle, observer, beforeLoad }: Worker
   const onMessage = (message: FromWorker) => {
     reportStats(message.stats);
     if (message.type === 'ready' || message.type === 'failed' || message.type === 'stats') return;
-    if (message.type === 'value' || message.type === 'end' || message.type === 'error' || message.type === 'batch') inThread.delete(message.id);
     const waiter = waiters.get(message.id);
     if (!waiter) return;
     if (message.type === 'batch' && waiter.kind === 'batch') {
@@ -115,11 +113,10 @@ export function createWorkerLane({ setup, bundle, observer, beforeLoad }: Worker
   /** Sends a request to the thread, failing it at once if the thread is gone (it died between two requests). */
   const sendRequest = (id: number, waiter: Waiter, message: ToWorker) => {
     if (!worker) {
-      waiter.reject(new Error(`the worker thread of function ${setup.functionName} is not running`));
+      waiter.reject(released ? functionShuttingDown(setup.functionName) : new Error(`the worker thread of function ${setup.functionName} is not running`));
       return;
     }
     waiters.set(id, waiter);
-    inThread.add(id);
     worker.postMessage(message);
   };
 
@@ -132,7 +129,6 @@ export function createWorkerLane({ setup, bundle, observer, beforeLoad }: Worker
       worker = thread;
       let loaded = false;
       thread.on('message', (message: FromWorker) => {
-        lastHeardAt = performance.now();
         if (!loaded && message.type === 'ready') {
           loaded = true;
           resolve(message.loaded);
@@ -154,11 +150,29 @@ export function createWorkerLane({ setup, bundle, observer, beforeLoad }: Worker
       });
     });
 
+  /**
+   * Asks the thread to exit and waits until it has. Terminating a thread inside a native session run (onnxruntime-node
+   * runs synchronously on the thread) makes the binding throw Napi::Error where nothing catches it, which aborts the
+   * whole process (exit 134); so is a process.exit while a thread runs. The thread reads the message between two
+   * runs, releases its sessions and exits there. Only one stuck past RELEASE_WAIT_MILLISECONDS is terminated.
+   */
+  const closeThread = async (thread: Worker) => {
+    const exited = new Promise<void>((resolve) => thread.once('exit', () => resolve()));
+    thread.postMessage({ type: 'close' } satisfies ToWorker);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const stuck = new Promise<'stuck'>((resolve) => (timer = setTimeout(() => resolve('stuck'), RELEASE_WAIT_MILLISECONDS)));
+    const outcome = await Promise.race([exited, stuck]);
+    clearTimeout(timer);
+    if (outcome === 'stuck') await thread.terminate();
+  };
+
   const ensureStarted = () => {
+    if (released) return Promise.reject(functionShuttingDown(setup.functionName));
     if (!starting) {
       releasing = false;
       starting = (async () => {
         await beforeLoad?.();
+        if (released) throw functionShuttingDown(setup.functionName);
         return start();
       })();
     }
@@ -200,26 +214,13 @@ export function createWorkerLane({ setup, bundle, observer, beforeLoad }: Worker
       });
     },
     async release() {
+      released = true;
       releasing = true;
       const thread = worker;
       worker = undefined;
       starting = undefined;
-      failAll(new Error(`function ${setup.functionName} is shutting down`));
-      // Terminating a thread inside a native session run aborts the whole process (Napi::Error, exit 134): its
-      // requests are cancelled first, and the thread is stopped once it has finished with them and gone quiet (a
-      // generation's shared run can outlive its last request by one step, and reports itself when it ends), or
-      // after RELEASE_WAIT_MILLISECONDS however it stands.
-      if (thread) {
-        for (const id of inThread) thread.postMessage({ type: 'cancel', id } satisfies ToWorker);
-        const started = performance.now();
-        while (
-          (inThread.size > 0 || performance.now() - lastHeardAt < QUIET_MILLISECONDS) &&
-          performance.now() - started < RELEASE_WAIT_MILLISECONDS
-        ) {
-          await new Promise((resolve) => setTimeout(resolve, 25));
-        }
-      }
-      await thread?.terminate();
+      failAll(functionShuttingDown(setup.functionName));
+      if (thread) await closeThread(thread);
     },
   };
 }

@@ -29,7 +29,9 @@ export interface WorkerStats {
 export type ToWorker =
   | { type: 'batch'; id: number; calls: TaskCall[] }
   | { type: 'answer'; id: number; call: TaskCall }
-  | { type: 'cancel'; id: number };
+  | { type: 'cancel'; id: number }
+  /** Stop: the thread releases its sessions and exits between two runs, never inside one. */
+  | { type: 'close' };
 
 export type FromWorker = (
   | { type: 'ready'; loaded: LoadedLane }

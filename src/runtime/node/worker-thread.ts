@@ -1,5 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { createNodeEngine } from '../../engine/onnxruntime-node.ts';
+import type { Engine, InferenceSession } from '../../engine/engine.ts';
 import type { HonnxFunction } from '../../spec/define-function.ts';
 import { createFolderModelFiles } from '../../models/folder-model-files.ts';
 import { loadModelBundle } from '../../models/model-bundle.ts';
@@ -50,7 +51,7 @@ async function start(loadFunction: () => Promise<HonnxFunction | undefined>) {
   const definition = (await loadFunction())?.definition;
   const endpoint = definition?.task;
   if (!endpoint) throw new Error(`function ${setup.functionName} must export default defineFunction({...})`);
-  const engine = createNodeEngine({ threads: setup.threads });
+  const engine = keepSessions(createNodeEngine({ threads: setup.threads }));
   const model = await loadModelBundle(createFolderModelFiles(setup.model.folder, setup.model.name), engine, { variant: setup.model.variant });
   const runner = await prepareTask(endpoint, model, setup.limits);
   endpoint.observe?.(runner, {
@@ -108,7 +109,37 @@ async function start(loadFunction: () => Promise<HonnxFunction | undefined>) {
   send({ type: 'ready', loaded: describeLoaded(endpoint, { runner, model }) });
 }
 
+/** Every session this thread opened, released when it closes. */
+const sessions: InferenceSession[] = [];
+
+function keepSessions(engine: Engine): Engine {
+  return {
+    ...engine,
+    async createSession(model, options) {
+      const session = await engine.createSession(model, options);
+      sessions.push(session);
+      return session;
+    },
+  };
+}
+
+/**
+ * Ends the thread at the main thread's request (a shutdown, a retired model version). A message is only handled
+ * between two turns of this thread's event loop, and onnxruntime-node runs sessions synchronously, so no native run
+ * or session load is in progress here: the thread releases its sessions and exits at this point, and whatever was
+ * still to run (a step loop's next step, a load's next session) never starts. The main thread has already failed
+ * the requests it had sent here.
+ */
+function closeThread(): void {
+  for (const session of sessions.splice(0)) void session.release().catch(() => undefined);
+  process.exit(0);
+}
+
 /** Serves the function `loadFunction` gives (its module's default export) on this worker thread. */
 export function runWorkerThread(loadFunction: () => Promise<HonnxFunction | undefined>): void {
+  // Heard while the model loads too.
+  port.on('message', (message: ToWorker) => {
+    if (message.type === 'close') closeThread();
+  });
   start(loadFunction).catch((error: unknown) => send({ type: 'failed', message: error instanceof Error ? error.message : String(error) }));
 }
