@@ -8,16 +8,16 @@ import { argmaxOf, printResult, promptIds, PROMPT_LENGTHS, readRss } from './mea
  * The floor: a bare onnxruntime-node greedy loop on the optimum graph, fresh outputs every step (as a user's first
  * loop would be), argmax in plain JS. TTFT is one prefill run of the whole prompt; decode is tokens per second over
  * `newTokens` steps after a 16-token prompt.
- * Usage: raw-loop.ts <model folder> <onnx file> <threads> <new tokens> [accuracy note]
+ * Usage: raw-loop.ts <model folder> <onnx file> <threads> <new tokens> [graph optimization level: all|extended|basic|disabled]
  */
-const [folder, file, threadsText, newTokensText] = process.argv.slice(2);
+const [folder, file, threadsText, newTokensText, optimization = 'all'] = process.argv.slice(2);
 const threads = Number(threadsText);
 const newTokens = Number(newTokensText);
 const config = JSON.parse(readFileSync(join(folder, 'config.json'), 'utf8'));
 const readJson = (name: string) => JSON.parse(readFileSync(join(folder, name), 'utf8'));
 const tokenizer = createTokenizer(readJson('tokenizer.json'), readJson('tokenizer_config.json'), config);
 const encode = (text: string) => tokenizer.encode(text, { addSpecialTokens: false }).ids;
-const session = await ort.InferenceSession.create(join(folder, 'onnx', file), { executionProviders: ['cpu'], graphOptimizationLevel: 'all', intraOpNumThreads: threads, interOpNumThreads: 1 });
+const session = await ort.InferenceSession.create(join(folder, 'onnx', file), { executionProviders: ['cpu'], graphOptimizationLevel: optimization as 'all', intraOpNumThreads: threads, interOpNumThreads: 1 });
 const pastNames = session.inputNames.filter((name) => name.startsWith('past_key_values.'));
 const heads = config.num_key_value_heads;
 const headDimension = config.head_dim ?? config.hidden_size / config.num_attention_heads;

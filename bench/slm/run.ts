@@ -1,14 +1,13 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { applyOverrides } from '../../src/models/synth/synth-presets.ts';
 import { DEFAULT_SYNTH_SEED, findPreset, synthesizeModel } from '../../src/models/synth/synthesize-model.ts';
 import { writeGgufModel } from '../../src/models/synth/write-gguf-model.ts';
 import { measureCopyBandwidth } from '../../src/cli/measure-bandwidth.ts';
 import { findFreePort } from '../child-process.ts';
 import { READY_PREFIX } from '../servers/announce-ready.ts';
+import { spawnChild, waitForLine } from './children.ts';
 import { promptIds, PROMPT_LENGTHS, readRss, RESULT_PREFIX } from './measure.ts';
 import { createTokenizer } from '../../src/text/tokenizer.ts';
 
@@ -29,38 +28,6 @@ const models = argument('models', 'qwen3-0.6b,llama-3.2-1b').split(',');
 const newTokens = Number(argument('new-tokens', '32'));
 const engines = new Set(argument('engines', 'honnx,raw,transformers,llamacpp').split(','));
 const threads = cpus().length;
-const children = new Set<ChildProcess>();
-process.once('exit', () => children.forEach((child) => child.kill('SIGKILL')));
-
-function spawnChild(entry: string, args: string[], env: Record<string, string> = {}): ChildProcess {
-  const child = spawn(process.execPath, [join(root, 'bin/run-ts.mjs'), join(import.meta.dirname, entry), ...args], {
-    cwd: root,
-    env: { ...process.env, HONNX_MIRROR: cacheFolder, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  return child;
-}
-
-function waitForLine(child: ChildProcess, prefix: string, seconds = 1800): Promise<string> {
-  const stderr: string[] = [];
-  child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ${prefix.trim()} in ${seconds} s`)), seconds * 1000);
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      if (line.startsWith(prefix)) {
-        clearTimeout(timer);
-        resolve(line.slice(prefix.length));
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${child.spawnargs[3]} exited ${code}\n${stderr.join('').slice(-2000)}`));
-    });
-  });
-}
-
 interface EngineFigures {
   ttft: Record<number, number>;
   decode16: number;
@@ -91,7 +58,7 @@ async function ensureModel(preset: string): Promise<{ folder: string; file: stri
 }
 
 async function runMeasuring(entry: string, args: string[]): Promise<EngineFigures> {
-  return JSON.parse(await waitForLine(spawnChild(entry, args), RESULT_PREFIX)) as EngineFigures;
+  return JSON.parse(await waitForLine(spawnChild(entry, args, cacheFolder), RESULT_PREFIX)) as EngineFigures;
 }
 
 async function postJson(url: string, body: unknown): Promise<Response> {
@@ -114,7 +81,7 @@ async function streamTimes(url: string, inputs: string, count: number): Promise<
 
 async function measureHonnx(preset: string, folder: string): Promise<EngineFigures> {
   const port = await findFreePort();
-  const server = spawnChild('honnx-server.ts', [String(port)], { SLM_MODEL: preset, SLM_VARIANT: 'q4', HONNX_LOG_LEVEL: 'error' });
+  const server = spawnChild('honnx-server.ts', [String(port)], cacheFolder, { SLM_MODEL: preset, SLM_VARIANT: 'q4', HONNX_LOG_LEVEL: 'error' });
   await waitForLine(server, READY_PREFIX);
   const url = `http://127.0.0.1:${port}/slm`;
   try {

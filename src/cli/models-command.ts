@@ -39,7 +39,7 @@ export const MODELS_USAGE =
   '  honnx models quantize IN OUT --int8|--q4 [--block-size 32] [--min-elements N] [--exclude NODE]...\n' +
   '                                                     quantize a graph or a model folder (onnx/<graph>_int8.onnx, _q4.onnx)\n' +
   '  honnx models synth PRESET|CONFIG.json OUT [--variant fp32|fp16|q4|q4f16]... [--layers N] [--hidden H] [--seed S] [--external-data]\n' +
-  '                    [--gguf FILE]\n' +
+  '                    [--gguf FILE] [--accuracy-level 0-4]\n' +
   `                                                     write a random-weight model in a hub layout (${SYNTH_PRESET_NAMES.join(', ')});\n` +
   '                                                     --gguf also writes its q4 weights as a Q4_0 GGUF for llama.cpp\n' +
   REGISTRY_USAGE +
@@ -323,6 +323,7 @@ async function synthCommand(args: string[]): Promise<number> {
       seed: { type: 'string' },
       'external-data': { type: 'boolean' },
       gguf: { type: 'string' },
+      'accuracy-level': { type: 'string' },
     },
   });
   if (positionals.length !== 2) throw new UsageError(`honnx models synth takes a preset and an output folder: PRESET OUT (presets: ${SYNTH_PRESET_NAMES.join(', ')})`);
@@ -343,8 +344,10 @@ async function synthCommand(args: string[]): Promise<number> {
   const layers = readInteger(values.layers, '--layers');
   const hiddenSize = readInteger(values.hidden, '--hidden');
   const seed = readInteger(values.seed, '--seed') ?? DEFAULT_SYNTH_SEED;
+  const accuracyLevel = readInteger(values['accuracy-level'], '--accuracy-level');
+  if (accuracyLevel !== undefined && accuracyLevel > 4) throw new UsageError(`honnx models synth: --accuracy-level is 0 to 4 (got ${accuracyLevel})`);
   for (const variant of variants as SynthVariant[]) {
-    const result = await synthesizeModel({ preset, outputFolder, variant, layers, hiddenSize, seed, externalData: values['external-data'] });
+    const result = await synthesizeModel({ preset, outputFolder, variant, layers, hiddenSize, seed, externalData: values['external-data'], accuracyLevel: accuracyLevel as 0 | 1 | 2 | 3 | 4 | undefined });
     const { shape } = result;
     console.log(
       `${result.onnxFile}${result.externalData ? ' (+ _data)' : ''}: ${variant}, ${formatBytes(result.bytes)}, ${shape.layers} layers × hidden ${shape.hiddenSize}, ` +

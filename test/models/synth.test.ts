@@ -20,7 +20,9 @@ describe('honnx models synth qwen3-0.6b (reduced)', () => {
   const root = mkdtempSync(join(tmpdir(), 'honnx-synth-'));
   const folder = join(root, 'qwen3-0.6b');
   const externalFolder = join(root, 'qwen3-external');
+  const accuracyFolder = join(root, 'qwen3-accuracy4');
   beforeAll(async () => {
+    await synthesizeModel({ preset: 'qwen3-0.6b', outputFolder: accuracyFolder, variant: 'q4', layers: 2, hiddenSize: 64, accuracyLevel: 4 });
     for (const variant of ['fp32', 'q4', 'fp16', 'q4f16'] as const) await synthesizeModel({ preset: 'qwen3-0.6b', outputFolder: folder, variant, layers: 2, hiddenSize: 64 });
     await synthesizeModel({ preset: 'qwen3-0.6b', outputFolder: externalFolder, variant: 'fp32', layers: 2, hiddenSize: 64, externalData: true });
   }, 60_000);
@@ -61,6 +63,23 @@ describe('honnx models synth qwen3-0.6b (reduced)', () => {
     const embedding = model.graph!.initializer!.find((tensor) => tensor.name === 'model.embed_tokens.weight')!;
     expect(embedding.dims).toEqual([151936, 64]);
     expect(embedding.data_type).toBe(1);
+  });
+
+  it('writes MatMulNBits accuracy_level 4 when asked (int8 activations), and ONNX Runtime runs it to the same greedy tokens', async () => {
+    const quantized = decodeModel(readFileSync(join(accuracyFolder, 'onnx', 'model_q4.onnx'))).graph!.node!.filter((node) => node.op_type === 'MatMulNBits');
+    expect(quantized).toHaveLength(2 * 7 + 1);
+    for (const node of quantized) expect(Number(node.attribute!.find((attribute) => attribute.name === 'accuracy_level')?.i)).toBe(4);
+    const defaultNode = decodeModel(readFileSync(join(folder, 'onnx', 'model_q4.onnx'))).graph!.node!.find((node) => node.op_type === 'MatMulNBits')!;
+    expect(defaultNode.attribute!.some((attribute) => attribute.name === 'accuracy_level')).toBe(false);
+    const engine = createNodeEngine({ threads: 1 });
+    const tokens = [];
+    for (const modelFolder of [folder, accuracyFolder]) {
+      const generator = await createTextGenerator(await loadModelBundle(createFolderModelFiles(modelFolder), engine, { variant: 'q4' }));
+      tokens.push((await generateText(generator, prompt, { maxNewTokens: 8, doSample: false })).tokenIds);
+      await generator.model.release();
+    }
+    expect(tokens[1]).toHaveLength(8);
+    expect(tokens[1]).toEqual(tokens[0]);
   });
 
   it('keeps the weights in onnx/model.onnx_data when asked, with the same logits, and config.json names the file', async () => {

@@ -46,13 +46,22 @@ function transpose(values: Float32Array, rows: number, columns: number): Float32
   return result;
 }
 
+/** Choices of how the graph computes, beside its shape and variant. */
+export interface DecoderGraphOptions {
+  /**
+   * MatMulNBits `accuracy_level` (0 unset, 1 fp32, 2 fp16, 3 bf16, 4 int8): the precision its CPU kernel computes
+   * in. 4 quantizes the activations to 8 bits per block (as llama.cpp does); onnxruntime-genai's CPU builds use it.
+   */
+  accuracyLevel?: 0 | 1 | 2 | 3 | 4;
+}
+
 /**
  * A Qwen3 / Llama decoder in the layout of the optimum (onnx-community) exports: input_ids, attention_mask,
  * position_ids and past_key_values.N.key/value [batch, kv heads, past, head_dim] in; logits and present.N.key/value
  * out. Plain opset-17 operators (RMSNorm, rotary, causal + padding mask, Concat of the cache, Expand for grouped
  * heads), with com.microsoft.MatMulNBits (4 bits, block 32, symmetric) for the linear layers of q4 variants.
  */
-export function buildDecoderGraph(shape: DecoderShape, variant: SynthVariant): DecoderGraph {
+export function buildDecoderGraph(shape: DecoderShape, variant: SynthVariant, options: DecoderGraphOptions = {}): DecoderGraph {
   const half = variant === 'fp16' || variant === 'q4f16';
   const quantized = variant === 'q4' || variant === 'q4f16';
   const activation: ElementType = half ? 'float16' : 'float32';
@@ -116,7 +125,9 @@ export function buildDecoderGraph(shape: DecoderShape, variant: SynthVariant): D
         return [packMatMulNBits(codes), floatValues(codes.scales)];
       },
     );
-    return graph.op('MatMulNBits', [x, packed, scales], { K: input, N: out, bits: 4, block_size: Q4_BLOCK }, { domain: 'com.microsoft' });
+    const attributes: Record<string, number> = { K: input, N: out, bits: 4, block_size: Q4_BLOCK };
+    if (options.accuracyLevel) attributes.accuracy_level = options.accuracyLevel;
+    return graph.op('MatMulNBits', [x, packed, scales], attributes, { domain: 'com.microsoft' });
   };
 
   /** RMSNorm over the last axis, in float32 as the checkpoint's module computes it. */

@@ -1,11 +1,11 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { buildDecoderGraph, type SynthVariant } from './decoder-graph.ts';
+import { buildDecoderGraph, type DecoderGraphOptions, type SynthVariant } from './decoder-graph.ts';
 import { applyOverrides, SYNTH_PRESET_NAMES, SYNTH_PRESETS, type DecoderShape, type ShapeOverrides, type SynthPreset } from './synth-presets.ts';
 import { writeOnnxFile } from './write-onnx-file.ts';
 
-export interface SynthesizeOptions extends ShapeOverrides {
+export interface SynthesizeOptions extends ShapeOverrides, DecoderGraphOptions {
   /** A preset's name, or a preset made from a hub config.json (`presetFromConfig`). */
   preset: string | SynthPreset;
   outputFolder: string;
@@ -82,7 +82,7 @@ export async function synthesizeModel(options: SynthesizeOptions): Promise<Synth
   await mkdir(join(folder, 'onnx'), { recursive: true });
 
   const fileName = `model${SUFFIXES[variant]}.onnx`;
-  const { model, weights } = buildDecoderGraph(shape, variant);
+  const { model, weights } = buildDecoderGraph(shape, variant, { accuracyLevel: options.accuracyLevel });
   const written = writeOnnxFile(join(folder, 'onnx', fileName), model, weights, { seed, externalData: options.externalData });
 
   // transformers.js opens `<file>_data` only for files config.json names, and keeps a float16 cache for fp16 graphs.
