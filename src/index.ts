@@ -7,7 +7,7 @@ export type { AnswerSchema, FunctionDefinition, ModelDelivery, ParametersOf, Wor
 export type { FunctionAuth } from './spec/function-auth.ts';
 export type { FunctionLimits } from './spec/function-limits.ts';
 export type { BatchingOptions, ServingOptions, ServingSettings } from './spec/serving-options.ts';
-export type { BatchedAnswers, BatchedRequest, EndpointContext, PrepareContext, TaskEndpoint } from './spec/task-endpoint.ts';
+export type { AnswerConfidence, BatchedAnswers, BatchedRequest, EndpointContext, PrepareContext, TaskEndpoint } from './spec/task-endpoint.ts';
 export type { TaskCall } from './spec/task-call.ts';
 export type { RequestSize } from './spec/request-size.ts';
 export type { RunObserver } from './spec/run-observer.ts';
@@ -50,6 +50,10 @@ export type { DeadlineWatch, RequestDrain } from './http/middleware/request-drai
 
 // Task endpoints: a function names one of these as its task
 export { classifyEndpoint } from './endpoints/classify-endpoint.ts';
+export { generativeClassifyEndpoint } from './endpoints/generative-classify-endpoint.ts';
+export type { ConfidentLabels, GenerativeClassifyOptions, GenerativeClassifyParameters } from './endpoints/generative-classify-endpoint.ts';
+export type { ConfidenceFields } from './endpoints/answer-confidence.ts';
+export type { GenerativeClassifier, GenerativeClassifierSettings } from './tasks/classify/generative-classifier.ts';
 export type { ClassifyParameters } from './endpoints/classify-endpoint.ts';
 export { extractEndpoint } from './endpoints/extract-endpoint.ts';
 export type { ExtractParameters } from './endpoints/extract-endpoint.ts';

@@ -8,7 +8,7 @@ import type { Lane, LoadedLane } from './lane.ts';
 import { ignoreServingEvents, type ServingEvents } from '../spec/serving-events.ts';
 import { resolveServingSettings, type ServingSettings } from '../spec/serving-options.ts';
 import type { FunctionDefinition } from '../spec/function-definition.ts';
-import type { TaskEndpoint } from '../spec/task-endpoint.ts';
+import type { AnswerConfidence, TaskEndpoint } from '../spec/task-endpoint.ts';
 import type { FunctionLimits } from '../spec/function-limits.ts';
 import type { RunObserver } from '../spec/run-observer.ts';
 
@@ -81,6 +81,8 @@ export interface FunctionRequest {
    * is called only if the request waits or runs alone (Hono's Node adapter makes a request's signal on first read).
    */
   signal?: AbortSignal | ClientSignal;
+  /** Told each answered input's confidence, for tasks that give one (the generative ones), before the answer resolves. */
+  onConfidence?: (confidence: AnswerConfidence) => void;
 }
 
 /** Seconds a client should wait before retrying while a model loads. */
@@ -170,12 +172,18 @@ export function createFunctionHost(
     description: () => loaded?.description,
     modelInfo: () => loaded?.model,
     queueDepth: () => scheduler.queueDepth(),
-    submit({ inputs, parameters, stream = false, signal }) {
+    submit({ inputs, parameters, stream = false, signal, onConfidence }) {
       const call = { inputs, parameters: { ...definition.parameters, ...parameters }, stream };
       const clientSignal = typeof signal === 'function' || signal === undefined ? signal : () => signal;
       // A ready function queues at once: no extra turns of the microtask queue on the request path.
-      if (state === 'ready') return scheduler.submit(call, clientSignal);
-      return waitUntilReady().then(() => scheduler.submit(call, clientSignal));
+      const answered = state === 'ready' ? scheduler.submit(call, clientSignal) : waitUntilReady().then(() => scheduler.submit(call, clientSignal));
+      const separate = endpoint.separateConfidence;
+      if (!separate || stream) return answered;
+      return answered.then((answer) => {
+        const separated = separate(answer, call.parameters);
+        onConfidence?.(separated.confidence);
+        return separated.answer;
+      });
     },
     async release() {
       await Promise.allSettled(lanes.map((lane) => lane.release()));

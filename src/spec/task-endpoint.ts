@@ -37,6 +37,14 @@ export interface BatchedRequest<Inputs, Parameters> {
 /** Each request's answer, or what it failed with; one entry per request, in order. */
 export type BatchedAnswers<Answer> = ({ ok: true; value: Answer } | { ok: false; error: unknown })[];
 
+/** Each answered input's confidence, and whether any is under the threshold the request or function set. */
+export interface AnswerConfidence {
+  /** One per input, in [0, 1]: what the task says its answer's confidence is (docs/architecture.md, "Confidence"). */
+  confidences: number[];
+  /** Some input's confidence is under `min_confidence`: a router may hand the request on to a larger model. */
+  lowConfidence: boolean;
+}
+
 /**
  * What a function needs from a task: how to prepare a model for it, what a request looks like,
  * and how to answer one. One endpoint per task; a function picks one and names a model.
@@ -85,6 +93,14 @@ export interface TaskEndpoint<Runner = unknown, Inputs = unknown, Parameters = R
   createMeasure?(model: ModelBundle): (inputs: unknown) => RequestSize;
   /** How this task's requests are scheduled unless the function says otherwise (batching, queue, time-out). */
   readonly defaultServing?: ServingOptions;
+  /**
+   * Tasks whose answers carry a confidence (the generative classify, extract and summarize): reads it from what
+   * `answer` returned, for the request's log line and metrics, and gives the answer as the request asked to see it
+   * (the confidence is an opt-in field of the answer). Not called for streams.
+   */
+  separateConfidence?(answer: Answer, parameters: Parameters): { answer: unknown; confidence: AnswerConfidence };
+  /** The answer's schema where the function decides it (an extract function's zod schema); else the task's own. */
+  readonly answerSchema?: z.ZodMiniType;
   /** Registers who hears about runs that serve several requests at once (generation's shared step loop). */
   observe?(runner: Runner, observer: RunObserver): void;
 }

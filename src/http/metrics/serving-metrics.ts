@@ -5,6 +5,7 @@ import { createMetricsRegistry, type MetricsRegistry } from './registry.ts';
 /** Seconds: from a fraction of a millisecond (a cached tiny encoder) to the 30 s of a long generation. */
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 const BATCH_SIZE_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128];
+const CONFIDENCE_BUCKETS = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 1];
 
 /**
  * honnx's metrics: what the HTTP layer sees of each request, and what the scheduler reports through
@@ -18,6 +19,8 @@ export interface ServingMetrics {
   requestsInFlight(): number;
   /** A function's request was answered with `status` after `seconds` (streamed answers: once the stream ended). */
   requestAnswered(functionName: string, status: number, seconds: number): void;
+  /** A generative function's answer had these confidences, one per input. */
+  confidenceObserved(functionName: string, confidences: readonly number[]): void;
   /** Requests the server is answering right now, function or not. */
   requestStarted(): void;
   requestEnded(): void;
@@ -42,6 +45,11 @@ export function createServingMetrics(registry: MetricsRegistry = createMetricsRe
   const queueWait = perFunction('honnx_queue_wait_seconds', 'Time a request waited in its function queue before a run took it.');
   const inference = perFunction('honnx_inference_seconds', 'Duration of one batched model run.');
   const batchSize = perFunction('honnx_batch_size', 'Requests served by one batched model run.', BATCH_SIZE_BUCKETS);
+  const confidence = perFunction(
+    'honnx_answer_confidence',
+    "Confidence of each answered input of a generative function: the top label's score, or the lowest value-token probability.",
+    CONFIDENCE_BUCKETS,
+  );
   const tokens = registry.counter({ name: 'honnx_generated_tokens_total', help: 'Tokens generated.', labelNames: ['function'] });
   const queueDepth = registry.gauge({
     name: 'honnx_queue_depth',
@@ -86,6 +94,9 @@ export function createServingMetrics(registry: MetricsRegistry = createMetricsRe
     requestAnswered(name, status, seconds) {
       requests.inc({ function: name, status: String(status) });
       requestDuration.observe({ function: name }, seconds);
+    },
+    confidenceObserved(name, confidences) {
+      for (const value of confidences) confidence.observe({ function: name }, value);
     },
     requestStarted: () => {
       active++;

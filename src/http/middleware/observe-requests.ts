@@ -2,6 +2,7 @@ import type { MiddlewareHandler } from 'hono';
 import type { Logger, LogFields } from '../logging/logger.ts';
 import { readLoggedBody } from '../logging/request-body.ts';
 import type { ServingMetrics } from '../metrics/serving-metrics.ts';
+import type { AnswerConfidence } from '../../spec/task-endpoint.ts';
 import { readRequestId } from './request-id.ts';
 import { isJsonAnswer } from '../respond-json.ts';
 import { isEventStream, watchStream, type StreamEnd } from './response-end.ts';
@@ -15,6 +16,8 @@ declare module 'hono' {
      * runs), then the one its surface let it into (`EnterFunction`), which may know only from the body.
      */
     functionName: string | undefined;
+    /** What a generative task said of its answer's confidence, for the log line and `honnx_answer_confidence`. */
+    answerConfidence: AnswerConfidence | undefined;
   }
 }
 
@@ -40,6 +43,13 @@ const atOnce = (work: () => void) => work();
 const ROUTINE_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 
 const roundMilliseconds = (milliseconds: number) => Math.round(milliseconds * 100) / 100;
+
+/** The log fields of an answer's confidence: the lowest of its inputs', and the flag when under the threshold. */
+function describeConfidence({ confidences, lowConfidence }: AnswerConfidence): LogFields {
+  const fields: LogFields = { confidence: Math.round(Math.min(...confidences) * 10_000) / 10_000 };
+  if (lowConfidence) fields.low_confidence = true;
+  return fields;
+}
 
 /**
  * The outermost middleware: gives each request its id, and once its answer has ended (a stream's last event
@@ -97,6 +107,12 @@ export function observeRequests({ logger, metrics, logInputs, functionAt, afterA
       const fields: LogFields = {};
       const errorCode = c.get('errorCode');
       if (errorCode !== undefined) fields.error_code = errorCode;
+      const confidence = c.get('answerConfidence');
+      if (confidence !== undefined && confidence.confidences.length > 0) {
+        Object.assign(fields, describeConfidence(confidence));
+        const functionName = c.get('functionName');
+        if (functionName !== undefined) metrics.confidenceObserved(functionName, confidence.confidences);
+      }
       if (body !== undefined) fields.body = body;
       return streamFields ? Object.assign(fields, streamFields) : fields;
     };

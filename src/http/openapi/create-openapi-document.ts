@@ -73,7 +73,9 @@ function readAnswerSchemaName(host: FunctionHost): string | undefined {
 function createAnswerContent(host: FunctionHost): Record<string, unknown> {
   const task = host.endpoint.task;
   const answerName = readAnswerSchemaName(host);
-  const json = { 'application/json': { schema: answerName ? schemaReference(answerName) : {} } };
+  // A task endpoint that decides its answer's schema (a generative classifier's label set) has it inline.
+  const schema = host.endpoint.answerSchema ? toAnswerJsonSchema(host.endpoint.answerSchema) : answerName ? schemaReference(answerName) : {};
+  const json = { 'application/json': { schema } };
   if (task !== 'generate') return json;
   return {
     ...json,

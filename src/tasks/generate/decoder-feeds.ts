@@ -14,6 +14,8 @@ export interface DecoderRun {
   readonly width: number;
   /** The cache's sequence axis before the run. */
   readonly pastWidth: number;
+  /** Positions at the end of the run whose logits are wanted (where the export can keep fewer): 1 unless scoring. */
+  readonly logitPositions?: number;
 }
 
 /** Entries each row holds after the run. */
@@ -47,7 +49,7 @@ export function createDecoderFeeds(signature: DecoderSignature, run: DecoderRun)
     feeds.cache_position = { type: 'int64', data: BigInt64Array.from({ length: width }, (_, index) => BigInt(pastWidth + index)), dims: [width] };
   }
   if (declared.has('use_cache_branch')) feeds.use_cache_branch = { type: 'bool', data: Uint8Array.of(pastWidth > 0 ? 1 : 0), dims: [1] };
-  if (signature.logitsToKeepInput) feeds[signature.logitsToKeepInput] = { type: 'int64', data: BigInt64Array.of(1n), dims: [] };
+  if (signature.logitsToKeepInput) feeds[signature.logitsToKeepInput] = { type: 'int64', data: BigInt64Array.of(BigInt(run.logitPositions ?? 1)), dims: [] };
   if (declared.has('seqlens_k')) feeds.seqlens_k = { type: 'int32', data: Int32Array.from(after, (length) => length - 1), dims: [rowCount] };
   if (declared.has('total_sequence_length')) feeds.total_sequence_length = { type: 'int32', data: Int32Array.of(total), dims: [] };
   return feeds;

@@ -1,11 +1,11 @@
 import type { EngineSession, Feeds, Tensor, TensorData } from '../../engine/engine.ts';
-import { joinBatches, keepRows, type AllocateCache, type DecodeBatch } from './batched-cache.ts';
+import { gatherRows, joinBatches, keepRows, type AllocateCache, type DecodeBatch } from './batched-cache.ts';
 import { createBufferPool, type BufferPool } from './cache-pool.ts';
 import { createDecoderFeeds, lengthsAfter, type DecoderRun } from './decoder-feeds.ts';
 import { readDecoderSignature, type DecoderSignature } from './decoder-signature.ts';
 import type { BatchedDecoding, BatchedStep, Decoding, GenerativeModel } from './generative-model.ts';
 import { createEmptyPast } from './past-key-values.ts';
-import { readLastScoreRows } from './read-scores.ts';
+import { readLastScoreRows, readScoreRow } from './read-scores.ts';
 
 export interface DecoderOnlyModelOptions {
   /** config.json, for cache shapes the export leaves symbolic. */
@@ -30,7 +30,7 @@ const EMPTY_BATCH: DecodeBatch = { lengths: [], width: 0, past: new Map() };
  * back. One runner per sequence of runs that never overlap: the shared step loop, or one lone generation.
  */
 interface DecoderRunner {
-  advance(batch: DecodeBatch, run: Omit<DecoderRun, 'before' | 'pastWidth'>, keepCache: boolean): Promise<BatchedStep>;
+  advance(batch: DecodeBatch, run: Omit<DecoderRun, 'before' | 'pastWidth'>, keepCache: boolean): Promise<BatchedStep & { logits: Tensor }>;
   allocate: AllocateCache;
   release(batch: DecodeBatch): void;
 }
@@ -51,7 +51,7 @@ function createDecoderRunner(session: EngineSession, signature: DecoderSignature
   };
 
   /** Views of the outputs' memory for a run of `rows` rows whose cache grows to `total` positions. */
-  const createOutputs = (rows: number, width: number, total: number, keepCache: boolean) => {
+  const createOutputs = (rows: number, width: number, total: number, keepCache: boolean, logitPositions: number) => {
     const outputs: Record<string, Tensor> = {};
     let block: TensorData | undefined;
     if (keepCache) {
@@ -63,7 +63,7 @@ function createDecoderRunner(session: EngineSession, signature: DecoderSignature
       });
     }
     if (vocabulary !== undefined) {
-      const positions = signature.logitsToKeepInput ? 1 : width;
+      const positions = signature.logitsToKeepInput ? logitPositions : width;
       const length = rows * positions * vocabulary;
       // The previous run's scores have been read (runs never overlap): its block holds this run's logits.
       if (logitsBlock) logitsPool.release(logitsBlock);
@@ -76,8 +76,8 @@ function createDecoderRunner(session: EngineSession, signature: DecoderSignature
   return {
     release,
     allocate: (_type, length) => cachePool.acquire(length),
-    async advance(batch, { rows, width }, keepCache) {
-      const run: DecoderRun = { before: batch.lengths.length > 0 ? batch.lengths : rows.map(() => 0), rows, width, pastWidth: batch.width };
+    async advance(batch, { rows, width, logitPositions = 1 }, keepCache) {
+      const run: DecoderRun = { before: batch.lengths.length > 0 ? batch.lengths : rows.map(() => 0), rows, width, pastWidth: batch.width, logitPositions };
       const feeds: Feeds = createDecoderFeeds(signature, run);
       for (const input of pastInputs) {
         const entry = createEmptyPast(input, { heads: cacheHeads, headDimension: cacheHeadDimension });
@@ -88,7 +88,7 @@ function createDecoderRunner(session: EngineSession, signature: DecoderSignature
       let results: Record<string, Tensor>;
       let block: TensorData | undefined;
       if (writesIntoOutputs) {
-        const prepared = createOutputs(rows.length, width, total, keepCache);
+        const prepared = createOutputs(rows.length, width, total, keepCache, logitPositions);
         block = prepared.block;
         try {
           results = await session.run(feeds, wanted, { outputs: prepared.outputs });
@@ -114,7 +114,7 @@ function createDecoderRunner(session: EngineSession, signature: DecoderSignature
         if (!widened || widened.length < length) widened = new Float32Array(length);
       }
       const next: DecodeBatch = { lengths: lengthsAfter(run), width: keepCache ? total : 0, past, block };
-      return { batch: next, scores: readLastScoreRows(logits, widened) };
+      return { batch: next, scores: readLastScoreRows(logits, widened), logits };
     },
   };
 }
@@ -136,6 +136,82 @@ async function prefillInChunks(runner: DecoderRunner, prompts: readonly (readonl
     batch = step.batch;
   }
   return step!;
+}
+
+/** log Σ exp(scores): the softmax's normaliser, so that a token's log-probability is its score minus this. */
+function logSumExp(scores: Float32Array): number {
+  let max = -Infinity;
+  for (const score of scores) if (score > max) max = score;
+  let sum = 0;
+  for (const score of scores) sum += Math.exp(score - max);
+  return max + Math.log(sum);
+}
+
+/** `continuation`'s tokens from the second on, read at `positions` of a run's logits (the first one predicts token 1). */
+function readContinuationLogprobs(logits: Tensor, row: number, firstPosition: number, continuation: readonly number[]): number[] {
+  const logprobs: number[] = [];
+  for (let index = 1; index < continuation.length; index++) {
+    const scores = readScoreRow(logits, row, firstPosition + index - 1);
+    logprobs.push(scores[continuation[index]] - logSumExp(scores));
+  }
+  return logprobs;
+}
+
+/**
+ * Scores continuations after one prompt: the prompt runs once into a cache; then every continuation (but its last
+ * token, which nothing follows) runs in one batched run against copies of that cache, up to `chunkTokens` tokens a
+ * run. Shorter continuations are right-padded with their own last token: attention is causal, so the filler after
+ * a row's real tokens changes none of their scores, and every row keeps one length (no padding inside a row).
+ */
+async function scoreWithSharedPrompt(
+  runner: DecoderRunner,
+  promptIds: readonly number[],
+  continuations: readonly (readonly number[])[],
+  chunkTokens: number,
+): Promise<number[][]> {
+  const prefilled = await prefillInChunks(runner, [promptIds], chunkTokens);
+  const first = prefilled.scores[0];
+  const normaliser = logSumExp(first);
+  const results = continuations.map((continuation) => (continuation.length > 0 ? [first[continuation[0]] - normaliser] : []));
+  const width = Math.max(0, ...continuations.map((continuation) => continuation.length - 1));
+  try {
+    if (width === 0) return results;
+    const rowsPerRun = Math.max(1, Math.floor(chunkTokens / width));
+    for (let start = 0; start < continuations.length; start += rowsPerRun) {
+      const group = continuations.slice(start, start + rowsPerRun);
+      const batch = gatherRows(group.map(() => ({ batch: prefilled.batch, row: 0 })), undefined, runner.allocate);
+      const rows = group.map((continuation) => {
+        const fed = continuation.slice(0, -1);
+        const filler = fed.at(-1) ?? promptIds[promptIds.length - 1];
+        while (fed.length < width) fed.push(filler);
+        return fed;
+      });
+      const step = await runner.advance(batch, { rows, width, logitPositions: width }, false);
+      // Outputs keep the last `positions` of the run (all of them, or what logits_to_keep left).
+      const offset = step.logits.dims[1] - width;
+      group.forEach((continuation, row) => results[start + row].push(...readContinuationLogprobs(step.logits, row, offset, continuation)));
+    }
+    return results;
+  } finally {
+    runner.release(prefilled.batch);
+  }
+}
+
+/** Without a batchable cache: one uncached run of prompt + continuation each, reading the continuation's positions. */
+async function scoreOneByOne(runner: DecoderRunner, promptIds: readonly number[], continuations: readonly (readonly number[])[]): Promise<number[][]> {
+  const results: number[][] = [];
+  for (const continuation of continuations) {
+    if (continuation.length === 0) {
+      results.push([]);
+      continue;
+    }
+    const sequence = [...promptIds, ...continuation.slice(0, -1)];
+    const step = await runner.advance(EMPTY_BATCH, { rows: [sequence], width: sequence.length, logitPositions: continuation.length }, false);
+    const offset = step.logits.dims[1] - continuation.length;
+    const scores = readScoreRow(step.logits, 0, offset);
+    results.push([scores[continuation[0]] - logSumExp(scores), ...readContinuationLogprobs(step.logits, 0, offset + 1, continuation)]);
+  }
+  return results;
 }
 
 /**
@@ -202,6 +278,12 @@ export function createDecoderOnlyModel(session: EngineSession, options: DecoderO
           return step.scores[0];
         },
       };
+    },
+    scoreContinuations(promptIds, continuations) {
+      if (promptIds.length === 0) throw new Error('a causal language model needs at least one prompt token');
+      // A runner of its own: scoring may run while the shared step loop or other requests use the session.
+      const runner = createDecoderRunner(session, signature);
+      return signature.canBatch ? scoreWithSharedPrompt(runner, promptIds, continuations, chunkTokens) : scoreOneByOne(runner, promptIds, continuations);
     },
     release: () => session.release(),
   };

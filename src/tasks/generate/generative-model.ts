@@ -64,5 +64,12 @@ export interface GenerativeModel {
   /** Present where the model can decode several sequences in one run (the shared step loop uses it). */
   readonly batched?: BatchedDecoding;
   start(promptIds: readonly number[], options: { useCache: boolean }): Promise<Decoding>;
+  /**
+   * The log-probability of every token of each continuation, given the prompt and the continuation's tokens before
+   * it (`result[c][t]` for token t of continuation c), read from the model's full distribution at each position.
+   * Decoder-only models run the prompt once and then every continuation in one batched run against copies of its
+   * cache (where the export batches; else one uncached run per continuation).
+   */
+  scoreContinuations?(promptIds: readonly number[], continuations: readonly (readonly number[])[]): Promise<number[][]>;
   release(): Promise<void>;
 }

@@ -28,3 +28,12 @@ export function readLastScores(logits: Tensor): Float32Array {
   if (logits.type === 'float16') return widenFloat16((logits.data as Uint16Array).subarray(start));
   throw new TypeError(`expected float logits, got ${logits.type}`);
 }
+
+/** The scores at one position of one row of a `logits` output [batch, sequence, vocabulary], as float32. */
+export function readScoreRow(logits: Tensor, row: number, position: number): Float32Array {
+  const [, length, vocabulary] = logits.dims;
+  const start = (row * length + position) * vocabulary;
+  if (logits.type === 'float32') return (logits.data as Float32Array).subarray(start, start + vocabulary);
+  if (logits.type === 'float16') return widenFloat16((logits.data as Uint16Array).subarray(start, start + vocabulary));
+  throw new TypeError(`expected float logits, got ${logits.type}`);
+}

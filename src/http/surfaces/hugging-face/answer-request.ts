@@ -46,7 +46,9 @@ export function describeFunction(host: FunctionHost): Record<string, unknown> {
 export async function answerFunctionRequest(c: Context, host: FunctionHost): Promise<Response> {
   try {
     const request = await readValidatedRequest(c, host.endpoint, host.limits);
-    const answer = await host.submit({ inputs: request.inputs, parameters: request.parameters, stream: request.stream, signal: () => c.req.raw.signal });
+    const answer = await host.submit({ inputs: request.inputs, parameters: request.parameters, stream: request.stream, signal: () => c.req.raw.signal,
+      onConfidence: (confidence) => c.set('answerConfidence', confidence),
+    });
     if (!isAsyncIterable(answer)) return respondJson(c, answer);
     const requestId = c.get('requestId');
     if (requestId !== undefined) c.header('X-Request-Id', requestId);

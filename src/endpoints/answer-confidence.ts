@@ -1,0 +1,42 @@
+import * as z from 'zod/mini';
+import type { AnswerConfidence } from '../spec/task-endpoint.ts';
+
+/** The request parameters of every generative task about its answers' confidence. */
+export const confidenceShape = {
+  /** Show each input's `confidence` (and `low_confidence`, where `min_confidence` is set) in the answer. */
+  return_confidence: z.optional(z.boolean()),
+  /** An answer whose confidence is under this is flagged `low_confidence`: in the log line, and in the answer when shown. */
+  min_confidence: z.optional(z.number().check(z.gte(0), z.lte(1))),
+};
+
+/** What every generative answer carries when its confidence is shown. */
+export interface ConfidenceFields {
+  /** In [0, 1]: what the task computes (docs/architecture.md, "Confidence"). */
+  confidence: number;
+  /** Present where `min_confidence` is set: the confidence is under it. */
+  low_confidence?: boolean;
+}
+
+/** The schema of one input's answer with its confidence shown: `fields` beside `confidence` and `low_confidence`. */
+export const withConfidenceSchema = <Shape extends z.core.$ZodLooseShape>(fields: Shape) =>
+  z.object({ ...fields, confidence: z.number().check(z.gte(0), z.lte(1)), low_confidence: z.optional(z.boolean()) });
+
+/** `fields` with their confidence, flagged against the threshold when there is one. */
+export function addConfidence<Fields extends object>(fields: Fields, confidence: number, minConfidence: number | undefined): Fields & ConfidenceFields {
+  return minConfidence === undefined ? { ...fields, confidence } : { ...fields, confidence, low_confidence: confidence < minConfidence };
+}
+
+/**
+ * The answer as the request asked to see it, from the answer with every input's confidence: `hide` turns one
+ * input's answer into its plain shape unless `return_confidence` was asked. One input's answer or a list of them.
+ */
+export function separateConfidence<Item extends ConfidenceFields>(
+  answer: Item | Item[],
+  parameters: { return_confidence?: boolean },
+  hide: (item: Item) => unknown,
+): { answer: unknown; confidence: AnswerConfidence } {
+  const items = Array.isArray(answer) ? answer : [answer];
+  const confidence = { confidences: items.map((item) => item.confidence), lowConfidence: items.some((item) => item.low_confidence === true) };
+  if (parameters.return_confidence) return { answer, confidence };
+  return { answer: Array.isArray(answer) ? answer.map(hide) : hide(answer), confidence };
+}
