@@ -69,7 +69,7 @@ export function createHonnxApp({ functions, surfaces = [createHuggingFaceSurface
 
   if (pages) {
     let apiDocument: object | undefined;
-    app.get('/openapi.json', (c) => respondJson(c, (apiDocument ??= pages.describeApi(hosts)), 200, { 'X-Content-Type-Options': 'nosniff' }));
+    app.get('/openapi.json', (c) => respondJson(c, (apiDocument ??= pages.describeApi(hosts, { surfaces: surfaces.map((surface) => surface.name) })), 200, { 'X-Content-Type-Options': 'nosniff' }));
     app.get('/docs', (c) => sendPage(c, pages.docsHtml));
     app.get('/', (c) => sendPage(c, pages.playgroundHtml));
   }

@@ -25,9 +25,10 @@ describe('the API reference describes what it lists', async () => {
   // The functions a user has (functions/*.ts, whatever it holds); no model is loaded to describe them.
   const functions = await discoverFunctions(join(projectRoot, 'functions'));
   const hosts = functions.map(({ name, fn }) => createFunctionHost(name, fn.definition, () => Promise.reject(new Error('not loaded in this test'))));
-  const document = createOpenApiDocument(hosts) as unknown as { info: { title: string; version: string } };
+  const document = createOpenApiDocument(hosts) as unknown as { info: { title: string; version: string }; paths: Record<string, unknown> };
 
-  it('every property of every request, answer and probe has a description', () => {
+  it('every property of every request, answer and probe has a description, the /v1 and TGI routes included', () => {
+    expect(Object.keys(document.paths)).toEqual(expect.arrayContaining(['/v1/chat/completions', '/v1/completions', '/v1/embeddings', '/v1/models', '/v1/models/{id}', '/health', '/info']));
     const properties = listProperties(document, 'document');
     expect(properties.length).toBeGreaterThan(50);
     const undescribed = properties.filter(([, property]) => typeof property.description !== 'string' || property.description.trim() === '').map(([where]) => where);

@@ -3,14 +3,17 @@ import { readEffectiveLimits, type FunctionHost } from '../../serving/function-h
 import { addFieldDescriptions } from './field-descriptions.ts';
 import packageJson from '../../../package.json' with { type: 'json' };
 import { answerSchemas, createGenerateAnswerSchema, errorBodySchema, generateStreamEventSchema } from './answer-schemas.ts';
-import { errorResponses, INFERENCE_ERROR_STATUSES } from './error-responses.ts';
+import { errorResponses, INFERENCE_ERROR_STATUSES, toHeaderObjects } from './error-responses.ts';
 import { createRequestBodySchema, toAnswerJsonSchema, toRequestJsonSchema } from './request-schema.ts';
 import { listExamples } from './task-examples.ts';
+import { createOpenAiDocumentParts, OPENAI_TAG } from './openai-paths.ts';
 
 /** How the API document describes the functions' security. */
 export interface OpenApiOptions {
   /** Whether a function's routes need `Authorization: Bearer <key>`; none do unless this says so. */
   requiresKey?: (host: FunctionHost) => boolean;
+  /** The names of the API surfaces the app mounts (`ApiSurface.name`); the `/v1` routes are described where `openai` is one. Both when unset. */
+  surfaces?: readonly string[];
 }
 
 /** An OpenAPI 3.1 document of the server's functions, as `GET /openapi.json` serves it. */
@@ -131,7 +134,7 @@ function createErrorResponseComponents(): Record<string, unknown> {
       name,
       {
         description: `${status}: ${description}`,
-        ...(headers ? { headers: Object.fromEntries(Object.entries(headers).map(([header, meaning]) => [header, { description: meaning, schema: { type: 'string' } }])) } : {}),
+        ...(headers ? { headers: toHeaderObjects(headers) } : {}),
         content: { 'application/json': { schema: schemaReference('Error') } },
       },
     ]),
@@ -189,6 +192,11 @@ export function createOpenApiDocument(hosts: readonly FunctionHost[], options: O
     if (host.definition.schema && answerName && !schemas[answerName]) schemas[answerName] = toAnswerJsonSchema(createGenerateAnswerSchema(host.definition.schema));
   }
   for (const [path, item] of Object.entries(createServicePaths())) paths[path] ??= item;
+  const openAi = (options.surfaces ?? ['hugging-face', 'openai']).includes('openai') ? createOpenAiDocumentParts(hosts) : undefined;
+  if (openAi) {
+    for (const [path, item] of Object.entries(openAi.paths)) paths[path] ??= item;
+    Object.assign(schemas, openAi.schemas);
+  }
   addFieldDescriptions(schemas);
   addFieldDescriptions(paths);
 
@@ -201,13 +209,14 @@ export function createOpenApiDocument(hosts: readonly FunctionHost[], options: O
       version: HONNX_VERSION,
       description:
         'Task-specific inference endpoints. `POST /<function>` takes `{"inputs": ..., "parameters": {...}}` as the Hugging Face Inference API does. ' +
-        'Errors are JSON `{"error": {"code", "message"}}`; a path with no function answers 404 (NotFound).',
+        'Errors are JSON `{"error": {"code", "message"}}`; a path with no function answers 404 (NotFound). ' +
+        'The same functions also answer OpenAI\'s API under `/v1` (chat completions, completions, embeddings, models), with errors in OpenAI\'s shape, and text-generation-inference\'s `/info` and `/health`.',
     },
-    tags: [...new Set(hosts.map((host) => host.endpoint.task))].map((task) => ({ name: task })),
+    tags: [...new Set([...hosts.map((host) => host.endpoint.task), ...(openAi ? [OPENAI_TAG] : [])])].map((task) => ({ name: task })),
     paths,
     components: {
       schemas,
-      responses: createErrorResponseComponents(),
+      responses: { ...createErrorResponseComponents(), ...openAi?.responses },
       ...(anyKey ? { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'An API key, sent as `Authorization: Bearer <key>`.' } } } : {}),
     },
   };

@@ -40,3 +40,7 @@ export const errorResponses: Record<number, ErrorResponse> = {
 
 /** Statuses `POST /<function>` can answer besides 200; 401 is added where the function needs a key. */
 export const INFERENCE_ERROR_STATUSES = [400, 413, 415, 429, 500, 503, 504] as const;
+
+/** An error response's headers as OpenAPI header objects. */
+export const toHeaderObjects = (headers: Record<string, string>) =>
+  Object.fromEntries(Object.entries(headers).map(([header, meaning]) => [header, { description: meaning, schema: { type: 'string' } }]));
