@@ -1,8 +1,10 @@
+import { existsSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import { ModelNotFoundError, readModelSearchPaths, resolveModel, type ResolvedModel } from '../models/resolve-model.ts';
 import { MissingModelsError } from '../runtime/node/create-node-app.ts';
 import { readProjectSettings } from '../runtime/node/node-server.ts';
+import { digestBuildInputs, readBuildRecord, writeBuildRecord } from './build-inputs.ts';
 import { buildNode } from './build-node.ts';
 import { buildWorkers, workerNameFor, type WorkersBuildResult, type WorkersFunction } from './build-workers.ts';
 import { listFunctionSources } from './function-sources.ts';
@@ -44,6 +46,8 @@ export interface BuildRow {
   /** Workers: bundle, assets or r2; node: manifest or included. */
   delivery: string;
   refusal?: string;
+  /** A one-worker build found nothing changed since its last build, and left it as it was. */
+  unchanged?: boolean;
 }
 
 async function resolveModels(projectRoot: string, names: readonly string[]): Promise<{ models: Map<string, ResolvedModel>; mirror?: string }> {
@@ -85,10 +89,7 @@ export async function buildProject(options: BuildProjectOptions): Promise<BuildR
     if (!shipped.has(key)) shipped.set(key, await listShippedModel(resolved.name, resolved.folder, fn.definition.variant));
     withModels.push({ ...fn, model: shipped.get(key)! });
   }
-  if (options.oneWorker) {
-    const result = await buildWorkers({ projectRoot, outDir: options.oneWorker, workerName: 'honnx-dev', functions: withModels, delivery: options.delivery });
-    return toWorkersRows(result, withModels);
-  }
+  if (options.oneWorker) return buildOneWorker(projectRoot, options.oneWorker, withModels, options.delivery);
 
   const rows: BuildRow[] = [];
   for (const fn of withModels) {
@@ -111,6 +112,22 @@ export async function buildProject(options: BuildProjectOptions): Promise<BuildR
       });
     }
   }
+  return rows;
+}
+
+/**
+ * Every function in one worker (what the root wrangler.toml serves), rebuilt only when something it is made from
+ * changed: `wrangler dev` runs its custom build once at start and again as soon as its file watcher is ready
+ * (wrangler 4.86's BundlerController), with nothing changed in between; the second run finds the same inputs and
+ * leaves the worker as it is. Its rows then say `unchanged`.
+ */
+async function buildOneWorker(projectRoot: string, outDir: string, functions: WorkersFunction[], delivery: ModelDelivery | undefined): Promise<BuildRow[]> {
+  const inputs = functions.map((fn) => ({ name: fn.name, model: { folder: fn.model.folder, files: fn.model.files, variant: fn.model.variant } }));
+  const digest = await digestBuildInputs(projectRoot, { outDir, delivery, functions: inputs });
+  const previous = await readBuildRecord<BuildRow[]>(outDir);
+  if (previous?.digest === digest && existsSync(join(outDir, 'worker.mjs'))) return previous.report.map((row) => ({ ...row, unchanged: true }));
+  const rows = toWorkersRows(await buildWorkers({ projectRoot, outDir, workerName: 'honnx-dev', functions, delivery }), functions);
+  if (rows.some((row) => row.outDir)) await writeBuildRecord(outDir, digest, rows);
   return rows;
 }
 

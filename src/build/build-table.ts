@@ -12,7 +12,7 @@ export function formatBuildTable(rows: readonly BuildRow[]): string {
     formatBytes(row.modelBytes),
     `${formatBytes(row.memoryBytes)} / ${formatBytes(row.memoryLimitBytes)} (${Math.round((100 * row.memoryBytes) / row.memoryLimitBytes)}%)`,
     row.delivery,
-    row.refusal ? 'REFUSED' : 'built',
+    row.refusal ? 'REFUSED' : row.unchanged ? 'unchanged' : 'built',
   ]);
   const widths = header.map((title, column) => Math.max(title.length, ...body.map((cells) => cells[column].length)));
   const line = (cells: string[]) => cells.map((cell, column) => cell.padEnd(widths[column])).join('  ').trimEnd();
