@@ -4,7 +4,7 @@ import type { ScoreRow } from '../generate/score-row.ts';
 import type { ConstraintSource, TokenConstraint } from '../generate/token-constraint.ts';
 import { END, isAccepting, push, stackKey, startValue, type Stack } from './json-frames.ts';
 import { compileJsonGrammar, type GrammarNode } from './json-grammar.ts';
-import { advanceAll, computeTokenMask, type TokenMask } from './token-mask.ts';
+import { advanceAll, computeTokenMask, type FrameMask, type TokenMask } from './token-mask.ts';
 import { indexVocabulary, type VocabularyIndex } from './token-trie.ts';
 
 /** A grammar compiled for one tokenizer: shared by every request with the same schema, masks cached inside. */
@@ -52,6 +52,7 @@ function applyMask(row: ScoreRow, mask: TokenMask): void {
 
 function compileGrammar(schema: unknown, root: GrammarNode, index: VocabularyIndex, tokenizer: TextTokenizer, compileMs: number): CompiledGrammar {
   const masks = new Map<string, TokenMask>();
+  const frameMasks = new Map<string, FrameMask>();
   const cacheStatistics = { hits: 0, misses: 0 };
   const validator = new Validator(withNullableAsType(schema) as object, '2020-12', true);
   const vocabulary = tokenizer.tokenBytes();
@@ -63,7 +64,7 @@ function compileGrammar(schema: unknown, root: GrammarNode, index: VocabularyInd
       return mask;
     }
     cacheStatistics.misses++;
-    mask = computeTokenMask(index, states, endIds);
+    mask = computeTokenMask(index, states, endIds, frameMasks);
     if (masks.size >= MASK_CACHE_LIMIT) masks.clear();
     masks.set(key, mask);
     return mask;

@@ -1,4 +1,4 @@
-import { advance, isAccepting, StringFrame, stackKey, type Stack } from './json-frames.ts';
+import { advance, END, isAccepting, push, StringFrame, stackKey, type Frame, type Stack } from './json-frames.ts';
 import type { TokenTrie, VocabularyIndex } from './token-trie.ts';
 
 /** The ids allowed in one parser state: a bit per id, and the list itself when it is short. */
@@ -28,12 +28,19 @@ export function advanceAll(states: readonly Stack[], byte: number): Stack[] {
   });
 }
 
-/** Marks in `bits` every token of `trie` whose bytes the states can read from start to end. */
-function walkTrie(trie: TokenTrie, states: readonly Stack[], bits: Uint32Array): void {
-  const statesAt: (readonly Stack[])[] = [states];
-  for (let node = 0; node < trie.nodeCount; ) {
+/**
+ * Marks in `bits` every token in the trie nodes `[from, to)` (a whole subtree, or the whole trie) whose bytes the
+ * states can read, the states being those before the first node's byte. `boundary`, when given, is told of each node
+ * whose byte reached it (see `FrameMask`).
+ */
+function walkNodes(trie: TokenTrie, from: number, to: number, states: readonly Stack[], bits: Uint32Array, boundary?: Boundary): void {
+  const statesAt: (readonly Stack[])[] = [];
+  statesAt[trie.depth[from] - 1] = states;
+  for (let node = from; node < to; ) {
     const depth = trie.depth[node];
+    if (boundary) boundary.reached = false;
     const next = advanceAll(statesAt[depth - 1], trie.bytes[node]);
+    if (boundary?.reached) boundary.nodes.push(node);
     if (next.length === 0) {
       node = trie.skip[node];
       continue;
@@ -47,26 +54,82 @@ function walkTrie(trie: TokenTrie, states: readonly Stack[], bits: Uint32Array):
   }
 }
 
-/** A state that is only "inside a string, between characters": its plain-content tokens need no walk. */
-function readOpenString(states: readonly Stack[]): StringFrame | undefined {
-  if (states.length !== 1) return undefined;
-  const frame = states[0].frame;
+/**
+ * What stands for the rest of the stack while a frame's mask is computed alone: a byte that reaches it is one the
+ * frame below the top would read, so the node it came at is noted for the real stack to walk on from.
+ */
+class Boundary implements Frame {
+  readonly key = 'boundary';
+  readonly canEnd = false;
+  reached = false;
+  readonly nodes: number[] = [];
+  next(): void {
+    this.reached = true;
+  }
+}
+
+/**
+ * A top frame's share of a mask, as xgrammar's adaptive token mask cache splits it: the tokens it accepts whatever is
+ * below it (they end inside the frame, or exactly where it ends: context-independent), and the trie nodes where a
+ * token goes on past the frame's end, whose subtrees the frame below must read (context-dependent). It depends on
+ * the frame's key alone, so it is cached per grammar and shared by every stack with that frame on top (a key
+ * string's frame is the same in every object at any depth).
+ */
+export interface FrameMask {
+  readonly accepted: Uint32Array;
+  readonly trie: TokenTrie;
+  /** Nodes of `trie` whose byte the frame below reads (after the top frame ended on the bytes before). */
+  readonly boundaryNodes: Int32Array;
+}
+
+/** A frame that is only "inside a string, between characters", whose plain-content tokens need no walk. */
+function readOpenString(frame: Frame): StringFrame | undefined {
   return frame instanceof StringFrame && frame.state === 0 && frame.pending === 0 ? frame : undefined;
 }
 
-export function computeTokenMask(index: VocabularyIndex, states: readonly Stack[], endIds: readonly number[]): TokenMask {
-  const bits = new Uint32Array(Math.ceil(index.size / 32));
-  const openString = readOpenString(states);
+export function computeFrameMask(index: VocabularyIndex, frame: Frame): FrameMask {
+  const accepted = new Uint32Array(Math.ceil(index.size / 32));
+  const boundary = new Boundary();
+  const start = push(frame, push(boundary, push(END, null)));
+  const openString = readOpenString(frame);
+  let trie = index.trie;
   if (openString) {
+    // Plain content stays inside the string: allowed by its length alone; only the other tokens are walked.
     const room = openString.room;
     const { contentIds, contentLengths } = index;
     for (let position = 0; position < contentIds.length && contentLengths[position] <= room; position++) {
       const id = contentIds[position];
-      bits[id >>> 5] |= 1 << (id & 31);
+      accepted[id >>> 5] |= 1 << (id & 31);
     }
-    walkTrie(index.otherTrie, states, bits);
-  } else {
-    walkTrie(index.trie, states, bits);
+    trie = index.otherTrie;
+  }
+  walkNodes(trie, 0, trie.nodeCount, [start], accepted, boundary);
+  return { accepted, trie, boundaryNodes: Int32Array.from(boundary.nodes) };
+}
+
+/** Frame masks kept per grammar; past this many the cache starts again (each is a bit per token: 19 KB at 152k). */
+const FRAME_CACHE_LIMIT = 512;
+
+/**
+ * The mask of a parser state (its stacks): each stack's top-frame mask (cached by frame key), plus the tokens that
+ * go on past the top frame's end, walked from the frame below only in the subtrees where that happens. A state
+ * seen for the first time thus costs a walk of those few subtrees, not of the vocabulary.
+ */
+export function computeTokenMask(index: VocabularyIndex, states: readonly Stack[], endIds: readonly number[], frameMasks = new Map<string, FrameMask>()): TokenMask {
+  const bits = new Uint32Array(Math.ceil(index.size / 32));
+  for (const stack of states) {
+    // The bottom alone: the document is done, nothing more may be read.
+    if (!stack.parent) continue;
+    let frameMask = frameMasks.get(stack.frame.key);
+    if (!frameMask) {
+      frameMask = computeFrameMask(index, stack.frame);
+      if (frameMasks.size >= FRAME_CACHE_LIMIT) frameMasks.clear();
+      frameMasks.set(stack.frame.key, frameMask);
+    }
+    const { accepted, trie, boundaryNodes } = frameMask;
+    for (let word = 0; word < bits.length; word++) bits[word] |= accepted[word];
+    const below = [stack.parent];
+    for (const node of boundaryNodes) walkNodes(trie, node, trie.skip[node], below, bits);
   }
   const accepting = states.some(isAccepting);
   if (accepting) for (const id of endIds) if (id >= 0 && id < index.size) bits[id >>> 5] |= 1 << (id & 31);
