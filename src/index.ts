@@ -15,7 +15,7 @@ export type { ServingEvents } from './spec/serving-events.ts';
 
 // Serving: a function's host and its transport-free submit
 export { createFunctionHost } from './serving/function-host.ts';
-export type { CreateLanes, FunctionHost, FunctionHostOptions, FunctionRequest, FunctionState, LoadedModelInfo, LoadFunctionModel } from './serving/function-host.ts';
+export type { CreateLanes, FunctionHost, FunctionHostOptions, FunctionRequest, FunctionState, LoadedModelInfo, LoadFunctionModel, ServedVersions } from './serving/function-host.ts';
 export type { ClientSignal } from './serving/function-scheduler.ts';
 export type { Lane, LaneBatchResult, LoadedLane } from './serving/lane.ts';
 export { ServingError } from './serving/serving-error.ts';

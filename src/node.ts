@@ -13,6 +13,6 @@ export type { ListenAddress } from './runtime/node/listen-address.ts';
 export { serveProject } from './cli/serve-project.ts';
 export type { RunningServer, ServeOptions } from './cli/serve-project.ts';
 export type { FleetController, FleetControllerOptions } from './runtime/node/fleet-controller.ts';
-export type { SwappableHost, SwapReport, VersionSlot } from './serving/swappable-host.ts';
+export type { CanaryReport, SwappableHost, SwapReport, VersionSlot } from './serving/swappable-host.ts';
 export type { LockedFile, LockEntry, ModelSource as LockedModelSource } from './models/lock/lock-file.ts';
 export type { EvalScore } from './serving/eval-set.ts';

@@ -397,6 +397,9 @@ export async function modelsCommand(args: string[], projectRoot = process.cwd())
         return await keygenCommand(rest);
       case 'activate':
       case 'rollback':
+      case 'canary':
+      case 'promote':
+      case 'abort':
         return await fleetCommand(subcommand, rest);
       default:
         console.error(`honnx models: ${subcommand ? `unknown subcommand "${subcommand}"` : 'a subcommand is needed'}\n\n${MODELS_USAGE}`);

@@ -64,12 +64,25 @@ export interface FunctionHost {
   submit(request: FunctionRequest): Promise<unknown>;
   /** Requests waiting for a run. */
   queueDepth(): number;
+  /** The model versions serving, where the host can change them (the Node server's swappable hosts): for `GET /<function>` and `/v1/models`. */
+  modelVersions?(): ServedVersions;
   /** Stops the lanes (worker threads); the host answers nothing afterwards. */
   release(): Promise<void>;
 }
 
+/** Which versions of a function's model serve: the active one, the one a rollback returns to, and a canary with its share of requests. */
+export interface ServedVersions {
+  active: string;
+  previous?: string;
+  canary?: { version: string; percent: number };
+}
+
 /** A request to a function as every API surface hands it over, once it has read and validated its own envelope. */
 export interface FunctionRequest {
+  /** The request's id (`X-Request-Id`): a canary splits traffic on its hash, so that one id always meets one version. */
+  requestId?: string;
+  /** Told which model version takes the request (the active one or a canary's), for the metrics and the log. */
+  onVersion?: (version: string) => void;
   /** The task's inputs, valid for its `inputsSchema` and within the function's limits (`maxInputs`). */
   inputs: unknown;
   /** The request's own parameters, valid for the task's `parametersSchema`; the function's defaults fill the rest. */

@@ -12,6 +12,11 @@ export interface MetricOptions {
   name: string;
   help: string;
   labelNames?: readonly string[];
+  /**
+   * Labels a series may leave out, rendered only where given: `version` on request metrics, known only for requests
+   * that reached a model version (a 400 or 401 never did).
+   */
+  optionalLabelNames?: readonly string[];
 }
 
 /** A Prometheus counter: a total that only goes up, per set of label values. */
@@ -57,13 +62,14 @@ interface Family {
 }
 
 /** Keeps one entry per distinct set of label values, in first-seen order. */
-function createSeries<Entry>(metricName: string, labelNames: readonly string[], createEntry: () => Entry) {
+function createSeries<Entry>(metricName: string, labelNames: readonly string[], createEntry: () => Entry, optionalLabelNames: readonly string[] = []) {
   const series = new Map<string, { labels: [string, string][]; entry: Entry }>();
+  const allNames = [...labelNames, ...optionalLabelNames];
   return {
     entry(labels: LabelValues = {}): Entry {
       // Called several times per request, so the key is a plain join; label values are checked when a series is new.
       let key = '';
-      for (const name of labelNames) key += `${labels[name]}\u0000`;
+      for (const name of allNames) key += `${labels[name]}\u0000`;
       let found = series.get(key);
       if (!found) {
         const values = labelNames.map((name) => {
@@ -71,11 +77,12 @@ function createSeries<Entry>(metricName: string, labelNames: readonly string[], 
           if (typeof value !== 'string') throw new Error(`metric ${metricName} needs a value for label "${name}"`);
           return value;
         });
-        found = { labels: labelNames.map((name, index) => [name, values[index]]), entry: createEntry() };
+        const optional = optionalLabelNames.filter((name) => labels[name] !== undefined).map((name): [string, string] => [name, String(labels[name])]);
+        found = { labels: [...labelNames.map((name, index): [string, string] => [name, values[index]]), ...optional], entry: createEntry() };
         series.set(key, found);
       }
-      if (Object.keys(labels).length !== labelNames.length) {
-        throw new Error(`metric ${metricName} takes labels ${labelNames.join(', ') || 'none'}, got ${Object.keys(labels).join(', ')}`);
+      if (Object.keys(labels).length !== found.labels.length) {
+        throw new Error(`metric ${metricName} takes labels ${allNames.join(', ') || 'none'}, got ${Object.keys(labels).join(', ')}`);
       }
       return found.entry;
     },
@@ -83,10 +90,11 @@ function createSeries<Entry>(metricName: string, labelNames: readonly string[], 
   };
 }
 
-function validateOptions({ name, labelNames = [] }: MetricOptions): readonly string[] {
+function validateOptions({ name, labelNames = [], optionalLabelNames = [] }: MetricOptions): readonly string[] {
   assertMetricName(name);
-  labelNames.forEach(assertLabelName);
-  if (new Set(labelNames).size !== labelNames.length) throw new Error(`metric ${name} declares a label twice`);
+  const allNames = [...labelNames, ...optionalLabelNames];
+  allNames.forEach(assertLabelName);
+  if (new Set(allNames).size !== allNames.length) throw new Error(`metric ${name} declares a label twice`);
   return labelNames;
 }
 
@@ -105,7 +113,7 @@ export function createMetricsRegistry(): MetricsRegistry {
   return {
     counter(options) {
       const labelNames = validateOptions(options);
-      const series = createSeries(options.name, labelNames, () => ({ value: 0 }));
+      const series = createSeries(options.name, labelNames, () => ({ value: 0 }), options.optionalLabelNames);
       register({
         name: options.name,
         render(lines) {
@@ -123,7 +131,7 @@ export function createMetricsRegistry(): MetricsRegistry {
 
     gauge(options) {
       const labelNames = validateOptions(options);
-      const series = createSeries(options.name, labelNames, () => ({ value: 0 }));
+      const series = createSeries(options.name, labelNames, () => ({ value: 0 }), options.optionalLabelNames);
       const gauge: Gauge = {
         set: (labels, value) => void (series.entry(labels).value = value),
         add: (labels, delta) => void (series.entry(labels).value += delta),
@@ -146,7 +154,7 @@ export function createMetricsRegistry(): MetricsRegistry {
         throw new Error(`histogram ${options.name} needs finite, strictly ascending buckets`);
       }
       // One count per bucket plus the +Inf one; cumulated when rendered.
-      const series = createSeries(options.name, labelNames, () => ({ counts: new Array<number>(bounds.length + 1).fill(0), sum: 0, count: 0 }));
+      const series = createSeries(options.name, labelNames, () => ({ counts: new Array<number>(bounds.length + 1).fill(0), sum: 0, count: 0 }), options.optionalLabelNames);
       register({
         name: options.name,
         render(lines) {

@@ -17,10 +17,13 @@ export interface ServingMetrics {
   readonly events: ServingEvents;
   /** Requests started and not yet recorded (their log line and metrics written): a shutdown waits for them. */
   requestsInFlight(): number;
-  /** A function's request was answered with `status` after `seconds` (streamed answers: once the stream ended). */
-  requestAnswered(functionName: string, status: number, seconds: number): void;
-  /** A generative function's answer had these confidences, one per input. */
-  confidenceObserved(functionName: string, confidences: readonly number[]): void;
+  /**
+   * A function's request was answered with `status` after `seconds` (streamed answers: once the stream ended), by
+   * model `version` where one took it (a canary beside the active version is told apart by it).
+   */
+  requestAnswered(functionName: string, status: number, seconds: number, version?: string): void;
+  /** An answer had these confidences, one per input (or entity), from model `version` where known. */
+  confidenceObserved(functionName: string, confidences: readonly number[], version?: string): void;
   /** Requests the server is answering right now, function or not. */
   requestStarted(): void;
   requestEnded(): void;
@@ -33,23 +36,31 @@ export function createServingMetrics(registry: MetricsRegistry = createMetricsRe
   const watched: FunctionHost[] = [];
   const requests = registry.counter({
     name: 'honnx_requests_total',
-    help: 'Requests to each function, by HTTP status of the answer.',
+    help: 'Requests to each function, by HTTP status of the answer and the model version that took it.',
     labelNames: ['function', 'status'],
+    optionalLabelNames: ['version'],
   });
   const perFunction = (name: string, help: string, buckets: readonly number[] = LATENCY_BUCKETS) =>
     registry.histogram({ name, help, labelNames: ['function'], buckets });
-  const requestDuration = perFunction(
-    'honnx_request_duration_seconds',
-    'Time from receiving a function request to the end of its answer (the whole stream for streamed answers).',
-  );
+  const requestDuration = registry.histogram({
+    name: 'honnx_request_duration_seconds',
+    help: 'Time from receiving a function request to the end of its answer (the whole stream for streamed answers), by model version.',
+    labelNames: ['function'],
+    optionalLabelNames: ['version'],
+    buckets: LATENCY_BUCKETS,
+  });
   const queueWait = perFunction('honnx_queue_wait_seconds', 'Time a request waited in its function queue before a run took it.');
   const inference = perFunction('honnx_inference_seconds', 'Duration of one batched model run.');
   const batchSize = perFunction('honnx_batch_size', 'Requests served by one batched model run.', BATCH_SIZE_BUCKETS);
-  const confidence = perFunction(
-    'honnx_answer_confidence',
-    "Confidence of each answered input of a generative function: the top label's score, or the lowest value-token probability.",
-    CONFIDENCE_BUCKETS,
-  );
+  const confidence = registry.histogram({
+    name: 'honnx_answer_confidence',
+    help:
+      "Confidence of each answered input, by model version where known: a generative function's top label score or lowest value-token probability; " +
+      "on a server that swaps versions, also each classification's top score and each entity's score.",
+    labelNames: ['function'],
+    optionalLabelNames: ['version'],
+    buckets: CONFIDENCE_BUCKETS,
+  });
   const tokens = registry.counter({ name: 'honnx_generated_tokens_total', help: 'Tokens generated.', labelNames: ['function'] });
   const queueDepth = registry.gauge({
     name: 'honnx_queue_depth',
@@ -91,12 +102,13 @@ export function createServingMetrics(registry: MetricsRegistry = createMetricsRe
   return {
     registry,
     events,
-    requestAnswered(name, status, seconds) {
-      requests.inc({ function: name, status: String(status) });
-      requestDuration.observe({ function: name }, seconds);
+    requestAnswered(name, status, seconds, version) {
+      requests.inc(version === undefined ? { function: name, status: String(status) } : { function: name, status: String(status), version });
+      requestDuration.observe(version === undefined ? { function: name } : { function: name, version }, seconds);
     },
-    confidenceObserved(name, confidences) {
-      for (const value of confidences) confidence.observe({ function: name }, value);
+    confidenceObserved(name, confidences, version) {
+      const labels: Record<string, string> = version === undefined ? { function: name } : { function: name, version };
+      for (const value of confidences) confidence.observe(labels, value);
     },
     requestStarted: () => {
       active++;

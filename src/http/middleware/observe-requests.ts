@@ -67,7 +67,7 @@ export function observeRequests({ logger, metrics, logInputs, functionAt, afterA
     const record = (fields: LogFields, status: number, milliseconds: number, functionName: string | undefined) => {
       metrics.requestEnded();
       // A CORS preflight is the browser asking, not a call of the function.
-      if (functionName !== undefined && c.req.method !== 'OPTIONS') metrics.requestAnswered(functionName, status, milliseconds / 1000);
+      if (functionName !== undefined && c.req.method !== 'OPTIONS') metrics.requestAnswered(functionName, status, milliseconds / 1000, c.get('modelVersion'));
       // A 200 with an error code is a stream that ended with an error event.
       const failed = status === 500 || fields.error_code === 'internal_error';
       const troubled = status >= 500 || (status < 300 && fields.error_code !== undefined);
@@ -78,6 +78,7 @@ export function observeRequests({ logger, metrics, logInputs, functionAt, afterA
         method: c.req.method,
         path: c.req.path,
         ...(functionName === undefined ? {} : { function: functionName }),
+        ...(c.get('modelVersion') === undefined ? {} : { model_version: c.get('modelVersion') }),
         status,
         duration_ms: roundMilliseconds(milliseconds),
         ...fields,
@@ -111,7 +112,7 @@ export function observeRequests({ logger, metrics, logInputs, functionAt, afterA
       if (confidence !== undefined && confidence.confidences.length > 0) {
         Object.assign(fields, describeConfidence(confidence));
         const functionName = c.get('functionName');
-        if (functionName !== undefined) metrics.confidenceObserved(functionName, confidence.confidences);
+        if (functionName !== undefined) metrics.confidenceObserved(functionName, confidence.confidences, c.get('modelVersion'));
       }
       if (body !== undefined) fields.body = body;
       return streamFields ? Object.assign(fields, streamFields) : fields;

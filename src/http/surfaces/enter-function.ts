@@ -1,4 +1,5 @@
-import type { FunctionHost } from '../../serving/function-host.ts';
+import type { Context } from 'hono';
+import type { FunctionHost, FunctionRequest } from '../../serving/function-host.ts';
 import { findGuard, type AccessPolicy } from '../auth/access-policy.ts';
 import { checkApiKey } from '../middleware/require-api-key.ts';
 import type { EnterFunction } from './api-surface.ts';
@@ -7,7 +8,17 @@ declare module 'hono' {
   interface ContextVariableMap {
     /** The function serving the request, set by its surface once it knows (`EnterFunction`). */
     functionHost: FunctionHost;
+    /** The model version that took the request (`FunctionRequest.onVersion`), for the `version` label of its metrics. */
+    modelVersion: string | undefined;
   }
+}
+
+/**
+ * What every surface adds to the request it submits: the client's signal (the request is dropped when it leaves),
+ * its id (a canary's split hashes it) and where to note the model version that takes it.
+ */
+export function describeRequestContext(c: Context): Pick<FunctionRequest, 'signal' | 'requestId' | 'onVersion'> {
+  return { signal: () => c.req.raw.signal, requestId: c.get('requestId'), onVersion: (version) => c.set('modelVersion', version) };
 }
 
 /** What every surface calls once it knows a request's function: the function's name and host, then its API keys. */

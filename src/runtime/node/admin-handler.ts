@@ -11,7 +11,8 @@ const error = (status: number, code: string, message: string, extra: Record<stri
 
 /**
  * The admin endpoints, behind keys of their own (HONNX_ADMIN_KEYS), never the API keys clients hold:
- * `GET /admin/functions`, `POST /admin/functions/<name>/activate {"version"}`, `POST /admin/functions/<name>/rollback`.
+ * `GET /admin/functions`, `POST /admin/functions/<name>/activate {"version"}`, `.../rollback`, `.../canary {"version",
+ * "percent"}`, `.../promote` and `.../abort`.
  * Without admin keys they do not exist (404), so a server is never open to swaps by accident.
  */
 export function createAdminHandler(fleet: FleetController, keys: ApiKeySet | undefined) {
@@ -23,28 +24,36 @@ export function createAdminHandler(fleet: FleetController, keys: ApiKeySet | und
     }
     const path = new URL(request.url).pathname;
     if (path === '/admin/functions' && request.method === 'GET') return json(200, fleet.describe());
-    const match = /^\/admin\/functions\/([\w.-]+)\/(activate|rollback)$/.exec(path);
+    const match = /^\/admin\/functions\/([\w.-]+)\/(activate|rollback|canary|promote|abort)$/.exec(path);
     if (!match) return error(404, 'not_found', `no admin endpoint at ${path.slice(0, 200)}`);
     if (request.method !== 'POST') return error(405, 'method_not_allowed', `${match[2]} takes POST`);
     const [, functionName, action] = match;
     try {
       if (action === 'rollback') return json(200, await fleet.rollback(functionName));
+      if (action === 'promote') return json(200, fleet.promote(functionName));
+      if (action === 'abort') return json(200, fleet.abort(functionName));
       const text = await request.text();
       if (text.length > MAX_ADMIN_BODY_BYTES) return error(413, 'payload_too_large', `the body is at most ${MAX_ADMIN_BODY_BYTES} bytes`);
-      let body: { version?: unknown };
+      const shape = action === 'canary' ? '{"version": "<tag, digest or revision>", "percent": <0 to 100>}' : '{"version": "<tag, digest or revision>"}';
+      let body: { version?: unknown; percent?: unknown };
       try {
-        body = JSON.parse(text) as { version?: unknown };
+        body = JSON.parse(text) as typeof body;
       } catch {
-        return error(400, 'invalid_json', 'the body is JSON: {"version": "<tag, digest or revision>"}');
+        return error(400, 'invalid_json', `the body is JSON: ${shape}`);
       }
       if (typeof body?.version !== 'string' || body.version.length === 0 || body.version.length > 200) {
         return error(400, 'invalid_version', 'field "version" is a tag, a sha256 digest or a hub revision (a string of 1 to 200 characters)');
       }
-      return json(200, await fleet.activate(functionName, body.version));
+      if (action === 'activate') return json(200, await fleet.activate(functionName, body.version));
+      if (typeof body.percent !== 'number' || !(body.percent >= 0 && body.percent <= 100)) {
+        return error(400, 'invalid_percent', 'field "percent" is the share of requests the canary takes: a number from 0 to 100');
+      }
+      return json(200, await fleet.canary(functionName, body.version, body.percent));
     } catch (failure) {
       if (failure instanceof UnknownVersionError) return error(404, 'unknown_version', failure.message);
       if (failure instanceof SwapRefusedError) {
-        return error(failure.reason === 'busy' ? 409 : 422, `swap_refused_${failure.reason}`, failure.message, failure.evalScore ? { eval: failure.evalScore } : {});
+        const conflict = failure.reason === 'busy' || failure.reason === 'no_canary';
+        return error(conflict ? 409 : 422, `swap_refused_${failure.reason}`, failure.message, failure.evalScore ? { eval: failure.evalScore } : {});
       }
       throw failure;
     }

@@ -26,7 +26,7 @@ export interface NodeAppOptions {
   workerThreads?: WorkerThreadOptions;
   /** Where `<function>.eval.jsonl` eval sets are read from before a new version takes traffic. */
   functionsFolder?: string;
-  fleet?: Pick<FleetControllerOptions, 'memoryLimitBytes' | 'onSwitch' | 'publicKey'>;
+  fleet?: Pick<FleetControllerOptions, 'memoryLimitBytes' | 'onSwitch' | 'publicKey' | 'onAnswered'>;
 }
 
 /** Several models can be missing at once; the message names each, so one start-up shows everything to fix. */
@@ -94,6 +94,7 @@ export function createNodeApp({ functions, engine, searchPaths, serving, workerT
     memoryLimitBytes: fleetOptions?.memoryLimitBytes,
     publicKey: fleetOptions?.publicKey,
     onSwitch: fleetOptions?.onSwitch,
+    onAnswered: fleetOptions?.onAnswered,
     createHost: (functionName, folder, entry) => {
       const named = functions.find((candidate) => candidate.name === functionName)!;
       const model = { ...resolved.get(named.fn.definition.model)!, folder };

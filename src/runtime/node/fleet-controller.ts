@@ -5,8 +5,8 @@ import { checkDigestSignature } from '../../models/oci/model-signature.ts';
 import { readLockFileSync, findLockEntry, type LockEntry } from '../../models/lock/lock-file.ts';
 import { readEvalSet } from '../../serving/eval-set.ts';
 import { findModelVersion, type ModelVersion } from '../../models/versions/model-versions.ts';
-import { createSwappableHost, SwapRefusedError, type SwappableHost, type SwapReport, type VersionSlot } from '../../serving/swappable-host.ts';
-import type { FunctionHost } from '../../serving/function-host.ts';
+import { createSwappableHost, SwapRefusedError, type CanaryReport, type SwappableHost, type SwapReport, type VersionSlot } from '../../serving/swappable-host.ts';
+import type { FunctionHost, ServedVersions } from '../../serving/function-host.ts';
 
 /** What a version of a lock entry is called: its OCI manifest digest, its hub commit, or "local" for a folder. */
 export function versionOfEntry(entry: LockEntry | undefined): string {
@@ -29,6 +29,8 @@ export interface FleetControllerOptions {
   /** HONNX_MODEL_PUBLIC_KEY: when set, only versions whose manifest digest this key signed are activated. */
   publicKey?: KeyObject;
   onSwitch?: (functionName: string, report: SwapReport) => void;
+  /** Every (non-streamed) answer with the version that gave it: per-version confidence in /metrics. */
+  onAnswered?: (functionName: string, version: string, answer: unknown) => void;
 }
 
 export class UnknownVersionError extends Error {
@@ -42,9 +44,13 @@ export interface FleetController {
   hosts(): ReadonlyMap<string, SwappableHost>;
   activate(functionName: string, selector: string): Promise<SwapReport>;
   rollback(functionName: string): Promise<SwapReport>;
+  /** Loads a version beside the active one (memory, eval gate) and sends it `percent` of requests; again with the same version: a new share. */
+  canary(functionName: string, selector: string, percent: number): Promise<CanaryReport>;
+  promote(functionName: string): SwapReport;
+  abort(functionName: string): SwapReport;
   /** SIGHUP: re-reads the lock file and swaps every function whose locked version is not the one serving. */
   reloadLock(): Promise<{ functionName: string; report?: SwapReport; error?: string }[]>;
-  describe(): Record<string, { active: string; previous?: string; draining: number }>;
+  describe(): Record<string, ServedVersions & { draining: number }>;
 }
 
 /** The versions of every function on one server: activate, roll back, and follow the lock file on SIGHUP. */
@@ -96,6 +102,8 @@ export function createFleetController(options: FleetControllerOptions): FleetCon
           readEvalSet: options.functionsFolder ? () => readEvalSet(join(options.functionsFolder!, `${host.name}.eval.jsonl`)) : undefined,
           memoryLimitBytes: options.memoryLimitBytes,
           onSwitch: (report) => options.onSwitch?.(host.name, report),
+          // A task that reports its own confidence (the generative ones) has it recorded by the HTTP layer already.
+          onAnswered: options.onAnswered && !host.endpoint.separateConfidence ? (version, answer) => options.onAnswered!(host.name, version, answer) : undefined,
         },
       );
       hosts.set(host.name, swappable);
@@ -109,6 +117,16 @@ export function createFleetController(options: FleetControllerOptions): FleetCon
       checkTrusted(functionName, found);
       return host.activate(slotFor(functionName, found.version, found.folder, found.entry));
     },
+    async canary(functionName, selector, percent) {
+      const host = hostOf(functionName);
+      const found = await findVersion(functionName, selector);
+      if (host.canary()?.version === found.version) return host.setCanaryPercent(percent);
+      if (found.version === host.activeVersion()) throw new SwapRefusedError('busy', `function ${functionName} serves ${found.version} already; a canary is another version`);
+      checkTrusted(functionName, found);
+      return host.startCanary(slotFor(functionName, found.version, found.folder, found.entry), percent);
+    },
+    promote: (functionName) => hostOf(functionName).promoteCanary(),
+    abort: (functionName) => hostOf(functionName).abortCanary(),
     async rollback(functionName) {
       const host = hostOf(functionName);
       const previous = host.previousVersion();
@@ -135,7 +153,7 @@ export function createFleetController(options: FleetControllerOptions): FleetCon
       return results;
     },
     describe() {
-      return Object.fromEntries([...hosts].map(([name, host]) => [name, { active: host.activeVersion(), previous: host.previousVersion(), draining: host.draining() }]));
+      return Object.fromEntries([...hosts].map(([name, host]) => [name, { ...host.modelVersions(), draining: host.draining() }]));
     },
   };
   return controller;

@@ -21,7 +21,7 @@ import { shutDownGracefully } from './graceful-shutdown.ts';
 import { stopWhenLauncherExits } from './launcher-exit.ts';
 import { describeListenAddress, formatListening, type ListenAddress } from './listen-address.ts';
 import { registerProcessMetrics } from './process-metrics.ts';
-import { registerVersionMetrics } from './version-metrics.ts';
+import { createVersionMetrics } from './version-metrics.ts';
 import { readNodeServerSettings } from './server-settings.ts';
 import { defaultWorkerCount } from './worker-lanes.ts';
 
@@ -91,6 +91,7 @@ export async function startNodeServer(options: NodeServerOptions): Promise<Runni
   const engine = createNodeEngine({ threads });
   const workerThreads = { count: options.workers ?? defaultWorkerCount(), threads: options.threads, bundles: options.workerBundles };
   const functionsFolder = join(projectRoot, 'functions');
+  const versionMetrics = createVersionMetrics(metrics);
   const { app, ready, release, fleet } = createNodeApp({
     functions,
     engine,
@@ -98,9 +99,13 @@ export async function startNodeServer(options: NodeServerOptions): Promise<Runni
     serving: { server: settings, metrics, logger, drain, afterAnswer: setImmediate },
     workerThreads,
     functionsFolder: existsSync(functionsFolder) ? functionsFolder : undefined,
-    fleet: { publicKey: process.env.HONNX_MODEL_PUBLIC_KEY ? await readPublicKey(process.env.HONNX_MODEL_PUBLIC_KEY) : undefined, onSwitch: (functionName, report) => logger.info('model_activated', { function: functionName, ...report, message: `${functionName} now serves ${report.version}` }) },
+    fleet: {
+      publicKey: process.env.HONNX_MODEL_PUBLIC_KEY ? await readPublicKey(process.env.HONNX_MODEL_PUBLIC_KEY) : undefined,
+      onSwitch: (functionName, report) => logger.info('model_activated', { function: functionName, ...report, message: `${functionName} now serves ${report.version}` }),
+      onAnswered: versionMetrics.observeAnswer,
+    },
   });
-  registerVersionMetrics(metrics.registry, fleet);
+  versionMetrics.watch(fleet);
   const adminKeys = parseApiKeys(process.env.HONNX_ADMIN_KEYS ?? '');
   const admin = createAdminHandler(fleet, adminKeys.length > 0 ? createApiKeySet(adminKeys) : undefined);
   // The admin endpoints sit beside the app, with keys of their own, so that no API key can swap a model.

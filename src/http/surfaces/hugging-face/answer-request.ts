@@ -3,6 +3,7 @@ import { streamSSE } from 'hono/streaming';
 import { isAsyncIterable } from '../../../common/is-async-iterable.ts';
 import { reportFunctionError, sendError } from '../../errors.ts';
 import { readEffectiveLimits, type FunctionHost } from '../../../serving/function-host.ts';
+import { describeRequestContext } from '../enter-function.ts';
 import { readValidatedRequest } from './read-request.ts';
 import { respondJson } from '../../respond-json.ts';
 import { convertZodSchema } from '../../../tasks/structured/zod-json-schema.ts';
@@ -27,6 +28,7 @@ export function describeFunction(host: FunctionHost): Record<string, unknown> {
     task: host.endpoint.task,
     description: host.definition.description,
     model: { name: host.definition.model, variant: model?.variant ?? host.definition.variant ?? 'fp32', ...describeLocation(model?.location) },
+    ...(host.modelVersions ? { version: host.modelVersions() } : {}),
     engine: model?.engine,
     state: host.state(),
     ...(host.failure() ? { failure: host.failure() } : {}),
@@ -46,7 +48,11 @@ export function describeFunction(host: FunctionHost): Record<string, unknown> {
 export async function answerFunctionRequest(c: Context, host: FunctionHost): Promise<Response> {
   try {
     const request = await readValidatedRequest(c, host.endpoint, host.limits);
-    const answer = await host.submit({ inputs: request.inputs, parameters: request.parameters, stream: request.stream, signal: () => c.req.raw.signal,
+    const answer = await host.submit({
+      inputs: request.inputs,
+      parameters: request.parameters,
+      stream: request.stream,
+      ...describeRequestContext(c),
       onConfidence: (confidence) => c.set('answerConfidence', confidence),
     });
     if (!isAsyncIterable(answer)) return respondJson(c, answer);

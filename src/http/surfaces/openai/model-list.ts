@@ -18,7 +18,14 @@ function describeModel(host: FunctionHost) {
     object: 'model',
     created: STARTED,
     owned_by: 'honnx',
-    honnx: { task: host.endpoint.task, model: host.definition.model, variant: info?.variant ?? host.definition.variant ?? 'fp32', state: host.state() },
+    honnx: {
+      task: host.endpoint.task,
+      model: host.definition.model,
+      variant: info?.variant ?? host.definition.variant ?? 'fp32',
+      state: host.state(),
+      // The version serving (a digest, a hub commit, "local"), and a canary's, where the server can swap them.
+      ...(host.modelVersions ? { version: host.modelVersions() } : {}),
+    },
   };
 }
 

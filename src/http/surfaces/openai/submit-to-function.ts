@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
 import type { FunctionHost } from '../../../serving/function-host.ts';
+import { describeRequestContext } from '../enter-function.ts';
 
 /** A call as the OpenAI routes make it: the generate (or embed) task's own inputs and parameters. */
 export interface OpenAiCall {
@@ -14,5 +15,5 @@ export interface OpenAiCall {
  * client leaves.
  */
 export function submitToFunction(c: Context, host: FunctionHost, call: OpenAiCall): Promise<unknown> {
-  return host.submit({ ...call, signal: () => c.req.raw.signal });
+  return host.submit({ ...call, ...describeRequestContext(c) });
 }
