@@ -53,6 +53,8 @@ export { classifyEndpoint } from './endpoints/classify-endpoint.ts';
 export { generativeClassifyEndpoint } from './endpoints/generative-classify-endpoint.ts';
 export type { ConfidentLabels, GenerativeClassifyOptions, GenerativeClassifyParameters } from './endpoints/generative-classify-endpoint.ts';
 export type { ConfidenceFields } from './endpoints/answer-confidence.ts';
+export { generativeExtractEndpoint } from './endpoints/generative-extract-endpoint.ts';
+export type { ConfidentValue, GenerativeExtractAnswer, GenerativeExtractParameters } from './endpoints/generative-extract-endpoint.ts';
 export type { GenerativeClassifier, GenerativeClassifierSettings } from './tasks/classify/generative-classifier.ts';
 export type { ClassifyParameters } from './endpoints/classify-endpoint.ts';
 export { extractEndpoint } from './endpoints/extract-endpoint.ts';

@@ -48,7 +48,7 @@ export function generativeClassifyEndpoint(
     parametersSchema: generativeClassifyParametersSchema,
     defaultLimits: { maxBodyBytes: 256 << 10, maxInputs: 16, maxInputTokens: 2048, maxNewTokens: 0, maxSentences: 0 },
     oneSessionPerProcess: true,
-    answerSchema: createAnswerSchema(settings.labels),
+    describeAnswer: () => createAnswerSchema(settings.labels),
     prepare: async (model, context) =>
       createGenerativeClassifier(await createTextGenerator(model, context ? { contextTokens: context.limits.maxInputTokens + 64 } : {}), settings),
     async warmUp(classifier) {

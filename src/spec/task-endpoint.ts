@@ -99,8 +99,11 @@ export interface TaskEndpoint<Runner = unknown, Inputs = unknown, Parameters = R
    * (the confidence is an opt-in field of the answer). Not called for streams.
    */
   separateConfidence?(answer: Answer, parameters: Parameters): { answer: unknown; confidence: AnswerConfidence };
-  /** The answer's schema where the function decides it (an extract function's zod schema); else the task's own. */
-  readonly answerSchema?: z.ZodMiniType;
+  /**
+   * The answer's schema where the function decides it (a generative classifier's labels, an extract function's
+   * `schema`, given here); the OpenAPI document shows it instead of the task's own.
+   */
+  describeAnswer?(schema: z.core.$ZodType | undefined): z.core.$ZodType;
   /** Registers who hears about runs that serve several requests at once (generation's shared step loop). */
   observe?(runner: Runner, observer: RunObserver): void;
 }

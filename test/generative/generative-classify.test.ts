@@ -6,7 +6,6 @@ import { generativeClassifyEndpoint } from '../../src/endpoints/generative-class
 import { createHonnxApp } from '../../src/http/create-app.ts';
 import { createLogger } from '../../src/http/logging/logger.ts';
 import { createOpenApiDocument } from '../../src/http/openapi/create-openapi-document.ts';
-import { createFolderModelFiles } from '../../src/models/folder-model-files.ts';
 import { loadModelBundle, type ModelBundle } from '../../src/models/model-bundle.ts';
 import { createFunctionHost } from '../../src/serving/function-host.ts';
 import { defineFunction } from '../../src/spec/define-function.ts';
@@ -16,7 +15,7 @@ import { encodePrompt } from '../../src/tasks/generate/generate-text.ts';
 import { createTextGenerator, type TextGenerator } from '../../src/tasks/generate/text-generator.ts';
 import { postJson, sendThrough } from '../support/requests.ts';
 import { mirrorModelFiles } from '../support/shared-models.ts';
-import { synthesizeChatModel } from '../support/synth-chat-model.ts';
+import { openSynthesizedChatModel, type SynthesizedChatModel } from '../support/synth-chat-model.ts';
 
 const LABELS = ['positive', 'negative', 'neutral feedback', 'a question about billing'];
 const TEXTS = ['I love this product, it works great.', 'Why was I charged twice this month?'];
@@ -51,18 +50,14 @@ async function referenceSequenceLogprob(session: EngineSession, config: Record<s
 }
 
 describe('generative classify on a random-weight Qwen3 (chat template, vocabulary 151,936)', () => {
-  let synthesized: Awaited<ReturnType<typeof synthesizeChatModel>>;
+  let synthesized: SynthesizedChatModel;
   let bundle: ModelBundle;
   let generator: TextGenerator;
   beforeAll(async () => {
-    synthesized = await synthesizeChatModel();
-    bundle = await loadModelBundle(createFolderModelFiles(synthesized.folder, 'qwen3-tiny'), createNodeEngine({ threads: 1 }));
-    generator = await createTextGenerator(bundle);
+    synthesized = await openSynthesizedChatModel();
+    ({ bundle, generator } = synthesized);
   }, 60_000);
-  afterAll(async () => {
-    await generator?.model.release();
-    await synthesized?.remove();
-  });
+  afterAll(() => synthesized?.remove());
 
   it('ranks the labels by their sequence log-probability, as a direct run of prompt + label + end of turn computes it', async () => {
     const classifier = createGenerativeClassifier(generator, { labels: LABELS });

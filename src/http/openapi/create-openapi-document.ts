@@ -77,7 +77,8 @@ function createAnswerContent(host: FunctionHost): Record<string, unknown> {
   const task = host.endpoint.task;
   const answerName = readAnswerSchemaName(host);
   // A task endpoint that decides its answer's schema (a generative classifier's label set) has it inline.
-  const schema = host.endpoint.answerSchema ? toAnswerJsonSchema(host.endpoint.answerSchema) : answerName ? schemaReference(answerName) : {};
+  const own = host.endpoint.describeAnswer?.(host.definition.schema);
+  const schema = own ? toAnswerJsonSchema(own as z.ZodMiniType) : answerName ? schemaReference(answerName) : {};
   const json = { 'application/json': { schema } };
   if (task !== 'generate') return json;
   return {
