@@ -48,7 +48,7 @@ export default defineConfig({
         test: {
           name: 'workers',
           include: [workerdTests],
-          globalSetup: ['test/fixtures/global-setup.ts', 'test/workers/quantized-global-setup.ts'],
+          globalSetup: ['test/fixtures/global-setup.ts', 'test/workers/quantized-global-setup.ts', 'test/workers/function-set-global-setup.ts'],
           // The first use of ONNX Runtime in an isolate compiles 14 MB of WASM: 6-8 s on 2 cores.
           testTimeout: 60_000,
           hookTimeout: 60_000,

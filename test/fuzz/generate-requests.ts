@@ -60,10 +60,9 @@ function randomJsonValue(random: Random, depth = 0): unknown {
   }
 }
 
-/** Parameters per function: mostly plausible values, with wrong types and out-of-range numbers mixed in. */
+/** Parameters per task: mostly plausible values, with wrong types and out-of-range numbers mixed in. */
 const PARAMETER_POOLS: Record<string, Record<string, unknown[]>> = {
-  classify: { top_k: [1, 2, 0, -1, 1.5, '2', null, 1000], function_to_apply: ['softmax', 'sigmoid', 'exp', 'none', 'relu', 3], truncation: [true, false, 'yes'] },
-  langid: { top_k: [1, 3, 5, 0, 200, -3, '1', null], truncation: [true, false], function_to_apply: ['softmax', 'none', ''] },
+  classify: { top_k: [1, 2, 3, 0, -1, 1.5, '2', null, 200, 1000], function_to_apply: ['softmax', 'sigmoid', 'exp', 'none', 'relu', '', 3], truncation: [true, false, 'yes'] },
   extract: { aggregation_strategy: ['none', 'simple', 'first', 'average', 'max', 'bogus', 1], ignore_labels: [[], ['O'], ['PER', 'LOC'], [1], 'O'], stride: [0, 4, 16, -1, 1.5, 1000] },
   summarize: { sentences: [1, 2, 3, 0, -1, 100, 2.5, '3'], max_new_tokens: [4, 8] },
   generate: {
@@ -79,24 +78,33 @@ const PARAMETER_POOLS: Record<string, Record<string, unknown[]>> = {
   },
 };
 
-/** Parameters that every function accepts, for requests meant to be answered 200. */
+/** Parameters every function of a task accepts, for requests meant to be answered 200. */
 const VALID_PARAMETERS: Record<string, () => Record<string, unknown>> = {
   classify: () => ({ top_k: 1 }),
-  langid: () => ({ top_k: 2 }),
   extract: () => ({ aggregation_strategy: 'simple' }),
   summarize: () => ({ sentences: 1 }),
   generate: () => ({ max_new_tokens: 2, do_sample: false }),
 };
 
-function randomParameters(random: Random, functionName: string): unknown {
+/** The function a run of requests is for: its route name and its task (pools are per task, for any discovered function). */
+export interface FuzzTarget {
+  name: string;
+  task: string;
+  /** Its limit on texts per request: a well-formed list holds no more. */
+  limits: { maxInputs: number };
+}
+
+const validParameters = (task: string) => VALID_PARAMETERS[task]?.() ?? {};
+
+function randomParameters(random: Random, task: string): unknown {
   if (random.chance(0.1)) return randomJsonValue(random);
-  const pool = PARAMETER_POOLS[functionName];
+  const pool = PARAMETER_POOLS[task] ?? {};
   const parameters: Record<string, unknown> = {};
   for (const [key, values] of Object.entries(pool)) if (random.chance(0.35)) parameters[key] = random.pick(values);
   if (random.chance(0.1)) parameters[random.pick(['topk', 'max_tokens', 'unknown', 'wait_for_model', ''])] = randomJsonValue(random);
   // Generation stays cheap: whatever the case, a number of new tokens the test can afford on 2 cores.
-  if (functionName === 'generate' && typeof parameters.max_new_tokens === 'number' && parameters.max_new_tokens > 3 && parameters.max_new_tokens <= 256) parameters.max_new_tokens = 3;
-  if (functionName === 'generate' && !('max_new_tokens' in parameters)) parameters.max_new_tokens = random.integer(1, 3);
+  if (task === 'generate' && typeof parameters.max_new_tokens === 'number' && parameters.max_new_tokens > 3 && parameters.max_new_tokens <= 256) parameters.max_new_tokens = 3;
+  if (task === 'generate' && !('max_new_tokens' in parameters)) parameters.max_new_tokens = random.integer(1, 3);
   return parameters;
 }
 
@@ -114,22 +122,23 @@ function jsonBody(value: unknown): Buffer {
 
 const jsonHeaders = { 'content-type': 'application/json' };
 
-/** The `index`-th request of the fuzz run for one function. */
-export function generateRequest(random: Random, functionName: string): FuzzRequest {
-  const path = `/${functionName}`;
+/** The next request of the fuzz run for one function. */
+export function generateRequest(random: Random, target: FuzzTarget): FuzzRequest {
+  const { task } = target;
+  const path = `/${target.name}`;
   const kind = random.pick(['valid', 'valid', 'valid', 'random-parameters', 'random-parameters', 'malformed-json', 'wrong-types', 'huge-string', 'deep-nesting', 'invalid-utf8', 'odd-text', 'empty', 'unknown-fields', 'content-type', 'method', 'stream'] as const);
   const post = (body: Buffer, extra: Partial<FuzzRequest> = {}): FuzzRequest => ({ kind, method: 'POST', path, headers: jsonHeaders, body, ...extra });
   switch (kind) {
     case 'valid': {
       const text = words(random, random.integer(1, 20));
-      const inputs = random.chance(0.3) ? Array.from({ length: random.integer(1, 4) }, () => words(random, random.integer(1, 12))) : text;
-      const usable = functionName === 'summarize' || functionName === 'generate' ? text : inputs;
-      return post(jsonBody({ inputs: usable, parameters: VALID_PARAMETERS[functionName]() }), { expectOk: true });
+      const inputs = random.chance(0.3) ? Array.from({ length: random.integer(1, Math.min(4, target.limits.maxInputs)) }, () => words(random, random.integer(1, 12))) : text;
+      const usable = task === 'summarize' || task === 'generate' ? text : inputs;
+      return post(jsonBody({ inputs: usable, parameters: validParameters(task) }), { expectOk: true });
     }
     case 'random-parameters':
-      return post(jsonBody({ inputs: random.chance(0.8) ? words(random, random.integer(1, 15)) : oddText(random), parameters: randomParameters(random, functionName) }));
+      return post(jsonBody({ inputs: random.chance(0.8) ? words(random, random.integer(1, 15)) : oddText(random), parameters: randomParameters(random, task) }));
     case 'malformed-json': {
-      const valid = JSON.stringify({ inputs: words(random, 5), parameters: VALID_PARAMETERS[functionName]() });
+      const valid = JSON.stringify({ inputs: words(random, 5), parameters: validParameters(task) });
       const broken = random.pick([
         valid.slice(0, random.integer(0, valid.length - 1)),
         valid.replace('"', "'"),
@@ -148,7 +157,7 @@ export function generateRequest(random: Random, functionName: string): FuzzReque
       // seconds on each, and the point here is the refusal paths and limits, not throughput.
       const length = random.pick([20_000, 300_000, 1_100_000]);
       const inputs = length > 20_000 || random.chance(0.5) ? random.pick(['a', '😀', '\u0000']).repeat(length) : words(random, Math.ceil(length / 6)).slice(0, length);
-      const parameters = functionName === 'classify' && random.chance(0.3) ? { truncation: true } : VALID_PARAMETERS[functionName]();
+      const parameters = task === 'classify' && random.chance(0.3) ? { truncation: true } : validParameters(task);
       return post(jsonBody({ inputs, parameters }));
     }
     case 'deep-nesting':
@@ -159,15 +168,15 @@ export function generateRequest(random: Random, functionName: string): FuzzReque
       return post(Buffer.concat([prefix, Buffer.from(random.pick(INVALID_UTF8)), suffix]));
     }
     case 'odd-text':
-      return post(jsonBody({ inputs: random.chance(0.5) ? oddText(random) : [oddText(random), oddText(random)], parameters: VALID_PARAMETERS[functionName]() }));
+      return post(jsonBody({ inputs: random.chance(0.5) ? oddText(random) : [oddText(random), oddText(random)], parameters: validParameters(task) }));
     case 'empty':
       return post(jsonBody(random.pick([{ inputs: [] }, { inputs: [''] }, { inputs: '' }, { inputs: '   ' }, { inputs: '\n\t' }, { inputs: [[]] }, {}, { inputs: 'hi', parameters: {} }, { inputs: 'hi', parameters: [] }])));
     case 'unknown-fields':
-      return post(jsonBody({ inputs: words(random, 4), [random.pick(['input', 'text', 'options', 'stream', 'extra', '__proto__'])]: randomJsonValue(random), parameters: VALID_PARAMETERS[functionName]() }));
+      return post(jsonBody({ inputs: words(random, 4), [random.pick(['input', 'text', 'options', 'stream', 'extra', '__proto__'])]: randomJsonValue(random), parameters: validParameters(task) }));
     case 'content-type': {
       const contentType = random.pick(['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/jsonx', 'application/json; charset=latin1', 'APPLICATION/JSON', 'application/json;', '', 'application/*']);
       const headers: Record<string, string> = contentType ? { 'content-type': contentType } : {};
-      return { kind, method: 'POST', path, headers, body: jsonBody({ inputs: words(random, 3), parameters: VALID_PARAMETERS[functionName]() }) };
+      return { kind, method: 'POST', path, headers, body: jsonBody({ inputs: words(random, 3), parameters: validParameters(task) }) };
     }
     case 'method': {
       const method = random.pick(['GET', 'HEAD', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'PROPFIND']);
@@ -175,6 +184,6 @@ export function generateRequest(random: Random, functionName: string): FuzzReque
       return { kind, method, path: random.chance(0.8) ? path : `${path}/${random.pick(['x', '..', '%00', '%ff'])}`, headers: withBody ? jsonHeaders : {}, body: withBody ? jsonBody({ inputs: 'hi' }) : undefined };
     }
     case 'stream':
-      return post(jsonBody({ inputs: words(random, random.integer(1, 6)), stream: random.pick([true, false, 'yes', 1]), parameters: VALID_PARAMETERS[functionName]() }));
+      return post(jsonBody({ inputs: words(random, random.integer(1, 6)), stream: random.pick([true, false, 'yes', 1]), parameters: validParameters(task) }));
   }
 }

@@ -7,8 +7,8 @@ import type { FunctionHost } from '../../src/serving/function-host.ts';
 import { interfacePages } from '../../src/http/playground/interface-pages.ts';
 import { readModelSearchPaths } from '../../src/models/resolve-model.ts';
 import { createNodeApp } from '../../src/runtime/node/create-node-app.ts';
-import { discoverFunctions } from '../../src/runtime/node/discover-functions.ts';
 import { mirrorFolder } from '../support/shared-models.ts';
+import { discoverTestFunctions } from '../support/test-functions.ts';
 
 export const projectRoot = join(import.meta.dirname, '../..');
 
@@ -20,11 +20,11 @@ export interface ServedFunctions {
 }
 
 /**
- * The default functions (functions/*.ts) on the mirror's models, loaded as `npm start` loads them, served with the
+ * The discovered functions (functions/*.ts, or the folder HONNX_TEST_FUNCTIONS names) on the mirror's models, loaded as `npm start` loads them, served with the
  * API reference and the playground by a real Node server on a loopback port.
  */
 export async function serveDefaultFunctions(): Promise<ServedFunctions> {
-  const functions = await discoverFunctions(join(projectRoot, 'functions'));
+  const functions = (await discoverTestFunctions()).named;
   const searchPaths = readModelSearchPaths(projectRoot, { HONNX_MIRROR: mirrorFolder, HONNX_CACHE: join(projectRoot, '.cache/empty-cache') });
   const { hosts, ready } = createNodeApp({ functions, engine: createNodeEngine({ threads: 1 }), searchPaths });
   await ready();

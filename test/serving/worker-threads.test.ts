@@ -6,7 +6,6 @@ import type { Engine } from '../../src/engine/engine.ts';
 import { readModelSearchPaths } from '../../src/models/resolve-model.ts';
 import { createNodeApp } from '../../src/runtime/node/create-node-app.ts';
 import { discoverFunctions } from '../../src/runtime/node/discover-functions.ts';
-import { functionHttpCases } from '../http/functions.case.ts';
 import { postJson, sendThrough, type SendRequest } from '../support/requests.ts';
 import { datasetPath, mirrorFolder } from '../support/shared-models.ts';
 
@@ -23,7 +22,7 @@ const refusingEngine: Engine = {
   },
 };
 
-// The shared HTTP cases of the default functions, answered by models on two worker threads per function.
+// The default functions answered by models on two worker threads per function.
 describe('default functions served from worker threads', () => {
   let send: SendRequest;
   let release: () => Promise<void>;
@@ -38,11 +37,8 @@ describe('default functions served from worker threads', () => {
   });
   afterAll(() => release?.());
 
-  functionHttpCases({
-    send: (path, init) => send(path, init),
-    readSharedText: (path) => readFile(join(mirrorFolder, path), 'utf8'),
-    engine: { name: 'onnxruntime-node', executionProvider: 'cpu' },
-  });
+  // The shared HTTP cases run through worker-thread lanes in test/http/functions.test.ts (one thread per function);
+  // what is particular to several threads per function is checked here.
 
   it('never opened a session on the thread that answers HTTP', () => {
     expect(sessionsOnMainThread).toEqual([]);

@@ -1,39 +1,38 @@
 import * as ort from 'onnxruntime-web/wasm';
 import wasmModule from 'onnxruntime-web/ort-wasm-simd-threaded.wasm';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
 import classify from '../../functions/classify.ts';
-import extract from '../../functions/extract.ts';
-import generate from '../../functions/generate.ts';
-import langid from '../../functions/langid.ts';
-import summarize from '../../functions/summarize.ts';
 import { classifyEndpoint } from '../../src/endpoints/classify-endpoint.ts';
 import { defineFunction, type HonnxFunction } from '../../src/spec/define-function.ts';
 import { createWorker, type HonnxWorker } from '../../src/runtime/workers/create-worker.ts';
 import type { FetcherLike } from '../../src/runtime/workers/fetcher-model-files.ts';
 import type { ModelSource } from '../../src/runtime/workers/model-source.ts';
 import { functionHttpCases } from '../http/functions.case.ts';
+import { servesShipped } from '../support/function-set.ts';
 import { postJson, sendThrough } from '../support/requests.ts';
 import { modelService, readSharedText } from './workerd-context.ts';
 
 const fromMirror = (fn: HonnxFunction): ModelSource => ({ from: 'assets', binding: 'MODELS', prefix: `/shared/${fn.definition.model}` });
 
-/** Every function in functions/, as `wrangler dev` serves them, with models from the mirror. */
+// The function set, as discovery found it in Node (test/workers/function-set-global-setup.ts), each imported from its file.
+const testFunctions = inject('testFunctions');
+const discovered = await Promise.all(
+  testFunctions.map(async ({ name, file }) => ({ name, fn: ((await import(/* @vite-ignore */ file!)) as { default: HonnxFunction }).default })),
+);
+
+/** Every discovered function, as `wrangler dev` serves them, with models from the mirror. */
 function createDefaultWorker(): HonnxWorker {
-  return createWorker({
-    ort,
-    wasmModule,
-    functions: Object.entries({ classify, extract, generate, langid, summarize }).map(([name, fn]) => ({ name, fn, model: fromMirror(fn) })),
-  });
+  return createWorker({ ort, wasmModule, functions: discovered.map(({ name, fn }) => ({ name, fn, model: fromMirror(fn) })) });
 }
 
 // The shared HTTP cases (test/http/functions.case.ts), as Node runs them, against the worker's fetch.
-describe('the default functions served by createWorker inside workerd', () => {
+describe('the discovered functions served by createWorker inside workerd', () => {
   const worker = createDefaultWorker();
   const send = sendThrough((request) => worker.fetch(request, { MODELS: modelService }), 'https://honnx.test');
 
-  functionHttpCases({ send, readSharedText, engine: { name: 'onnxruntime-web', executionProvider: 'wasm' } });
+  functionHttpCases({ functions: testFunctions, send, readSharedText, engine: { name: 'onnxruntime-web', executionProvider: 'wasm' } });
 
-  it('reports in a Server-Timing header how long the worker and ONNX Runtime took', async () => {
+  it.runIf(servesShipped(testFunctions, 'classify'))('reports in a Server-Timing header how long the worker and ONNX Runtime took', async () => {
     const response = await send('/classify', postJson({ inputs: 'I love this' }));
     expect(response.status).toBe(200);
     expect(response.headers.get('server-timing')).toMatch(/^honnx;dur=\d+\.\d{2}, ort;dur=\d+\.\d{2}$/);
