@@ -13,6 +13,11 @@ export function limitBodyBytesInFlight(bytes: number): void {
   limit = bytes;
 }
 
+/** Bytes reserved now by bodies being read: what a test waits on to know the bodies it sent are being read. */
+export function readBodyBytesInFlight(): number {
+  return reserved;
+}
+
 /**
  * Reserves room for a body of up to `bytes` before it is read, or throws 503 `server_busy` when the bodies being read
  * already hold the limit. Returns the release, to call once the body is read (or its reading failed).

@@ -1,6 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { readBodyBytesInFlight } from '../../src/http/body-bytes-in-flight.ts';
 import { discoverFunctions } from '../../src/runtime/node/discover-functions.ts';
 import { startNodeServer, type RunningServer } from '../../src/runtime/node/node-server.ts';
 import { mirrorFolder } from '../support/shared-models.ts';
@@ -56,8 +57,8 @@ describe('a hostile client against the body reader of the Node server', () => {
 
   it('bodies past the in-flight limit are refused 503 at once, while the first are still arriving', async () => {
     const held = [sendPart(port, postHead(400_000)), sendPart(port, postHead(400_000))];
-    // Both are being read (their headers are in) before the third comes.
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Both are being read (their headers are in, their bytes reserved) before the third comes.
+    await vi.waitFor(() => expect(readBodyBytesInFlight()).toBe(800_000), { interval: 5 });
     const third = sendPart(port, postHead(400_000));
     const answer = await Promise.race([third.answer, ...held.map((part) => part.answer.then(() => 'a held request ended first'))]);
     expect(answer).toMatch(/^HTTP\/1\.1 503/);

@@ -2,6 +2,7 @@ import { connect } from 'node:net';
 import { describe, expect, it, vi } from 'vitest';
 import { serve, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
+import { readBodyBytesInFlight } from '../../src/http/body-bytes-in-flight.ts';
 import { readErrorBody } from '../support/requests.ts';
 import { transports } from '../support/transports.ts';
 import { captureLogs, createControlledFunction, createLoadedApp } from '../observability/serving-fixtures.ts';
@@ -81,7 +82,8 @@ describe('a client that leaves while sending its body', () => {
       const socket = connect(port, '127.0.0.1');
       await new Promise((resolve) => socket.once('connect', resolve));
       socket.write('POST /controlled HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"inputs":"abc');
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      // The server is reading the body (its 1000 bytes reserved) when the client leaves.
+      await vi.waitFor(() => expect(readBodyBytesInFlight()).toBe(1000), { interval: 5 });
       socket.destroy();
       await vi.waitFor(() => expect(logs.records()).toMatchObject([{ level: 'info', status: 499, error_code: 'client_closed_request' }]));
       expect(stderr).not.toHaveBeenCalled();

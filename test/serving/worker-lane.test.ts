@@ -21,7 +21,8 @@ describe('a worker lane', () => {
       // Aborted once the thread has the request (a request aborted before it is sent settles at once).
       await vi.waitFor(() => expect(Atomics.load(held, 0)).toBe(1));
       controller.abort(new Error('timed out'));
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      // A lane that settled on the abort itself would have done so within this turn: its thread is held and sends nothing.
+      await new Promise((resolve) => setImmediate(resolve));
       // The thread still works on it: the scheduler must not give its seat to another request yet.
       expect(settled).toBe(false);
       const next = lane.answer(call('go'), new AbortController().signal);
