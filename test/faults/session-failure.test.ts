@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { Engine, EngineSession } from '../../src/engine/engine.ts';
 import { createNodeEngine } from '../../src/engine/onnxruntime-node.ts';
 import { classifyEndpoint } from '../../src/endpoints/classify-endpoint.ts';
@@ -17,6 +17,8 @@ import { transports } from '../support/transports.ts';
 function createFailingEngine() {
   const inner = createNodeEngine({ threads: 1 });
   let armed = false;
+  /** While armed, a run of one input waits until this says enough requests have queued behind it to form a batch. */
+  let batchQueued = () => true;
   const failedBatchSizes: number[] = [];
   const engine: Engine = {
     name: inner.name,
@@ -34,14 +36,18 @@ function createFailingEngine() {
             failedBatchSizes.push(Object.values(feeds)[0].dims[0]);
             throw new Error('injected fault: session.run failed');
           }
-          // While armed, a slow run lets requests arriving over sockets queue up behind it and form a batch.
-          if (armed) await new Promise((resolve) => setTimeout(resolve, 100));
+          // While armed, a run held until requests arriving over sockets have queued up behind it, to form a batch.
+          if (armed) await vi.waitFor(() => expect(batchQueued()).toBe(true), { timeout: 60_000, interval: 2 });
           return session.run(feeds, outputNames);
         },
       };
     },
   };
-  return { engine, failedBatchSizes, failNextBatch: () => (armed = true) };
+  const failNextBatch = (queued: () => boolean) => {
+    batchQueued = queued;
+    armed = true;
+  };
+  return { engine, failedBatchSizes, failNextBatch };
 }
 
 const sentiment = defineFunction({ task: classifyEndpoint, model: 'sentiment-sst2-mini' });
@@ -55,7 +61,7 @@ describe.each(transports)('a session that throws mid-batch ($name)', (transport)
     const { send, stop } = await transport.start(createHonnxApp({ functions: [{ fn: sentiment, host }] }).fetch);
     try {
       // The first request runs alone on the idle model; those queued behind it are batched, and one such run fails.
-      failNextBatch();
+      failNextBatch(() => host.queueDepth() >= 2);
       const texts = Array.from({ length: CONCURRENT }, (_, index) => (index % 2 === 0 ? `I love this ${index}` : `I hate this ${index}`));
       const responses = await Promise.all(texts.map((text) => send('/classify', postJson({ inputs: text }))));
       const bodies = await Promise.all(responses.map((response) => response.json() as Promise<unknown>));
