@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildProject } from '../../src/build/build-project.ts';
 import { FEATURE_MODEL, featureModelsFolder, writeFeatureModel } from '../embed/feature-model.ts';
-import { readGreedySample } from '../openai/openai-app.ts';
+import { collectChatStream, readGreedySample } from '../openai/openai-app.ts';
 import { cosine } from '../support/cosine.ts';
 import { mirrorFolder } from '../support/shared-models.ts';
 import { startWranglerDev, type RunningArtifact } from './artifact-processes.ts';
@@ -61,12 +61,7 @@ describe('OpenAI and Hugging Face clients against a built worker under wrangler 
       stream: true,
       stream_options: { include_usage: true },
     });
-    let text = '';
-    let usage: OpenAI.CompletionUsage | null | undefined;
-    for await (const chunk of stream) {
-      text += chunk.choices[0]?.delta.content ?? '';
-      usage = chunk.usage ?? usage;
-    }
+    const { text, usage } = await collectChatStream(stream);
     expect(text).toBe(sample.continuation);
     expect(usage?.total_tokens).toBe(sample.prompt_ids.length + sample.newTokens);
     const models = [];

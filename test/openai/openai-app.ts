@@ -1,3 +1,4 @@
+import type OpenAI from 'openai';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createNodeEngine } from '../../src/engine/onnxruntime-node.ts';
@@ -26,3 +27,14 @@ export async function readGreedySample(prompt = 'Once upon a time, there was a d
 }
 
 export { readServerSentEvents } from '../support/server-sent-events.ts';
+
+/** The text and the usage a streamed chat completion adds up to, as a client reads them chunk by chunk. */
+export async function collectChatStream(stream: AsyncIterable<OpenAI.ChatCompletionChunk>): Promise<{ text: string; usage: OpenAI.CompletionUsage | null | undefined }> {
+  let text = '';
+  let usage: OpenAI.CompletionUsage | null | undefined;
+  for await (const chunk of stream) {
+    text += chunk.choices[0]?.delta.content ?? '';
+    usage = chunk.usage ?? usage;
+  }
+  return { text, usage };
+}

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveServerSettings } from '../../src/http/settings/server-settings.ts';
 import type { SendRequest } from '../support/requests.ts';
 import { transports } from '../support/transports.ts';
-import { createAppOf, readGreedySample } from './openai-app.ts';
+import { collectChatStream, createAppOf, readGreedySample } from './openai-app.ts';
 
 const API_KEY = 'sk-honnx-test-0123456789abcdef';
 const ORIGIN = 'http://honnx.test';
@@ -50,12 +50,7 @@ describe.each(transports)('OpenAI and Hugging Face clients against honnx ($name)
       stream: true,
       stream_options: { include_usage: true },
     });
-    let text = '';
-    let usage: OpenAI.CompletionUsage | null | undefined;
-    for await (const chunk of stream) {
-      text += chunk.choices[0]?.delta.content ?? '';
-      usage = chunk.usage ?? usage;
-    }
+    const { text, usage } = await collectChatStream(stream);
     expect(text).toBe(sample.continuation);
     expect(usage?.total_tokens).toBe(sample.prompt_ids.length + sample.newTokens);
   });
