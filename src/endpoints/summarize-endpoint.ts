@@ -6,12 +6,16 @@ import { observeGeneration } from '../tasks/generate/generation-observer.ts';
 import { InputError } from '../tasks/input-error.ts';
 import { samplingShape, toGenerationOptions } from './generate-endpoint.ts';
 import { textOrTextsSchema, toTextList } from './schemas.ts';
+import { addConfidence, confidenceShape, separateConfidence, type ConfidenceFields } from './answer-confidence.ts';
 import type { FunctionLimits } from '../spec/function-limits.ts';
 import type { EndpointContext, TaskEndpoint } from '../spec/task-endpoint.ts';
 
-const extractiveShape = {
-  /** Sentences to keep. */
+const lengthShape = {
+  /** Sentences to keep (extractive), or to ask a chat model for (generative: a soft target within max_new_tokens). */
   sentences: z.optional(z.int().check(z.minimum(1))),
+};
+
+const extractiveShape = {
   /** Or the share of the document's sentences to keep, in (0, 1]. */
   ratio: z.optional(z.number().check(z.gt(0), z.lte(1))),
   /** Also return each sentence's score and which were kept. */
@@ -21,15 +25,16 @@ const extractiveShape = {
 const generativeShape = {
   ...samplingShape,
   min_new_tokens: z.optional(z.int().check(z.minimum(0))),
+  ...confidenceShape,
 };
 
-const summarizeParametersSchema = z.strictObject({ ...extractiveShape, ...generativeShape });
+const summarizeParametersSchema = z.strictObject({ ...lengthShape, ...extractiveShape, ...generativeShape });
 
 /** The `parameters` a summarize request may send: sentences to keep (extractive) or generation settings (generative). */
 export type SummarizeParameters = z.infer<typeof summarizeParametersSchema>;
 
 /** One summary as a summarize request is answered: its text, and for an extractive summarizer the kept sentences. */
-export interface SummaryAnswer {
+export interface SummaryAnswer extends Partial<ConfidenceFields> {
   summary_text: string;
   selected?: number[];
   sentences?: { text: string; score: number }[];
@@ -70,13 +75,17 @@ async function summarizeByGeneration(summarizer: GenerativeSummarizer, texts: st
     template: parameters.prompt_template,
     useChatTemplate: parameters.use_chat_template,
     systemPrompt: parameters.system_prompt,
+    sentences: parameters.sentences,
     maxPromptTokens: limits.maxInputTokens,
     signal,
     // With the function's batching off, a summary decodes alone rather than in the model's shared step loop.
     shareRuns: batching ?? true,
   };
   const answers: SummaryAnswer[] = [];
-  for (const text of texts) answers.push({ summary_text: (await summarizeGeneratively(summarizer, text, options)).generatedText });
+  for (const text of texts) {
+    const summary = await summarizeGeneratively(summarizer, text, options);
+    answers.push(addConfidence({ summary_text: summary.generatedText }, summary.confidence, parameters.min_confidence));
+  }
   return answers;
 }
 
@@ -120,6 +129,12 @@ export const summarizeEndpoint: TaskEndpoint<Summarizer, string | string[], Summ
     return summarizer.kind === 'extractive'
       ? summarizeWithSentenceScores(summarizer, texts, context.parameters, context.limits)
       : summarizeByGeneration(summarizer, texts, context);
+  },
+  // Extractive summaries have no confidence: only generative ones are read, and shown with return_confidence.
+  separateConfidence(answers, parameters) {
+    const generative = answers.filter((answer) => answer.confidence !== undefined) as (SummaryAnswer & ConfidenceFields)[];
+    if (generative.length === 0) return { answer: answers, confidence: { confidences: [], lowConfidence: false } };
+    return separateConfidence(generative, parameters, ({ confidence: _confidence, low_confidence: _low, ...plain }) => plain);
   },
   // The extractive model's contract forbids batching documents together, so every request gets runs of its own.
   defaultServing: { batching: false, timeoutMilliseconds: 60_000 },

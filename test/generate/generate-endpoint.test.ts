@@ -122,7 +122,7 @@ describe('generative summarize endpoint (tinystories-260k, a causal model withou
     }
     await expect(summarizeEndpoint.answer(summarizer, 'Text.', context({ max_new_tokens: 17 }))).rejects.toThrow(InputError);
     // Extractive-only parameters are refused for a generative summarizer rather than ignored.
-    await expect(summarizeEndpoint.answer(summarizer, 'Text.', context({ sentences: 3 }))).rejects.toThrow(/does not apply/);
+    await expect(summarizeEndpoint.answer(summarizer, 'Text.', context({ ratio: 0.5 }))).rejects.toThrow(/does not apply/);
     expect(summarizeEndpoint.describe(summarizer)).toMatchObject({ kind: 'generative', model_kind: 'decoder-only', chat_template: false });
     await summarizer.generator.model.release();
   });

@@ -38,6 +38,8 @@ export const summarizeAnswerSchema = z.array(
     summary_text: z.string(),
     selected: z.optional(z.array(z.int())),
     sentences: z.optional(z.array(z.object({ text: z.string(), score: z.number() }))),
+    confidence: z.optional(z.number().check(z.describe("With return_confidence (generative summaries): the geometric mean of the summary's token probabilities."))),
+    low_confidence: z.optional(z.boolean().check(z.describe('With return_confidence and min_confidence: the confidence is under min_confidence.'))),
   }),
 );
 

@@ -1,5 +1,5 @@
 import type { ModelBundle } from '../../models/model-bundle.ts';
-import { generateText, type GenerateRequestOptions, type GenerationResult } from '../generate/generate-text.ts';
+import { streamText, type GenerateRequestOptions, type GenerationResult } from '../generate/generate-text.ts';
 import { buildPrompt, fillPromptTemplate, type Prompt, type PromptStyle } from '../generate/prompt.ts';
 import { createTextGenerator, type TextGenerator } from '../generate/text-generator.ts';
 
@@ -24,8 +24,24 @@ export const DEFAULT_PLAIN_SUMMARY_TEMPLATE = '{{input}}\n\nTL;DR:';
 
 const DEFAULT_SUMMARY_TOKENS = 64;
 
-/** How a generative summary is written: generation settings and the prompt's style. */
-export interface GenerativeSummaryOptions extends GenerateRequestOptions, PromptStyle {}
+/** The instruction a chat model gets for a summary of about `sentences` sentences (a soft target: asked, not cut to). */
+export const describeSentenceTarget = (sentences: number) =>
+  `Summarize the following text in ${sentences === 1 ? 'one sentence' : `${sentences} sentences`}.\n\n{{input}}`;
+
+/** How a generative summary is written: generation settings, the prompt's style and a length to ask for. */
+export interface GenerativeSummaryOptions extends GenerateRequestOptions, PromptStyle {
+  /** Sentences to ask a chat model for, in the default instruction; the length budget stays `maxNewTokens`. */
+  sentences?: number;
+}
+
+/** A written summary and how sure the model was of it. */
+export interface GenerativeSummary extends GenerationResult {
+  /**
+   * The geometric mean of the generated tokens' probabilities (end of sequence left out), each under the
+   * distribution the token was chosen from: exp of the mean log-probability, in [0, 1].
+   */
+  confidence: number;
+}
 
 function readSummarizationParams(model: ModelBundle): SummarizationParams {
   const taskParams = model.config.task_specific_params as Record<string, unknown> | undefined;
@@ -46,15 +62,16 @@ export async function createGenerativeSummarizer(model: ModelBundle): Promise<Ge
  * The prompt for one document. An encoder-decoder reads the text itself, behind the prefix its config asks
  * for (T5's "summarize: "); a causal model is asked in its chat template when it has one, else with "TL;DR:".
  */
-export function buildSummaryPrompt(summarizer: GenerativeSummarizer, text: string, style: PromptStyle = {}): Prompt {
+export function buildSummaryPrompt(summarizer: GenerativeSummarizer, text: string, style: PromptStyle & { sentences?: number } = {}): Prompt {
   const { generator } = summarizer;
   if (generator.model.kind === 'encoder-decoder') {
     const content = style.template === undefined ? (summarizer.taskParams.prefix ?? '') + text : fillPromptTemplate(style.template, text);
     return { text: content, addSpecialTokens: true };
   }
   const useChatTemplate = style.useChatTemplate ?? generator.chatTemplate !== undefined;
-  const template = style.template ?? (useChatTemplate ? DEFAULT_SUMMARY_INSTRUCTION : DEFAULT_PLAIN_SUMMARY_TEMPLATE);
-  return buildPrompt(generator, text, { ...style, template, useChatTemplate });
+  const chatInstruction = style.sentences === undefined ? DEFAULT_SUMMARY_INSTRUCTION : describeSentenceTarget(style.sentences);
+  const template = style.template ?? (useChatTemplate ? chatInstruction : DEFAULT_PLAIN_SUMMARY_TEMPLATE);
+  return buildPrompt(generator, text, { template, useChatTemplate, systemPrompt: style.systemPrompt });
 }
 
 /** Summary lengths from `task_specific_params` (where max_length and min_length count the start token), else 64 new tokens. */
@@ -72,13 +89,29 @@ export async function summarizeGeneratively(
   summarizer: GenerativeSummarizer,
   text: string,
   options: GenerativeSummaryOptions = {},
-): Promise<GenerationResult> {
-  const { template, useChatTemplate, systemPrompt, ...generation } = options;
-  const prompt = buildSummaryPrompt(summarizer, text, { template, useChatTemplate, systemPrompt });
-  const result = await generateText(summarizer.generator, prompt, {
+): Promise<GenerativeSummary> {
+  const { template, useChatTemplate, systemPrompt, sentences, ...generation } = options;
+  const prompt = buildSummaryPrompt(summarizer, text, { template, useChatTemplate, systemPrompt, sentences });
+  const { generator } = summarizer;
+  const endIds = new Set(generator.defaults.eosTokenIds);
+  let logprobSum = 0;
+  let counted = 0;
+  const events = streamText(generator, prompt, {
     ...readSummaryLengths(summarizer),
     ...withoutUndefined(generation),
     returnFullText: false,
+    withLogprobs: true,
+    withTokenTexts: false,
   });
-  return { ...result, generatedText: result.generatedText.trim() };
+  for await (const event of events) {
+    if (event.kind === 'token') {
+      if (endIds.has(event.id) || event.logprob === undefined) continue;
+      logprobSum += event.logprob;
+      counted++;
+      continue;
+    }
+    const { kind: _kind, ...result } = event;
+    return { ...result, generatedText: result.generatedText.trim(), confidence: counted === 0 ? 1 : Math.exp(logprobSum / counted) };
+  }
+  throw new Error('generation ended without a result');
 }
