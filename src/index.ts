@@ -84,7 +84,7 @@ export type { Summarizer } from './tasks/summarize/create-summarizer.ts';
 export { createExtractiveSummarizer, summarizeExtractively } from './tasks/summarize/extractive.ts';
 export type { ExtractiveSummarizer, ExtractiveSummary, ExtractiveSummaryOptions, SentenceScoringContract } from './tasks/summarize/extractive.ts';
 export { createGenerativeSummarizer, summarizeGeneratively } from './tasks/summarize/generative.ts';
-export type { GenerativeSummarizer, GenerativeSummaryOptions, SummarizationParams } from './tasks/summarize/generative.ts';
+export type { GenerativeSummarizer, GenerativeSummary, GenerativeSummaryOptions, SummarizationParams } from './tasks/summarize/generative.ts';
 export { createTextGenerator } from './tasks/generate/text-generator.ts';
 export type { TextGenerator, TextGeneratorOptions } from './tasks/generate/text-generator.ts';
 export { generateText, streamText } from './tasks/generate/generate-text.ts';
