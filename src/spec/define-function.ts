@@ -18,5 +18,11 @@ export type SchemaValue<Function> = Function extends HonnxFunction<any, infer Sc
 export function defineFunction<Endpoint extends TaskEndpoint<any, any, any, any>, Schema extends AnswerSchema | undefined = undefined>(
   definition: FunctionDefinition<Endpoint, Schema>,
 ): HonnxFunction<Endpoint, Schema> {
-  return { definition };
+  const at = definition.model.indexOf('@');
+  if (at < 0) return { definition };
+  const version = definition.model.slice(at + 1);
+  if (at === 0 || !/^[A-Za-z0-9][A-Za-z0-9:._-]{0,199}$/.test(version)) {
+    throw new TypeError(`model "${definition.model}" is not "name@version": the version is a tag, a sha256 digest or a hub revision`);
+  }
+  return { definition: { ...definition, model: definition.model.slice(0, at), modelVersion: version } };
 }

@@ -15,8 +15,14 @@ export type AnswerSchema = z.core.$ZodType;
 export interface FunctionDefinition<Endpoint extends TaskEndpoint = TaskEndpoint, Schema extends AnswerSchema | undefined = AnswerSchema | undefined> {
   /** The task, imported from honnx (`classifyEndpoint`, ...). Only that task's code is bundled with the function. */
   task: Endpoint;
-  /** The model's name: a folder in `models/`, the cache or the mirror, or a hub repository id. */
+  /**
+   * The model's name: a folder in `models/`, the cache or the mirror, or a hub repository id; `name@version` pins a
+   * version from the machine's version store (a tag, an OCI digest or its first 12+ hex digits, a hub commit or
+   * revision), which `defineFunction` splits into `model` and `modelVersion`.
+   */
   model: string;
+  /** The pinned version (`model: 'name@version'`): served on Node in place of the lock's, and never moved by SIGHUP. */
+  modelVersion?: string;
   /** Which quantization of the model to load (`onnx/model_<variant>.onnx`); fp32 by default. */
   variant?: ModelVariant;
   /** Default task parameters; a request's own `parameters` override them. */

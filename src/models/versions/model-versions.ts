@@ -1,4 +1,5 @@
-import { copyFile, link, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readdirSync, readFileSync, type Dirent } from 'node:fs';
+import { copyFile, link, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { LockEntry } from '../lock/lock-file.ts';
 
@@ -40,15 +41,21 @@ export async function recordModelVersion(cacheFolder: string, installed: string,
   return version;
 }
 
-/** The versions of a model this machine holds, newest first. */
-export async function listModelVersions(cacheFolder: string, name: string): Promise<ModelVersion[]> {
+/** The versions of a model this machine holds, newest first (read synchronously: start-up resolves pins with it). */
+export function listModelVersionsSync(cacheFolder: string, name: string): ModelVersion[] {
   const root = versionsOf(cacheFolder, name);
   const versions: ModelVersion[] = [];
-  for (const entry of await readdir(root, { withFileTypes: true }).catch(() => [])) {
+  let entries: Dirent[];
+  try {
+    entries = readdirSync(root, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  for (const entry of entries) {
     if (!entry.isDirectory() || entry.name.endsWith('.tmp')) continue;
     const folder = join(root, entry.name);
     try {
-      const recorded = JSON.parse(await readFile(join(folder, VERSION_FILE), 'utf8')) as ModelVersion;
+      const recorded = JSON.parse(readFileSync(join(folder, VERSION_FILE), 'utf8')) as ModelVersion;
       versions.push({ ...recorded, folder });
     } catch {
       // A version folder without its record is incomplete: never offered.
@@ -57,16 +64,32 @@ export async function listModelVersions(cacheFolder: string, name: string): Prom
   return versions.sort((a, b) => (a.recordedAt < b.recordedAt ? 1 : -1));
 }
 
+/** The versions of a model this machine holds, newest first. */
+export async function listModelVersions(cacheFolder: string, name: string): Promise<ModelVersion[]> {
+  return listModelVersionsSync(cacheFolder, name);
+}
+
+/** Whether a selector names a version: its full digest or commit, at least 12 of its first hex digits, or its tag. */
+export function isVersionSelected(version: { digest: string; tag?: string }, selector: string): boolean {
+  const hex = selector.replace(/^sha256:/, '');
+  return version.digest === selector || folderName(version.digest) === hex || (/^[0-9a-f]{12,63}$/.test(hex) && folderName(version.digest).startsWith(hex)) || version.tag === selector;
+}
+
 /**
- * The version a selector names: a tag (the newest pulled under it), a full digest, or at least 12 hex digits of
- * one (as `docker images` shows them).
+ * The version a selector names: a full digest, at least 12 hex digits of one (as `docker images` shows them), or a
+ * tag (the newest pulled under it).
  */
-export async function findModelVersion(cacheFolder: string, name: string, selector: string): Promise<ModelVersion | undefined> {
-  const versions = await listModelVersions(cacheFolder, name);
+export function findModelVersionSync(cacheFolder: string, name: string, selector: string): ModelVersion | undefined {
+  const versions = listModelVersionsSync(cacheFolder, name);
   const hex = selector.replace(/^sha256:/, '');
   return (
     versions.find((version) => version.digest === selector || folderName(version.digest) === hex) ??
     (/^[0-9a-f]{12,63}$/.test(hex) ? versions.find((version) => folderName(version.digest).startsWith(hex)) : undefined) ??
     versions.find((version) => version.tag === selector)
   );
+}
+
+/** The same, for callers already asynchronous. */
+export async function findModelVersion(cacheFolder: string, name: string, selector: string): Promise<ModelVersion | undefined> {
+  return findModelVersionSync(cacheFolder, name, selector);
 }

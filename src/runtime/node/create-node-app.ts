@@ -5,11 +5,13 @@ import { createFunctionHost, type FunctionHost } from '../../serving/function-ho
 import { createServingMetrics } from '../../http/metrics/serving-metrics.ts';
 import { interfacePages } from '../../http/playground/interface-pages.ts';
 import { createFolderModelFiles } from '../../models/folder-model-files.ts';
-import { findLockEntry, lockFilePath, readLockFileSync } from '../../models/lock/lock-file.ts';
+import { findLockEntry, lockFilePath, readLockFileSync, type LockEntry, type LockFile } from '../../models/lock/lock-file.ts';
 import { assertModelMatchesLock } from '../../models/lock/verify-model.ts';
 import { loadModelBundle, type ModelVariant } from '../../models/model-bundle.ts';
 import { ModelNotFoundError, resolveModel, type ModelSearchPaths, type ResolvedModel } from '../../models/resolve-model.ts';
+import { findModelVersionSync, isVersionSelected, listModelVersionsSync, type ModelVersion } from '../../models/versions/model-versions.ts';
 import type { NamedFunction } from './discover-functions.ts';
+import { versionOfEntry } from './fleet-controller.ts';
 import { createWorkerLanes, type WorkerThreadOptions } from './worker-lanes.ts';
 
 /** What `createNodeApp` serves: the functions, the engine, where models are found, worker threads, settings. */
@@ -37,6 +39,38 @@ export class MissingModelsError extends Error {
   }
 }
 
+/** Functions whose model reference pins a version (`model: 'name@version'`) this machine does not hold. */
+export class PinnedVersionError extends Error {
+  override name = 'PinnedVersionError';
+}
+
+/** What a locked entry is called by a selector: its digest or commit, and its OCI tag or hub revision. */
+const describeEntryVersion = (entry: LockEntry) => ({
+  digest: versionOfEntry(entry),
+  tag: entry.source.type === 'oci' ? entry.source.tag : entry.source.type === 'hub' ? entry.source.revision : undefined,
+});
+
+/**
+ * The version a pinned function serves: undefined when the lock already pins it (served as usual), the stored
+ * version otherwise; a message when neither holds it.
+ */
+function resolvePin(named: NamedFunction, lock: LockFile, cacheFolder: string): { stored?: ModelVersion; problem?: string } {
+  const { model, modelVersion: pin, variant = 'fp32' } = named.fn.definition;
+  if (pin === undefined) return {};
+  const locked = findLockEntry(lock, model, variant);
+  if (locked && isVersionSelected(describeEntryVersion(locked), pin)) return {};
+  const stored = findModelVersionSync(cacheFolder, model, pin);
+  if (stored && stored.entry.variant === variant) return { stored };
+  const held = listModelVersionsSync(cacheFolder, model).filter((version) => version.entry.variant === variant);
+  return {
+    problem:
+      `function ${named.name} pins model ${model} (${variant}) at version "${pin}", which this machine does not hold: ` +
+      `the lock file pins ${locked ? versionOfEntry(locked) : 'no version of it'}, and the version store (${cacheFolder}/.versions) has ` +
+      `${held.length > 0 ? held.map((version) => `${version.digest}${version.tag ? ` (${version.tag})` : ''}`).join(', ') : 'none'}. ` +
+      `Pull it (honnx models pull oci://<registry>/<repository>:${pin} --update-lock, or honnx models pull ${model} --revision ${pin}), or change the pin in functions/${named.name}.ts`,
+  };
+}
+
 /**
  * Builds the Node app: resolves every function's model first (refusing to start half-working when one is
  * missing), then starts loading them all. Requests get 503 until their model is ready. A model with an entry in
@@ -60,6 +94,10 @@ export function createNodeApp({ functions, engine, searchPaths, serving, workerT
 
   const lockPath = lockFilePath(searchPaths.projectModels);
   const lock = readLockFileSync(lockPath);
+  // A pinned version must be on this machine before anything serves: a mismatch stops the start, naming what is here.
+  const pins = new Map(functions.map((named) => [named.name, resolvePin(named, lock, searchPaths.cache)]));
+  const pinProblems = [...pins.values()].flatMap((pin) => (pin.problem ? [pin.problem] : []));
+  if (pinProblems.length > 0) throw new PinnedVersionError(pinProblems.join('\n\n'));
   // One check per model and variant, however many functions share it.
   const verified = new Map<string, Promise<void>>();
   const verify = (model: ResolvedModel, variant: ModelVariant) => {
@@ -105,7 +143,10 @@ export function createNodeApp({ functions, engine, searchPaths, serving, workerT
     const { fn } = named;
     const model = resolved.get(fn.definition.model)!;
     const variant = fn.definition.variant ?? 'fp32';
-    const host = fleet.adopt(createHost(named, model, () => verify(model, variant)), model.folder, findLockEntry(lock, model.name, variant));
+    const stored = pins.get(named.name)?.stored;
+    const host = stored
+      ? fleet.adopt(createHost(named, { ...model, folder: stored.folder }, () => assertModelMatchesLock(stored.folder, stored.entry, lockPath)), stored.folder, stored.entry)
+      : fleet.adopt(createHost(named, model, () => verify(model, variant)), model.folder, findLockEntry(lock, model.name, variant));
     hosts.push(host);
     return { fn, host };
   });

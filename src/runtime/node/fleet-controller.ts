@@ -140,6 +140,8 @@ export function createFleetController(options: FleetControllerOptions): FleetCon
       const lock = readLockFileSync(options.lockPath);
       const results: Awaited<ReturnType<FleetController['reloadLock']>> = [];
       for (const [functionName, host] of hosts) {
+        // A function whose model reference pins a version keeps it, whatever the lock says.
+        if (host.definition.modelVersion !== undefined) continue;
         const entry = findLockEntry(lock, host.definition.model, host.definition.variant ?? 'fp32');
         const version = versionOfEntry(entry);
         if (!entry || version === host.activeVersion()) continue;

@@ -15,7 +15,7 @@ import { describeServerSettings, ServerSettingsError } from '../../http/settings
 import { readModelSearchPaths, type ProjectSettings } from '../../models/resolve-model.ts';
 import { limitBodyBytesInFlight } from '../../http/body-bytes-in-flight.ts';
 import { processLogWriter } from './batched-log-writer.ts';
-import { createNodeApp, MissingModelsError } from './create-node-app.ts';
+import { createNodeApp, MissingModelsError, PinnedVersionError } from './create-node-app.ts';
 import type { NamedFunction } from './discover-functions.ts';
 import { shutDownGracefully } from './graceful-shutdown.ts';
 import { stopWhenLauncherExits } from './launcher-exit.ts';
@@ -201,7 +201,7 @@ export async function serveUntilSignalled(start: () => Promise<RunningServer>): 
   try {
     running = await start();
   } catch (error) {
-    if (error instanceof MissingModelsError || error instanceof ServerSettingsError || error instanceof CannotServeError) {
+    if (error instanceof MissingModelsError || error instanceof PinnedVersionError || error instanceof ServerSettingsError || error instanceof CannotServeError) {
       console.error(`honnx cannot start:\n\n${error.message}`);
       return 1;
     }
