@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { classifyEndpoint, defineFunction } from '../../src/index.ts';
 import { createNodeEngine } from '../../src/engine/onnxruntime-node.ts';
-import { recordModelVersion } from '../../src/models/versions/model-versions.ts';
+import { listModelVersions, recordModelVersion } from '../../src/models/versions/model-versions.ts';
 import { SwapRefusedError } from '../../src/serving/swappable-host.ts';
 import { signDigest } from '../../src/models/oci/model-signature.ts';
 import { lockModelFolder } from '../../src/models/lock/lock-folder.ts';
@@ -89,6 +89,39 @@ describe('hot swap of a function model version while it serves', () => {
       expect(good.files.length).toBeGreaterThan(0);
     } finally {
       await release();
+    }
+  });
+
+  it('a memory refusal or a failed load (a tampered stored version) never leaves the function without its model, for activate and canary alike', async () => {
+    await makeVersion(8, (config) => ({ ...config, honnx_version: 8 }));
+    const versions = await listModelVersions(cache, MODEL);
+    const tampered = versions.find((version) => version.digest === digestOf(8))!;
+    // Replace the hard link (not the file it shares) with other bytes: the version no longer matches its lock entry.
+    await rm(join(tampered.folder, 'config.json'));
+    await writeFile(join(tampered.folder, 'config.json'), '{"tampered": true}');
+    for (const memoryLimitBytes of [1, undefined]) {
+      const { app, ready, fleet, release } = createNodeApp({
+        functions: [{ name: 'sentiment', fn: defineFunction({ task: classifyEndpoint, model: MODEL }) }],
+        engine: createNodeEngine({ threads: 1 }),
+        searchPaths: { projectModels: join(root, 'models'), cache, mirror: mirrorFolder, hubEndpoint: 'http://127.0.0.1:1' },
+        fleet: { memoryLimitBytes },
+      });
+      try {
+        await ready();
+        const selector = memoryLimitBytes === 1 ? 'v3' : 'v8';
+        const reason = memoryLimitBytes === 1 ? 'memory' : 'load';
+        for (const attempt of [() => fleet.activate('sentiment', selector), () => fleet.canary('sentiment', selector, 50)]) {
+          const refused = await attempt().catch((error: unknown) => error);
+          expect(refused, selector).toBeInstanceOf(SwapRefusedError);
+          expect((refused as SwapRefusedError).reason).toBe(reason);
+          expect((refused as SwapRefusedError).message).toContain('local keeps serving');
+          expect(fleet.describe().sentiment).toEqual({ active: 'local', draining: 0 });
+          const answer = await app.fetch(new Request('http://honnx/sentiment', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ inputs: sanity.sentences[0].text }) }));
+          expect(((await answer.json()) as { label: string }[][])[0][0].label).toBe(sanity.sentences[0].node.label);
+        }
+      } finally {
+        await release();
+      }
     }
   });
 
