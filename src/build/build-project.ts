@@ -80,6 +80,14 @@ export async function buildProject(options: BuildProjectOptions): Promise<BuildR
     const unknown = options.only.filter((name) => !sources.some((fn) => fn.name === name));
     if (unknown.length > 0) throw new Error(`no function named ${unknown.join(', ')} in functions/`);
   }
+  // A build ships the model its name resolves to; one pinned at a version would silently ship another, so it is refused.
+  const pinned = sources.filter((fn) => fn.definition.modelVersion !== undefined);
+  if (pinned.length > 0) {
+    throw new Error(
+      `honnx build does not build a pinned model version yet (${pinned.map((fn) => `${fn.name}: ${fn.definition.model}@${fn.definition.modelVersion}`).join(', ')}); ` +
+        'lock that version instead (honnx models pull ... --update-lock) and leave "@version" out of the function',
+    );
+  }
   const { models, mirror } = await resolveModels(projectRoot, sources.map((fn) => fn.definition.model));
   const shipped = new Map<string, ShippedModel>();
   const withModels = [];

@@ -3,6 +3,7 @@ import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { buildProject } from '../../src/build/build-project.ts';
 import { classifyEndpoint, defineFunction } from '../../src/index.ts';
 import { createNodeEngine } from '../../src/engine/onnxruntime-node.ts';
 import { lockModelFolder } from '../../src/models/lock/lock-folder.ts';
@@ -100,6 +101,17 @@ describe("a function's model reference pins a version", () => {
       if (saved.level === undefined) delete process.env.HONNX_LOG_LEVEL;
       else process.env.HONNX_LOG_LEVEL = saved.level;
     }
+  });
+
+  it('honnx build refuses a pinned function rather than ship another version', async () => {
+    const project = join(root, 'build-project');
+    await mkdir(join(project, 'functions'), { recursive: true });
+    await writeFile(join(project, 'package.json'), '{"type": "module"}\n');
+    await writeFile(
+      join(project, 'functions', 'pinned.ts'),
+      `import { classifyEndpoint, defineFunction } from ${JSON.stringify(join(import.meta.dirname, '../../src/index.ts'))};\nexport default defineFunction({ task: classifyEndpoint, model: '${MODEL}@v2' });\n`,
+    );
+    await expect(buildProject({ projectRoot: project, targets: ['node'] })).rejects.toThrow(`honnx build does not build a pinned model version yet (pinned: ${MODEL}@v2)`);
   });
 
   it('defineFunction splits name@version, and refuses a malformed version', () => {
