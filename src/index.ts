@@ -101,7 +101,7 @@ export type { InputErrorReason } from './tasks/input-error.ts';
 
 // Models
 export { loadModelBundle } from './models/model-bundle.ts';
-export type { LoadModelOptions, ModelBundle, ModelConfig, ModelVariant } from './models/model-bundle.ts';
+export type { GenaiConfig, LoadModelOptions, ModelBundle, ModelConfig, ModelVariant } from './models/model-bundle.ts';
 export { createMemoryModelFiles } from './models/model-files.ts';
 export type { ModelFiles } from './models/model-files.ts';
 

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { availableParallelism, freemem, loadavg } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatBytes } from '../models/format-units.ts';
-import { onnxPath, type ModelVariant } from '../models/model-bundle.ts';
+import { onnxPath, type GenaiConfig, type ModelVariant } from '../models/model-bundle.ts';
 import { isModelVariant } from '../models/model-file-selection.ts';
 import { readModelSearchPaths } from '../models/resolve-model.ts';
 import { SYNTH_VARIANTS } from '../models/synth/decoder-graph.ts';
@@ -69,7 +69,7 @@ async function findTarget(source: string, options: { variant: ModelVariant; laye
     if (!(SYNTH_VARIANTS as readonly string[]).includes(options.variant)) throw new BenchUsageError(`honnx bench: a synthesized model has --variant ${SYNTH_VARIANTS.join(', ')} (got "${options.variant}")`);
     const folder = join(options.cache, synthFolderName(preset, suffix, configText));
     const { shape } = applyOverrides(preset, overrides);
-    if (!existsSync(join(folder, onnxPath('model', options.variant)))) {
+    if (!existsSync(join(folder, 'config.json')) || !existsSync(join(folder, graphFile(folder, options.variant)))) {
       console.error(`writing ${preset.name} ${options.variant} with random weights into ${folder} (once) ...`);
       await synthesizeModel({ preset, outputFolder: folder, variant: options.variant as (typeof SYNTH_VARIANTS)[number], ...overrides });
     }
@@ -86,12 +86,18 @@ async function findTarget(source: string, options: { variant: ModelVariant; laye
   throw new BenchUsageError(`honnx bench: "${source}" is neither a preset (${SYNTH_PRESET_NAMES.join(', ')}), a config.json file, nor a model folder`);
 }
 
-/** Bytes of a graph and its external data. */
+/** The decoder's file: the one an onnxruntime-genai folder's genai_config.json names, or the optimum variant's. */
+function graphFile(folder: string, variant: ModelVariant): string {
+  const genai = join(folder, 'genai_config.json');
+  return existsSync(genai) ? (JSON.parse(readFileSync(genai, 'utf8')) as GenaiConfig).model.decoder.filename : onnxPath('model', variant);
+}
+
+/** Bytes of a graph and its external data (optimum's `_data`, genai's `.data`). */
 async function graphBytes(folder: string, variant: ModelVariant): Promise<number> {
-  const path = join(folder, onnxPath('model', variant));
-  const sizes = await Promise.all([path, `${path}_data`].map((file) => stat(file).then((found) => found.size, () => 0)));
-  if (sizes[0] === 0) throw new BenchUsageError(`honnx bench: ${folder} has no ${onnxPath('model', variant)}`);
-  return sizes[0] + sizes[1];
+  const path = join(folder, graphFile(folder, variant));
+  const sizes = await Promise.all([path, `${path}_data`, `${path}.data`].map((file) => stat(file).then((found) => found.size, () => 0)));
+  if (sizes[0] === 0) throw new BenchUsageError(`honnx bench: ${folder} has no ${graphFile(folder, variant)}`);
+  return sizes[0] + sizes[1] + sizes[2];
 }
 
 export interface BenchReport {

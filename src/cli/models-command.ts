@@ -332,6 +332,7 @@ async function synthCommand(args: string[]): Promise<number> {
   const preset = SYNTH_PRESET_NAMES.includes(presetName) ? findPreset(presetName) : existsSync(presetName) ? presetFromConfig(JSON.parse(readFileSync(presetName, 'utf8')), basename(dirname(resolve(presetName)))) : undefined;
   if (!preset) throw new UsageError(`honnx models synth: unknown preset "${presetName}"; presets: ${SYNTH_PRESET_NAMES.join(', ')}, or the path of a qwen3 or llama config.json`);
   const variants = values.variant ?? ['fp32'];
+  if (preset.layout === 'genai' && variants.length > 1) throw new UsageError(`honnx models synth: ${preset.name} is one build per folder (genai's model.onnx); give one --variant`);
   for (const variant of variants) {
     if (!(SYNTH_VARIANTS as readonly string[]).includes(variant)) throw new UsageError(`honnx models synth: --variant is one of ${SYNTH_VARIANTS.join(', ')} (got "${variant}")`);
   }

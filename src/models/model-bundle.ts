@@ -38,8 +38,22 @@ export interface ModelBundle {
   readonly tokenizer?: TextTokenizer;
   readonly variant: ModelVariant;
   readonly engine: Engine;
-  /** Opens `onnx/<graph>.onnx` in the chosen variant. */
+  /** Where a graph's file is: `onnx/<graph><variant>.onnx`, or in an onnxruntime-genai folder the decoder genai_config.json names. */
+  graphPath(graph?: string): string;
+  /** onnxruntime-genai's genai_config.json, where the folder is one of its builds. */
+  readonly genaiConfig?: GenaiConfig;
+  /** Opens `onnx/<graph>.onnx` in the chosen variant (the genai decoder, in a genai folder). */
   openSession(graph?: string): Promise<EngineSession>;
+}
+
+/** The part of onnxruntime-genai's genai_config.json that honnx reads. */
+export interface GenaiConfig {
+  model: { context_length?: number; decoder: { filename: string } };
+}
+
+/** The genai decoder's file for the causal LM graph ("model"); other graphs keep the optimum layout. */
+function genaiGraphPath(genai: GenaiConfig | undefined, graph: string): string | undefined {
+  return genai && graph === 'model' ? genai.model.decoder.filename : undefined;
 }
 
 /** Which quantization of a model to load, and options for its sessions. */
@@ -54,6 +68,9 @@ export async function loadModelBundle(files: ModelFiles, engine: Engine, options
   const config = await readJson<ModelConfig>(files, 'config.json');
   const tokenizerConfig = (await readOptionalJson(files, 'tokenizer_config.json')) ?? {};
   const generationConfig = await readOptionalJson(files, 'generation_config.json');
+  const genaiConfig = await readOptionalJson<GenaiConfig>(files, 'genai_config.json');
+  if (genaiConfig && typeof genaiConfig.model?.decoder?.filename !== 'string') throw new Error(`model ${files.name}: genai_config.json names no model.decoder.filename`);
+  const graphPath = (graph = 'model') => genaiGraphPath(genaiConfig, graph) ?? onnxPath(graph, variant);
   const tokenizer = (await files.has('tokenizer.json'))
     ? createTokenizer(await readJson<object>(files, 'tokenizer.json'), tokenizerConfig, config)
     : undefined;
@@ -66,8 +83,10 @@ export async function loadModelBundle(files: ModelFiles, engine: Engine, options
     tokenizer,
     variant,
     engine,
+    genaiConfig,
+    graphPath,
     async openSession(graph = 'model') {
-      const path = onnxPath(graph, variant);
+      const path = graphPath(graph);
       if (!(await files.has(path))) throw new Error(`model ${files.name} has no ${path} (looked in ${files.location})`);
       const model = files.localPath && engine.acceptsPaths ? files.localPath(path) : await files.readBytes(path);
       return engine.createSession(model, options.session);

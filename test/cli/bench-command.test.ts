@@ -126,7 +126,7 @@ describe('honnx bench', () => {
     const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
     try {
       expect(await benchCommand(['no-such-model', '--cache', cache])).toBe(2);
-      expect(errors.mock.calls.flat().join('\n')).toMatch(/"no-such-model" is neither a preset \(qwen3-0.6b, llama-3.2-1b\), a config.json file, nor a model folder/);
+      expect(errors.mock.calls.flat().join('\n')).toMatch(/"no-such-model" is neither a preset \(qwen3-0.6b, llama-3.2-1b, phi-3.5-mini-genai\), a config.json file, nor a model folder/);
       expect(await benchCommand(['qwen3-0.6b', '--streams', '0', '--cache', cache])).toBe(2);
       expect(errors.mock.calls.flat().join('\n')).toMatch(/--streams is a list of positive whole numbers/);
       // Refused before anything was written: no full-size model in the cache.

@@ -4,7 +4,7 @@ import type { ElementType } from '../../onnx/tensor-data.ts';
 import { toFloat16Array } from './float16.ts';
 import { listDecoderWeights, type WeightSpec } from './decoder-weights.ts';
 import { packMatMulNBits, Q4_BLOCK, quantizeQ4 } from './q4-blocks.ts';
-import { computeInverseFrequencies } from './rotary.ts';
+import { computeInverseFrequencies, computeLongRopeCaches } from './rotary.ts';
 import type { DecoderShape } from './synth-presets.ts';
 
 export type SynthVariant = 'fp32' | 'fp16' | 'q4' | 'q4f16';
@@ -140,12 +140,10 @@ export function buildDecoderGraph(shape: DecoderShape, variant: SynthVariant, op
 
   const inputIds = graph.addInput('input_ids', 'int64', ['batch_size', 'sequence_length']);
   const attentionMask = graph.addInput('attention_mask', 'int64', ['batch_size', 'total_sequence_length']);
+  // onnxruntime-genai's Phi-3 graphs take no positions: GroupQueryAttention derives them from the mask.
+  if (shape.family === 'phi3') return finishGroupQueryAttentionGraph();
   const positionIds = graph.addInput('position_ids', 'int64', ['batch_size', 'sequence_length']);
-  const cacheShape = ['batch_size', keyValueHeads, 'past_sequence_length', headDimension];
-  const past = Array.from({ length: shape.layers }, (_, layer) => ({
-    key: graph.addInput(`past_key_values.${layer}.key`, activation, cacheShape),
-    value: graph.addInput(`past_key_values.${layer}.value`, activation, cacheShape),
-  }));
+  const past = addPastInputs();
 
   const embedding = plainTensor('model.embed_tokens.weight');
   let hidden = graph.op('Gather', [embedding, inputIds], { axis: 0 });
@@ -196,25 +194,105 @@ export function buildDecoderGraph(shape: DecoderShape, variant: SynthVariant, op
     const probabilities = toActivation(graph.op('Softmax', [toFloat32(scores)], { axis: -1 }));
     const context = graph.op('MatMul', [probabilities, repeatHeads(presentValue)]);
     const merged = graph.op('Reshape', [toHeadsFirst(context), int64([0, 0, heads * headDimension])]);
-    hidden = graph.op('Add', [hidden, linear(merged, `${prefix}.self_attn.o_proj.weight`)]);
-
-    const normedAgain = rmsNorm(hidden, `${prefix}.post_attention_layernorm.weight`);
-    const gate = linear(normedAgain, `${prefix}.mlp.gate_proj.weight`);
-    const activated = graph.op('Mul', [graph.op('Mul', [gate, graph.op('Sigmoid', [gate])]), linear(normedAgain, `${prefix}.mlp.up_proj.weight`)]);
-    hidden = graph.op('Add', [hidden, linear(activated, `${prefix}.mlp.down_proj.weight`)]);
+    hidden = addFeedForward(graph.op('Add', [hidden, linear(merged, `${prefix}.self_attn.o_proj.weight`)]), prefix);
   }
 
-  const final = rmsNorm(hidden, 'model.norm.weight');
-  // Tied embeddings: float exports multiply by the table itself; 4-bit exports quantize a copy as lm_head.
-  const logits = quantized
-    ? linear(final, 'model.embed_tokens.weight', 'lm_head.weight')
-    : graph.op('MatMul', [final, graph.op('Transpose', [embedding], { perm: [1, 0] })]);
-  graph.addNode('Identity', [logits], ['logits']);
+  return finishGraph(hidden, embedding);
 
-  graph.addOutput('logits', activation, ['batch_size', 'sequence_length', shape.vocabularySize]);
-  for (let layer = 0; layer < shape.layers; layer++) {
-    for (const kind of ['key', 'value']) graph.addOutput(`present.${layer}.${kind}`, activation, ['batch_size', keyValueHeads, 'total_sequence_length', headDimension]);
+  /** The residual stream plus the layer's SwiGLU MLP on its normed copy. */
+  function addFeedForward(residual: string, prefix: string): string {
+    const normed = rmsNorm(residual, `${prefix}.post_attention_layernorm.weight`);
+    const gate = linear(normed, `${prefix}.mlp.gate_proj.weight`);
+    const activated = graph.op('Mul', [graph.op('Mul', [gate, graph.op('Sigmoid', [gate])]), linear(normed, `${prefix}.mlp.up_proj.weight`)]);
+    return graph.op('Add', [residual, linear(activated, `${prefix}.mlp.down_proj.weight`)]);
   }
-  const opsets: Record<string, number> = quantized ? { '': 17, 'com.microsoft': 1 } : { '': 17 };
-  return { model: createModel(graph.build(), { opsets, producerName: 'honnx models synth' }), weights };
+
+  /** past_key_values.N.key / .value [batch, kv heads, past, head_dim], as both layouts name them. */
+  function addPastInputs() {
+    const cacheShape = ['batch_size', keyValueHeads, 'past_sequence_length', headDimension];
+    return Array.from({ length: shape.layers }, (_, layer) => ({
+      key: graph.addInput(`past_key_values.${layer}.key`, activation, cacheShape),
+      value: graph.addInput(`past_key_values.${layer}.value`, activation, cacheShape),
+    }));
+  }
+
+  /** The final norm, the output projection, and the graph's outputs. */
+  function finishGraph(last: string, embeddingTable: string): DecoderGraph {
+    const final = rmsNorm(last, 'model.norm.weight');
+    // Tied embeddings: float exports multiply by the table itself; 4-bit exports quantize a copy as lm_head.
+    const logits = shape.untiedOutput
+      ? linear(final, 'lm_head.weight')
+      : quantized
+        ? linear(final, 'model.embed_tokens.weight', 'lm_head.weight')
+        : graph.op('MatMul', [final, graph.op('Transpose', [embeddingTable], { perm: [1, 0] })]);
+    graph.addNode('Identity', [logits], ['logits']);
+
+    graph.addOutput('logits', activation, ['batch_size', 'sequence_length', shape.vocabularySize]);
+    for (let layer = 0; layer < shape.layers; layer++) {
+      for (const kind of ['key', 'value']) graph.addOutput(`present.${layer}.${kind}`, activation, ['batch_size', keyValueHeads, 'total_sequence_length', headDimension]);
+    }
+    const opsets: Record<string, number> = { '': 17, 'com.microsoft': 1 };
+    return { model: createModel(graph.build(), { opsets, producerName: 'honnx models synth' }), weights };
+  }
+
+  /**
+   * onnxruntime-genai's decoder: per layer one packed query/key/value projection into com.microsoft
+   * GroupQueryAttention, which applies the rotary embedding from cos/sin caches, appends to the cache and attends
+   * (`seqlens_k` and `total_sequence_length` computed from the mask, as the genai builder does). LongRoPE picks the
+   * short or the long caches with an If on the total length, as genai's multi-cache does.
+   */
+  function finishGroupQueryAttentionGraph(): DecoderGraph {
+    const past = addPastInputs();
+    const embeddingTable = plainTensor('model.embed_tokens.weight');
+    let residual = graph.op('Gather', [embeddingTable, inputIds], { axis: 0 });
+
+    const seqlensK = graph.op('Cast', [graph.op('Sub', [graph.op('ReduceSum', [attentionMask, int64([1])], { keepdims: 0 }), int64([1], [])])], { to: DataType.INT32 });
+    const totalLength = graph.op('Cast', [dimension(attentionMask, 1)], { to: DataType.INT32 });
+    const [cosine, sine] = addRotaryCaches(totalLength);
+
+    for (let layer = 0; layer < shape.layers; layer++) {
+      const prefix = `model.layers.${layer}`;
+      const packed = linear(rmsNorm(residual, `${prefix}.input_layernorm.weight`), `${prefix}.self_attn.qkv_proj.weight`);
+      const [attended] = graph.addNode(
+        'GroupQueryAttention',
+        [packed, '', '', past[layer].key, past[layer].value, seqlensK, totalLength, cosine, sine],
+        ['', `present.${layer}.key`, `present.${layer}.value`].map((name) => name || graph.freshName('gqa_output')),
+        { num_heads: heads, kv_num_heads: keyValueHeads, do_rotary: 1, rotary_interleaved: 0, scale: { float: 1 / Math.sqrt(headDimension) } },
+        { domain: 'com.microsoft' },
+      );
+      residual = addFeedForward(graph.op('Add', [residual, linear(attended, `${prefix}.self_attn.o_proj.weight`)]), prefix);
+    }
+    return finishGraph(residual, embeddingTable);
+  }
+
+  /** cos/sin caches [positions, head_dim / 2]; with LongRoPE, the long ones once the total length passes the original context. */
+  function addRotaryCaches(totalLength: string): [string, string] {
+    const half = headDimension / 2;
+    const store = (name: string, values: Float32Array, positions: number) =>
+      activation === 'float16' ? graph.addInitializer(name, toFloat16Array(values), [positions, half], 'float16') : graph.addInitializer(name, values, [positions, half]);
+    const rope = shape.longRope;
+    if (!rope) throw new Error('the GroupQueryAttention layout is written for LongRoPE models (phi3)');
+    const small = computeLongRopeCaches(shape, 'short', rope.originalMaxPositions);
+    const large = computeLongRopeCaches(shape, 'long', shape.maxPositions);
+    const names = {
+      smallCos: store('cos_cache_small', small.cos, rope.originalMaxPositions),
+      smallSin: store('sin_cache_small', small.sin, rope.originalMaxPositions),
+      largeCos: store('cos_cache_large', large.cos, shape.maxPositions),
+      largeSin: store('sin_cache_large', large.sin, shape.maxPositions),
+    };
+    const branch = (branchName: string, cos: string, sin: string) => {
+      const branchGraph = new GraphBuilder(branchName);
+      branchGraph.addNode('Identity', [cos], [`${branchName}_cos`]);
+      branchGraph.addNode('Identity', [sin], [`${branchName}_sin`]);
+      branchGraph.addOutput(`${branchName}_cos`, activation, ['cache_positions', half]);
+      branchGraph.addOutput(`${branchName}_sin`, activation, ['cache_positions', half]);
+      return branchGraph.build();
+    };
+    const longer = graph.op('Greater', [totalLength, graph.addInitializer(graph.freshName('original_context'), Int32Array.of(rope.originalMaxPositions), [], 'int32')]);
+    const [cos, sin] = graph.addNode('If', [longer], ['cos_cache', 'sin_cache'], {
+      then_branch: { graph: branch('long_caches', names.largeCos, names.largeSin) },
+      else_branch: { graph: branch('short_caches', names.smallCos, names.smallSin) },
+    });
+    return [cos, sin];
+  }
 }

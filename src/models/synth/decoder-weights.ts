@@ -44,13 +44,17 @@ export function listDecoderWeights(shape: DecoderShape): WeightSpec[] {
   ];
   for (let layer = 0; layer < shape.layers; layer++) {
     const prefix = `model.layers.${layer}`;
-    weights.push(
-      norm(`${prefix}.input_layernorm.weight`, hiddenSize),
-      linear(`${prefix}.self_attn.q_proj.weight`, heads * headDimension, hiddenSize),
-      linear(`${prefix}.self_attn.k_proj.weight`, keyValueHeads * headDimension, hiddenSize),
-      linear(`${prefix}.self_attn.v_proj.weight`, keyValueHeads * headDimension, hiddenSize),
-      linear(`${prefix}.self_attn.o_proj.weight`, hiddenSize, heads * headDimension, branchGain),
-    );
+    weights.push(norm(`${prefix}.input_layernorm.weight`, hiddenSize));
+    // Phi-3's checkpoint holds one packed query/key/value projection, which GroupQueryAttention takes as it is.
+    if (shape.family === 'phi3') weights.push(linear(`${prefix}.self_attn.qkv_proj.weight`, (heads + 2 * keyValueHeads) * headDimension, hiddenSize));
+    else {
+      weights.push(
+        linear(`${prefix}.self_attn.q_proj.weight`, heads * headDimension, hiddenSize),
+        linear(`${prefix}.self_attn.k_proj.weight`, keyValueHeads * headDimension, hiddenSize),
+        linear(`${prefix}.self_attn.v_proj.weight`, keyValueHeads * headDimension, hiddenSize),
+      );
+    }
+    weights.push(linear(`${prefix}.self_attn.o_proj.weight`, hiddenSize, heads * headDimension, branchGain));
     if (shape.queryKeyNorm) weights.push(norm(`${prefix}.self_attn.q_norm.weight`, headDimension), norm(`${prefix}.self_attn.k_norm.weight`, headDimension));
     weights.push(
       norm(`${prefix}.post_attention_layernorm.weight`, hiddenSize),
@@ -60,6 +64,8 @@ export function listDecoderWeights(shape: DecoderShape): WeightSpec[] {
     );
   }
   weights.push(norm('model.norm.weight', hiddenSize));
+  // As peaked as a tied table's logits (embedding rows have standard deviation 1).
+  if (shape.untiedOutput) weights.push(linear('lm_head.weight', shape.vocabularySize, hiddenSize, Math.sqrt(hiddenSize)));
   return weights;
 }
 

@@ -37,3 +37,33 @@ export function computeRopeFactors(shape: DecoderShape): Float32Array {
   }
   return factors;
 }
+
+/**
+ * GroupQueryAttention's cos and sin caches [positions, head_dim / 2] for Phi-3's LongRoPE, with the short or the
+ * long factors (onnxruntime-genai's `make_rotary_embedding_multi_cache`): frequencies divided per dimension, the
+ * values scaled by sqrt(1 + ln(max / original) / ln(original)).
+ */
+export function computeLongRopeCaches(shape: DecoderShape, which: 'short' | 'long', positions: number): { cos: Float32Array; sin: Float32Array } {
+  const rope = shape.longRope;
+  if (!rope) throw new Error('computeLongRopeCaches needs a LongRoPE shape');
+  const half = shape.headDimension / 2;
+  const factors = resampleFactors(which === 'short' ? rope.shortFactor : rope.longFactor, half);
+  const scale = shape.maxPositions / rope.originalMaxPositions;
+  const magnitude = scale <= 1 ? 1 : Math.sqrt(1 + Math.log(scale) / Math.log(rope.originalMaxPositions));
+  const cos = new Float32Array(positions * half);
+  const sin = new Float32Array(positions * half);
+  for (let index = 0; index < half; index++) {
+    const frequency = 1 / (factors[index] * shape.ropeTheta ** ((2 * index) / shape.headDimension));
+    for (let position = 0; position < positions; position++) {
+      cos[position * half + index] = Math.cos(position * frequency) * magnitude;
+      sin[position * half + index] = Math.sin(position * frequency) * magnitude;
+    }
+  }
+  return { cos, sin };
+}
+
+/** The published per-dimension factors, picked evenly where a test model's head is narrower than the real one's. */
+function resampleFactors(factors: readonly number[], count: number): number[] {
+  if (factors.length === count) return [...factors];
+  return Array.from({ length: count }, (_, index) => factors[Math.floor((index * factors.length) / count)]);
+}

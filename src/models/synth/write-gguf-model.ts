@@ -105,6 +105,8 @@ export interface WriteGgufOptions {
  */
 export async function writeGgufModel(path: string, options: WriteGgufOptions): Promise<number> {
   const { preset, shape, seed } = options;
+  // llama.cpp's phi3 graph wants its packed projections and LongRoPE tensors, which this writer does not lay out.
+  if (shape.family === 'phi3') throw new Error(`--gguf writes qwen3 and llama presets; ${preset.name} (phi3) has no GGUF layout here`);
   const architecture = shape.family;
   const require = createRequire(import.meta.url);
   const tokenizer = JSON.parse(await readFile(require.resolve(`${preset.tokenizer.packageName}/models/tokenizer.json`), 'utf8')) as TokenizerJson;

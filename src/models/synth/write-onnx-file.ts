@@ -72,6 +72,8 @@ export interface WriteOnnxOptions {
   seed: number;
   /** Force the weights into (true) or out of (false) `<file>_data`; by default only past protobuf's limit. */
   externalData?: boolean;
+  /** What the external data file's name adds to the graph's: optimum writes `_data`, onnxruntime-genai `.data`. */
+  dataSuffix?: string;
 }
 
 /**
@@ -83,8 +85,9 @@ export function writeOnnxFile(path: string, model: ModelProto, weights: readonly
   const external = options.externalData ?? countWeightBytes(weights) > EXTERNAL_DATA_THRESHOLD;
   const graph = model.graph!;
   if (external) {
-    const dataName = `${basename(path)}_data`;
-    const data = new FileSink(`${path}_data`);
+    const suffix = options.dataSuffix ?? '_data';
+    const dataName = `${basename(path)}${suffix}`;
+    const data = new FileSink(`${path}${suffix}`);
     const references: TensorProto[] = [];
     try {
       for (const weight of weights) {

@@ -34,7 +34,7 @@ function readInteger(...sources: (Record<string, unknown> | undefined)[]): (key:
 }
 
 async function hasGraph(model: ModelBundle, graph: string): Promise<boolean> {
-  return model.files.has(onnxPath(graph, model.variant));
+  return model.files.has(model.graphPath(graph));
 }
 
 export async function isEncoderDecoder(model: ModelBundle): Promise<boolean> {
@@ -60,10 +60,10 @@ async function openDecoderOnly(model: ModelBundle, maxSequenceLength: number, op
   // Optimum names a causal LM `model.onnx` (current) or `decoder_model_merged.onnx` / `decoder_model.onnx` (older).
   for (const graph of ['model', 'decoder_model_merged', 'decoder_model']) {
     if (!(await hasGraph(model, graph))) continue;
-    const maxRows = await checkMemory(model, onnxPath(graph, model.variant), maxSequenceLength, options);
+    const maxRows = await checkMemory(model, model.graphPath(graph), maxSequenceLength, options);
     const session = await model.openSession(graph).catch((error: Error) => {
       // ONNX Runtime names the operator or type it has no kernel for; say which model and file it was.
-      throw new Error(`model ${model.name}: ${onnxPath(graph, model.variant)} cannot be loaded: ${error.message}`);
+      throw new Error(`model ${model.name}: ${model.graphPath(graph)} cannot be loaded: ${error.message}`);
     });
     try {
       return createDecoderOnlyModel(session, { config: model.config, maxSequenceLength, maxRows });
@@ -72,7 +72,7 @@ async function openDecoderOnly(model: ModelBundle, maxSequenceLength: number, op
       throw new Error(`model ${model.name}: ${(error as Error).message}`);
     }
   }
-  throw new Error(`model ${model.name} has no ${onnxPath('model', model.variant)} (looked in ${model.files.location})`);
+  throw new Error(`model ${model.name} has no ${model.graphPath('model')} (looked in ${model.files.location})`);
 }
 
 /** The memory check before a session is opened; returns how many sequences the step loop may decode together. */
@@ -132,7 +132,9 @@ export async function createTextGenerator(model: ModelBundle, options: TextGener
   const tokenizer = requireTokenizer(model);
   const read = readInteger(model.generationConfig, model.config);
   const positions = readInteger(model.config)('max_position_embeddings') ?? readInteger(model.config)('n_positions');
-  const maxSequenceLength = positions ?? tokenizer.modelMaxLength;
+  // A genai build can be made for a shorter context than the checkpoint's (its rotary caches end there).
+  const genaiContext = model.genaiConfig?.model.context_length;
+  const maxSequenceLength = Math.min(positions ?? tokenizer.modelMaxLength, genaiContext ?? Infinity);
   const encoderDecoder = await isEncoderDecoder(model);
   let generative: GenerativeModel;
   if (encoderDecoder) {
