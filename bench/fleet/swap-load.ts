@@ -1,6 +1,7 @@
 /**
  * Hot swaps under load: `honnx serve --function classify --workers 0` at constant concurrency 16, first steady,
- * then through 5 swaps (between two recorded versions of its model) and 1 rollback. Prints non-2xx answers, p99
+ * then through 5 swaps (between two recorded versions of its model), 1 rollback, and a canary at 50% for a second
+ * that is then promoted. Prints non-2xx answers, p99
  * steady and during the swaps with their ratio, and the server's peak RSS (its /metrics, every 100 ms) during the
  * swaps against steady. Run: node bin/run-ts.mjs bench/fleet/swap-load.ts [steady seconds, default 10]
  */
@@ -74,6 +75,15 @@ for (let swap = 0; swap < 5; swap++) {
 }
 const started = performance.now();
 swaps.push({ action: 'rollback', status: (await admin('rollback')).status, milliseconds: performance.now() - started });
+// A canary of the other version beside the active one, half the requests for a second, then promoted.
+for (const [action, path, body] of [
+  ['canary b 50%', 'canary', { version: versions[1], percent: 50 }],
+  ['promote', 'promote', undefined],
+] as const) {
+  if (action === 'promote') await new Promise((resolve) => setTimeout(resolve, 1000));
+  const actionStarted = performance.now();
+  swaps.push({ action, status: (await admin(path, body)).status, milliseconds: performance.now() - actionStarted });
+}
 // Let the last old version drain and free before the figures close.
 await new Promise((resolve) => setTimeout(resolve, 1000));
 phase = 'done';
