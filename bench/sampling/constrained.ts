@@ -6,7 +6,7 @@ import { createSeededRandom } from '../../src/tasks/generate/seeded-random.ts';
 import { compileJsonSchema } from '../../src/tasks/structured/json-constraint.ts';
 import { indexVocabulary } from '../../src/tasks/structured/token-trie.ts';
 import { createTokenizer } from '../../src/text/tokenizer.ts';
-import { SCHEMA_SUITE } from '../../test/structured/schema-suite.ts';
+import { PATTERN_SUITE, SCHEMA_SUITE } from '../../test/structured/schema-suite.ts';
 import { measureDecodeStep } from './decode-step.ts';
 
 /*
@@ -30,39 +30,52 @@ const stepMs = process.argv.includes('--no-step') ? undefined : await measureDec
 if (stepMs) console.log(`decode-step stand-in: ${stepMs.toFixed(1)} ms`);
 
 const random = createSeededRandom(5);
-const perToken: number[] = [];
-let compileTotal = 0;
-let incomplete = 0;
-console.log('\nschema'.padEnd(26) + 'compile ms'.padStart(11) + 'tokens'.padStart(8) + 'mask ms/token'.padStart(15) + 'max'.padStart(8));
-for (const { name, schema } of SCHEMA_SUITE) {
-  started = performance.now();
-  const grammar = compileJsonSchema(schema, tokenizer);
-  const compileMs = performance.now() - started;
-  compileTotal += compileMs;
-  const constraint = grammar.start(endIds);
-  const sequence: number[] = [];
-  const times: number[] = [];
-  for (let step = 0; step < 120; step++) {
-    // Flat random scores: the worst case for a mask, every token about as likely.
-    const scores = Float32Array.from({ length: VOCABULARY }, () => random() * 4);
-    const maskStart = performance.now();
-    const row = { scores, candidates: undefined, weights: undefined };
-    constraint.apply(row, { sequence });
-    let maskMs = performance.now() - maskStart;
-    const { id } = chooseNextToken(row.candidates ? filterScores(scores, row.candidates) : scores, sequence, { sampling: true, temperature: 1, topK: 0, topP: 1, repetitionPenalty: 1 }, random, { scoresAreScratch: true });
-    const acceptStart = performance.now();
-    constraint.accept(id);
-    const done = constraint.mustEnd();
-    maskMs += performance.now() - acceptStart;
-    times.push(maskMs);
-    sequence.push(id);
-    if (done || endIds.includes(id)) break;
+
+/** Generates up to 120 tokens per schema under random scores; prints a row per schema and the suite's summary. */
+function measureSuite(title: string, suite: readonly { name: string; schema: unknown }[]): void {
+  const perToken: number[] = [];
+  let compileTotal = 0;
+  let incomplete = 0;
+  console.log(`\n${title}`.padEnd(26) + 'compile ms'.padStart(11) + 'tokens'.padStart(8) + 'mask ms/token'.padStart(15) + 'max'.padStart(8));
+  for (const { name, schema } of suite) {
+    let started = performance.now();
+    const grammar = compileJsonSchema(schema, tokenizer);
+    const compileMs = performance.now() - started;
+    compileTotal += compileMs;
+    const constraint = grammar.start(endIds);
+    const sequence: number[] = [];
+    const times: number[] = [];
+    for (let step = 0; step < 120; step++) {
+      // Flat random scores: the worst case for a mask, every token about as likely.
+      const scores = Float32Array.from({ length: VOCABULARY }, () => random() * 4);
+      const maskStart = performance.now();
+      const row = { scores, candidates: undefined, weights: undefined };
+      constraint.apply(row, { sequence });
+      let maskMs = performance.now() - maskStart;
+      const { id } = chooseNextToken(row.candidates ? filterScores(scores, row.candidates) : scores, sequence, { sampling: true, temperature: 1, topK: 0, topP: 1, repetitionPenalty: 1 }, random, { scoresAreScratch: true });
+      const acceptStart = performance.now();
+      constraint.accept(id);
+      const done = constraint.mustEnd();
+      maskMs += performance.now() - acceptStart;
+      times.push(maskMs);
+      sequence.push(id);
+      if (done || endIds.includes(id)) break;
+    }
+    if (!constraint.result().complete) incomplete++;
+    perToken.push(...times);
+    const mean = times.reduce((sum, time) => sum + time, 0) / times.length;
+    console.log(name.padEnd(26) + compileMs.toFixed(2).padStart(11) + String(times.length).padStart(8) + mean.toFixed(2).padStart(15) + Math.max(...times).toFixed(1).padStart(8));
   }
-  if (!constraint.result().complete) incomplete++;
-  perToken.push(...times);
-  const mean = times.reduce((sum, time) => sum + time, 0) / times.length;
-  console.log(name.padEnd(26) + compileMs.toFixed(2).padStart(11) + String(times.length).padStart(8) + mean.toFixed(2).padStart(15) + Math.max(...times).toFixed(1).padStart(8));
+  const sorted = [...perToken].sort((a, b) => a - b);
+  const mean = perToken.reduce((sum, time) => sum + time, 0) / perToken.length;
+  const at = (share: number) => sorted[Math.min(sorted.length - 1, Math.floor(share * sorted.length))];
+  console.log(`\n${suite.length} schemas compiled in ${compileTotal.toFixed(1)} ms in all; ${incomplete} generations cut at 120 tokens`);
+  console.log(`mask per token over ${perToken.length} tokens: mean ${mean.toFixed(2)} ms, p50 ${at(0.5).toFixed(2)}, p99 ${at(0.99).toFixed(2)}, max ${sorted.at(-1)!.toFixed(1)}`);
+  if (stepMs) console.log(`mean mask / decode step: ${((mean / stepMs) * 100).toFixed(2)}% (p50 ${((at(0.5) / stepMs) * 100).toFixed(2)}%, target 5%)`);
 }
+
+measureSuite('schema', SCHEMA_SUITE);
+measureSuite('pattern / format', PATTERN_SUITE);
 
 /** The row with only `candidates` left possible, for a chooser that reads whole rows. */
 function filterScores(scores: Float32Array, candidates: Int32Array): Float32Array {
@@ -71,10 +84,4 @@ function filterScores(scores: Float32Array, candidates: Int32Array): Float32Arra
   return filtered;
 }
 
-const sorted = [...perToken].sort((a, b) => a - b);
-const mean = perToken.reduce((sum, time) => sum + time, 0) / perToken.length;
-const at = (share: number) => sorted[Math.min(sorted.length - 1, Math.floor(share * sorted.length))];
-console.log(`\n${SCHEMA_SUITE.length} schemas compiled in ${compileTotal.toFixed(1)} ms in all; ${incomplete} generations cut at 120 tokens`);
-console.log(`mask per token over ${perToken.length} tokens: mean ${mean.toFixed(2)} ms, p50 ${at(0.5).toFixed(2)}, p99 ${at(0.99).toFixed(2)}, max ${sorted.at(-1)!.toFixed(1)}`);
-if (stepMs) console.log(`mean mask / decode step: ${((mean / stepMs) * 100).toFixed(2)}% (p50 ${((at(0.5) / stepMs) * 100).toFixed(2)}%, target 5%)`);
 console.log(`load ${loadavg().map((load) => load.toFixed(2)).join(' ')} at end`);

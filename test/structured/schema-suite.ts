@@ -190,8 +190,11 @@ export const SCHEMA_SUITE: { name: string; schema: Record<string, unknown> }[] =
 
 /** Schemas the engine must refuse, with the keyword the 400 names. */
 export const UNSUPPORTED_SCHEMAS: { schema: Record<string, unknown>; keyword: string }[] = [
-  { schema: { type: 'string', pattern: '^a+$' }, keyword: 'pattern' },
-  { schema: { type: 'string', format: 'email' }, keyword: 'format' },
+  { schema: { type: 'string', pattern: '^(a)\\1$' }, keyword: 'pattern' },
+  { schema: { type: 'string', pattern: '^(?=a)\\w+$' }, keyword: 'pattern' },
+  { schema: { type: 'string', pattern: '^a\\bb' }, keyword: 'pattern' },
+  { schema: { type: 'string', pattern: '[' }, keyword: 'pattern' },
+  { schema: { type: 'string', format: 'hostname' }, keyword: 'format' },
   { schema: { type: 'number', multipleOf: 0.5 }, keyword: 'multipleOf' },
   { schema: { type: 'array', uniqueItems: true }, keyword: 'uniqueItems' },
   { schema: { type: 'array', contains: { const: 1 } }, keyword: 'contains' },
@@ -206,3 +209,30 @@ export const UNSUPPORTED_SCHEMAS: { schema: Record<string, unknown>; keyword: st
   { schema: { type: 'array', prefixItems: [{ type: 'integer' }] }, keyword: 'prefixItems' },
   { schema: { type: 'string', minLength: 5, maxLength: 2 }, keyword: 'minLength' },
 ];
+
+/**
+ * Strings under `pattern` and `format` (each format is a pattern of what the decoder writes). Patterns are
+ * anchored where a random-weight model could otherwise wander: an unanchored one matches anywhere, so its string
+ * closes only by chance.
+ */
+export const PATTERN_SUITE: { name: string; schema: Record<string, unknown> }[] = [
+  ...['date', 'time', 'date-time', 'email', 'uuid', 'ipv4', 'uri'].map((format) => ({ name: `format ${format}`, schema: { type: 'string', format } })),
+  { name: 'code', schema: { type: 'string', pattern: '^[A-Z]{2}-\\d{3}$' } },
+  { name: 'alternatives', schema: { type: 'string', pattern: '^(cat|dog|bird)s?$' } },
+  { name: 'negated class', schema: { type: 'string', pattern: '^[^a-z]{1,4}$' } },
+  { name: 'escaped characters', schema: { type: 'string', pattern: '^[\\n\\t"\\\\]{2}x$' } },
+  { name: 'non-ASCII characters', schema: { type: 'string', pattern: '^[é-ü]{2}(ß|€)$' } },
+  { name: 'unanchored', schema: { type: 'string', pattern: '\\d', maxLength: 6 } },
+  { name: 'pattern with lengths', schema: { type: 'string', pattern: '^[ab]+$', minLength: 2, maxLength: 4 } },
+  { name: 'pattern and format', schema: { type: 'string', format: 'date', pattern: '^2024-' } },
+  {
+    name: 'object with patterns',
+    schema: {
+      type: 'object',
+      properties: { id: { type: 'string', format: 'uuid' }, zip: { type: 'string', pattern: '^\\d{5}$' }, day: { type: 'string', format: 'date' } },
+      required: ['id', 'zip', 'day'],
+      additionalProperties: false,
+    },
+  },
+];
+

@@ -49,12 +49,35 @@ describe('generate with a grammar over HTTP (tinystories-260k)', () => {
   });
 
   it('refuses an unsupported keyword with a 400 that names it, before generating', async () => {
-    const schema = { type: 'object', properties: { email: { type: 'string', format: 'email' } } };
+    const schema = { type: 'object', properties: { host: { type: 'string', format: 'hostname' } } };
     const response = await fetch(post({ inputs: 'Once', parameters: { response_format: { type: 'json_schema', json_schema: { schema } } } }));
     expect(response.status).toBe(400);
     const body = (await response.json()) as { error: { message: string } };
     expect(body.error.message).toContain('"format"');
-    expect(body.error.message).toContain('#/properties/email');
+    expect(body.error.message).toContain('#/properties/host');
+    expect(body.error.message).toContain('supported formats: date, time, date-time, email, uuid, ipv4, uri');
+  });
+
+  it.each([
+    ['a backreference', '^(a)\\1$', 'backreference'],
+    ['a lookahead', '^(?=a)\\w+$', 'lookahead'],
+  ])('refuses a pattern with %s with a 400 that names the keyword and what is allowed', async (_name, pattern, feature) => {
+    const schema = { type: 'object', properties: { code: { type: 'string', pattern } } };
+    const response = await fetch(post({ inputs: 'Once', parameters: { grammar: { type: 'json', value: schema } } }));
+    expect(response.status).toBe(400);
+    const { error } = (await response.json()) as { error: { message: string } };
+    expect(error.message).toContain('"pattern" at #/properties/code');
+    expect(error.message).toContain(feature);
+    expect(error.message).toContain('supported: literals, escapes, character classes');
+  });
+
+  it('answers a string that matches its pattern', async () => {
+    const schema = { type: 'object', properties: { code: { type: 'string', pattern: '^[A-Z]{2}-\\d{3}$' }, day: { type: 'string', format: 'date' } }, required: ['code', 'day'] };
+    const response = await fetch(post({ inputs: 'Once upon a time', parameters: { max_new_tokens: 64, seed: 5, temperature: 1, grammar: { type: 'json', value: schema } } }));
+    const [answer] = (await response.json()) as { structured: { valid: boolean; value: { code: string; day: string } } }[];
+    expect(answer.structured.valid).toBe(true);
+    expect(answer.structured.value.code).toMatch(/^[A-Z]{2}-\d{3}$/);
+    expect(answer.structured.value.day).toMatch(/^\d{4}-\d{2}-\d{2}$/);
   });
 
   it('says an answer cut by max_new_tokens is not valid', async () => {

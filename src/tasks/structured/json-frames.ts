@@ -50,7 +50,6 @@ export const END: Frame = { key: 'end', canEnd: true, next() {} };
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const COMMA = 0x2c;
-const ESCAPES = new Set([...'"\\/bfnrt'].map((character) => character.charCodeAt(0)));
 
 /** The stacks for starting a value of `node` on `parent` (a choice starts each of its options). */
 export function startValue(node: GrammarNode, parent: Stack, out: Stack[]): void {
@@ -114,10 +113,19 @@ class LiteralFrame implements Frame {
   }
 }
 
+/** The smallest code point a UTF-8 character takes with this many continuation bytes. */
+const SMALLEST_OF_WIDTH = [0, 0x80, 0x800, 0x10000];
+
+/** The character each short escape stands for, by the byte after the backslash. */
+const ESCAPED_CHARACTERS = new Map([...'"\\/bfnrt'].map((character, index) => [character.charCodeAt(0), [0x22, 0x5c, 0x2f, 0x08, 0x0c, 0x0a, 0x0d, 0x09][index]]));
+
 /**
  * A string: before its opening quote (`state` -1), inside it (0), after a backslash (1), or inside a UTF-8
  * character (`pending` continuation bytes to come). `count` is the characters so far, escapes counting one.
  * Control characters are never allowed raw (JSON forbids them), and only the short escapes are written.
+ * Under a `pattern` (or `format`), `match` is the pattern automaton's state after the characters so far, and
+ * `partial` the bits of a multi-byte character read so far: each character is stepped once whole, and its first
+ * bytes only where the pattern takes some character they can begin.
  */
 export class StringFrame implements Frame {
   readonly key: string;
@@ -129,14 +137,35 @@ export class StringFrame implements Frame {
     readonly pending: number,
     /** The character's first byte while its second is due: it narrows that byte (see `continuationRange`). */
     readonly lead = 0,
+    readonly match = node.pattern ? node.pattern.start : -1,
+    readonly partial = 0,
   ) {
     // Past the bounds the count no longer changes what may follow, so it leaves the key.
     const counted = node.maxLength !== Infinity ? count : Math.min(count, node.minLength);
-    this.key = `S${node.id}:${state}:${counted}:${pending}:${continuationRange(lead)[0]}`;
+    this.key = `S${node.id}:${state}:${counted}:${pending}:${continuationRange(lead)[0]}${node.pattern ? `:${match}:${partial}` : ''}`;
   }
   /** Characters this string may still take. */
   get room(): number {
     return this.node.maxLength - this.count;
+  }
+  /**
+   * The pattern's state after `codePoint`, the string then holding `count` characters; -1 if the pattern refuses
+   * it, or if no match could be finished within maxLength from there (no pattern: anything goes, 0).
+   */
+  private stepPattern(codePoint: number, count: number): number {
+    const { pattern, maxLength } = this.node;
+    if (!pattern) return 0;
+    const match = pattern.step(this.match, codePoint);
+    return match >= 0 && count + pattern.shortestRest(match) <= maxLength ? match : -1;
+  }
+  /**
+   * Some character in `[low, high]` may come next under the pattern, the string then holding `count` characters:
+   * where maxLength leaves no slack, only one that brings the match closer.
+   */
+  private allows(low: number, high: number, count: number): boolean {
+    const { pattern, maxLength } = this.node;
+    if (!pattern) return true;
+    return pattern.allowsRange(this.match, low, high, count + pattern.shortestRest(this.match) > maxLength);
   }
   next(byte: number, parent: Stack, out: Stack[]): void {
     const { node, count } = this;
@@ -145,22 +174,43 @@ export class StringFrame implements Frame {
       return;
     }
     if (this.state === 1) {
-      if (ESCAPES.has(byte)) out.push(push(new StringFrame(node, 0, count + 1, 0), parent));
+      const character = ESCAPED_CHARACTERS.get(byte);
+      if (character === undefined) return;
+      const match = this.stepPattern(character, count + 1);
+      if (match >= 0) out.push(push(new StringFrame(node, 0, count + 1, 0, 0, match), parent));
       return;
     }
     if (this.pending > 0) {
       const [low, high] = continuationRange(this.lead);
-      if (byte >= low && byte <= high) out.push(push(new StringFrame(node, 0, count, this.pending - 1), parent));
+      if (byte < low || byte > high) return;
+      const partial = (this.partial << 6) | (byte & 0x3f);
+      const pending = this.pending - 1;
+      if (pending === 0) {
+        const match = this.stepPattern(partial, count);
+        if (match >= 0) out.push(push(new StringFrame(node, 0, count, 0, 0, match), parent));
+      } else if (this.allows(partial << (6 * pending), ((partial + 1) << (6 * pending)) - 1, count)) {
+        out.push(push(new StringFrame(node, 0, count, pending, 0, this.match, partial), parent));
+      }
       return;
     }
     if (byte === QUOTE) {
-      if (count >= node.minLength) out.push(parent);
+      if (count >= node.minLength && (!node.pattern || node.pattern.accepts(this.match))) out.push(parent);
       return;
     }
     if (count >= node.maxLength) return;
-    if (byte === BACKSLASH) out.push(push(new StringFrame(node, 1, count, 0), parent));
-    else if (byte >= 0x20 && byte < 0x80) out.push(push(new StringFrame(node, 0, count + 1, 0), parent));
-    else if (byte >= 0xc2 && byte <= 0xf4) out.push(push(new StringFrame(node, 0, count + 1, byte >= 0xf0 ? 3 : byte >= 0xe0 ? 2 : 1, byte), parent));
+    if (byte === BACKSLASH) {
+      // Only where the pattern takes some escaped character: a backslash must not lead into a dead end.
+      if (!node.pattern || [...ESCAPED_CHARACTERS.values()].some((character) => this.allows(character, character, count + 1))) out.push(push(new StringFrame(node, 1, count, 0, 0, this.match), parent));
+    } else if (byte >= 0x20 && byte < 0x80) {
+      const match = this.stepPattern(byte, count + 1);
+      if (match >= 0) out.push(push(new StringFrame(node, 0, count + 1, 0, 0, match), parent));
+    } else if (byte >= 0xc2 && byte <= 0xf4) {
+      const pending = byte >= 0xf0 ? 3 : byte >= 0xe0 ? 2 : 1;
+      const partial = byte & (0x3f >> pending);
+      // The first byte's bits alone would admit overlong forms (0xe0 0x80 0x80 is not U+0000): start at the width's least.
+      const low = Math.max(partial << (6 * pending), SMALLEST_OF_WIDTH[pending]);
+      if (this.allows(low, Math.min(((partial + 1) << (6 * pending)) - 1, 0x10ffff), count + 1)) out.push(push(new StringFrame(node, 0, count + 1, pending, byte, this.match, partial), parent));
+    }
   }
 }
 

@@ -1,4 +1,6 @@
 import { InputError } from '../input-error.ts';
+import { compilePattern, intersectAutomata, UnsupportedPatternError, type CharacterAutomaton } from './pattern-automaton.ts';
+import { STRING_FORMATS } from './string-formats.ts';
 
 /**
  * A JSON Schema compiled to the grammar the constraint engine walks: one node per kind of JSON value, always
@@ -6,7 +8,7 @@ import { InputError } from '../input-error.ts';
  */
 export type GrammarNode =
   | { kind: 'literal'; id: number; texts: Uint8Array[] }
-  | { kind: 'string'; id: number; minLength: number; maxLength: number }
+  | { kind: 'string'; id: number; minLength: number; maxLength: number; pattern?: CharacterAutomaton }
   | { kind: 'number'; id: number; integer: boolean; bounds: NumberBounds | undefined }
   | { kind: 'array'; id: number; items: GrammarNode; minItems: number; maxItems: number }
   | { kind: 'object'; id: number; properties: GrammarProperty[] }
@@ -36,7 +38,7 @@ const HONOURED = new Set([
   'type', 'enum', 'const', 'anyOf', 'oneOf', '$ref', '$defs', 'definitions', 'nullable',
   'properties', 'required', 'additionalProperties',
   'items', 'minItems', 'maxItems',
-  'minLength', 'maxLength',
+  'minLength', 'maxLength', 'pattern', 'format',
   'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum',
 ]);
 const TYPES = ['string', 'number', 'integer', 'boolean', 'null', 'object', 'array'] as const;
@@ -151,7 +153,7 @@ export function compileJsonGrammar(root: unknown): GrammarNode {
   const inferTypes = (object: Schema): JsonType[] => {
     if ('properties' in object || 'required' in object || 'additionalProperties' in object) return ['object'];
     if ('items' in object || 'minItems' in object || 'maxItems' in object) return ['array'];
-    if ('minLength' in object || 'maxLength' in object) return ['string'];
+    if (['minLength', 'maxLength', 'pattern', 'format'].some((key) => key in object)) return ['string'];
     if (['minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum'].some((key) => key in object)) return ['number'];
     return [...TYPES].filter((type) => type !== 'integer');
   };
@@ -206,11 +208,12 @@ export function compileJsonGrammar(root: unknown): GrammarNode {
         refuseOthers([]);
         return literal([false, true]);
       case 'string': {
-        refuseOthers(['minLength', 'maxLength']);
+        refuseOthers(['minLength', 'maxLength', 'pattern', 'format']);
         const minLength = readCount(object, 'minLength', path, 0);
         const maxLength = readCount(object, 'maxLength', path, Infinity);
         if (minLength > maxLength) throw new UnsupportedSchemaError('minLength', path, 'is above maxLength: no value is allowed');
-        return node({ kind: 'string', minLength, maxLength });
+        const pattern = readPattern(object, path);
+        return node({ kind: 'string', minLength, maxLength, ...(pattern && { pattern }) });
       }
       case 'integer':
       case 'number': {
@@ -293,6 +296,41 @@ function readBounds(object: Schema, integer: boolean, path: string): NumberBound
   }
   if (low > high || (low === high && (lowExclusive || highExclusive))) throw new UnsupportedSchemaError('minimum', path, 'and maximum leave no value');
   return { minimum: low, maximum: high, exclusiveMinimum: lowExclusive, exclusiveMaximum: highExclusive };
+}
+
+/** A pattern's automaton, once per pattern text (formats are patterns too, shared by every schema using them). */
+const patternCache = new Map<string, CharacterAutomaton>();
+const PATTERN_CACHE_LIMIT = 256;
+
+function compileCachedPattern(source: string, keyword: string, path: string): CharacterAutomaton {
+  let automaton = patternCache.get(source);
+  if (automaton) return automaton;
+  try {
+    automaton = compilePattern(source);
+  } catch (error) {
+    if (error instanceof UnsupportedPatternError) throw new UnsupportedSchemaError(keyword, path, error.message);
+    throw error;
+  }
+  if (patternCache.size >= PATTERN_CACHE_LIMIT) patternCache.clear();
+  patternCache.set(source, automaton);
+  return automaton;
+}
+
+/** A string's `pattern` and `format` as one automaton (both must match), or undefined when it has neither. */
+function readPattern(object: Record<string, unknown>, path: string): CharacterAutomaton | undefined {
+  const automata: CharacterAutomaton[] = [];
+  if (object.pattern !== undefined) {
+    if (typeof object.pattern !== 'string') throw new UnsupportedSchemaError('pattern', path, 'must be a string');
+    automata.push(compileCachedPattern(object.pattern, 'pattern', path));
+  }
+  if (object.format !== undefined) {
+    const format = STRING_FORMATS[String(object.format)];
+    if (typeof object.format !== 'string' || format === undefined) {
+      throw new UnsupportedSchemaError('format', path, `${JSON.stringify(object.format)} is not supported; supported formats: ${Object.keys(STRING_FORMATS).join(', ')}`);
+    }
+    automata.push(compileCachedPattern(format, 'format', path));
+  }
+  return automata.length === 0 ? undefined : automata.reduce(intersectAutomata);
 }
 
 /**

@@ -84,7 +84,8 @@ export interface FrameMask {
 
 /** A frame that is only "inside a string, between characters", whose plain-content tokens need no walk. */
 function readOpenString(frame: Frame): StringFrame | undefined {
-  return frame instanceof StringFrame && frame.state === 0 && frame.pending === 0 ? frame : undefined;
+  // Under a pattern each character counts, so its content is walked like everything else.
+  return frame instanceof StringFrame && frame.state === 0 && frame.pending === 0 && !frame.node.pattern ? frame : undefined;
 }
 
 export function computeFrameMask(index: VocabularyIndex, frame: Frame): FrameMask {
