@@ -48,6 +48,8 @@ export const classifyEndpoint: TaskEndpoint<Classifier, string | string[], Class
   // 8 sorted by length); the scheduler groups requests by length so that padding stays small.
   answerBatch: (classifier, requests, limits) =>
     answerTextBatches(requests, (texts, parameters) => classifyTexts(classifier, texts, parameters, limits), (results) => results),
+  // With truncation a long text is cut to the limit, not refused.
+  refusesLongInputs: (parameters) => parameters.truncation !== true,
   createMeasure: measureWithTokenizer,
   defaultServing: { batching: { maxBatchSize: 16 } },
 };

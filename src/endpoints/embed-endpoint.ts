@@ -62,6 +62,8 @@ export const embedEndpoint: TaskEndpoint<Embedder, string | string[], EmbedParam
   async warmUp(embedder) {
     await embedTexts(embedder, ['warm up'], { truncate: true });
   },
+  // With truncation a long text is cut to the limit, not refused.
+  refusesLongInputs: (parameters) => parameters.truncation !== true,
   describe: (embedder) => ({
     dimensions: embedder.dimensions,
     pooling: embedder.defaultPooling,

@@ -43,6 +43,7 @@ export const extractEndpoint: TaskEndpoint<EntityExtractor, string | string[], E
   async warmUp(extractor) {
     await extractEntities(extractor, ['Warm up in Paris.']);
   },
+  refusesLongInputs: () => true,
   describe: (extractor) => ({
     labels: extractor.labels,
     entity_types: [...new Set(extractor.labels.filter((label) => label !== 'O').map((label) => label.replace(/^[BI]-/, '')))],

@@ -238,6 +238,7 @@ export const generateEndpoint: TaskEndpoint<TextGenerator, GenerateInputs, Gener
   async warmUp(generator) {
     await generateText(generator, 'Hello', { maxNewTokens: 2 });
   },
+  refusesLongInputs: () => true,
   describe: (generator) => ({
     kind: generator.model.kind,
     kv_cache: generator.model.hasCache,

@@ -104,6 +104,8 @@ export const summarizeEndpoint: TaskEndpoint<Summarizer, string | string[], Summ
     if (summarizer.kind === 'extractive') await summarizeExtractively(summarizer, text);
     else await summarizeGeneratively(summarizer, text, { maxNewTokens: 2 });
   },
+  // An extractive summary cuts each sentence to the model's length; its document is bounded by limits.maxSentences.
+  refusesLongInputs: (_parameters, description) => description.kind !== 'extractive',
   describe(summarizer) {
     if (summarizer.kind === 'extractive') {
       return {

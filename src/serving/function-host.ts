@@ -3,6 +3,7 @@ import { measureTextInputs } from './batch-selection.ts';
 import type { RequestSize } from '../spec/request-size.ts';
 import { createFunctionScheduler, type ClientSignal, type FunctionScheduler } from './function-scheduler.ts';
 import { ServingError } from './serving-error.ts';
+import { refuseInputsOverCharacters } from './input-characters.ts';
 import { createInThreadLane, type InThreadLane } from './in-thread-lane.ts';
 import type { Lane, LoadedLane } from './lane.ts';
 import { ignoreServingEvents, type ServingEvents } from '../spec/serving-events.ts';
@@ -168,6 +169,17 @@ export function createFunctionHost(
     }
     throw new ServingError('model_loading', `model ${definition.model} is still loading; retry shortly`, LOADING_RETRY_AFTER_SECONDS);
   };
+  /** A rejection for an input too long in characters to fit the token limit, found before anything tokenizes it. */
+  const refuseLongInputs = (call: { inputs: unknown; parameters: Record<string, unknown> }): Promise<never> | undefined => {
+    const charactersPerToken = loaded?.charactersPerToken;
+    if (charactersPerToken === undefined || !endpoint.refusesLongInputs?.(call.parameters as never, loaded!.description)) return undefined;
+    try {
+      refuseInputsOverCharacters(call.inputs, readEffectiveLimits(host).maxInputTokens, charactersPerToken);
+      return undefined;
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  };
   const host: FunctionHost = {
     name,
     route: definition.route ?? `/${name}`,
@@ -189,7 +201,10 @@ export function createFunctionHost(
       const call = { inputs, parameters: { ...definition.parameters, ...parameters }, stream };
       const clientSignal = typeof signal === 'function' || signal === undefined ? signal : () => signal;
       // A ready function queues at once: no extra turns of the microtask queue on the request path.
-      const answered = state === 'ready' ? scheduler.submit(call, clientSignal) : waitUntilReady().then(() => scheduler.submit(call, clientSignal));
+      const answered =
+        state === 'ready'
+          ? (refuseLongInputs(call) ?? scheduler.submit(call, clientSignal))
+          : waitUntilReady().then(() => refuseLongInputs(call) ?? scheduler.submit(call, clientSignal));
       const separate = endpoint.separateConfidence;
       if (!separate || stream) return answered;
       return answered.then((answer) => {

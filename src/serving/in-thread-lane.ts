@@ -24,6 +24,7 @@ export function describeLoaded(endpoint: TaskEndpoint, { runner, model }: Prepar
   return {
     description: endpoint.describe(runner),
     model: { variant: model.variant, location: model.files.location, engine: model.engine.name },
+    charactersPerToken: model.tokenizer?.charactersPerToken(),
   };
 }
 

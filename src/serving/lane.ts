@@ -6,6 +6,8 @@ export interface LoadedLane {
   /** What the task reports of its prepared model (`TaskEndpoint.describe`): labels, kind, ... */
   description: Record<string, unknown>;
   model: { variant: string; location: string; engine: string };
+  /** The most characters one token of the model's tokenizer stands for (`TextTokenizer.charactersPerToken`); none without one. */
+  charactersPerToken?: number;
 }
 
 /** A lane's answers to one batch, and how long answering them took (tokenizing, runs and post-processing). */

@@ -91,6 +91,13 @@ export interface TaskEndpoint<Runner = unknown, Inputs = unknown, Parameters = R
    * session for it). Without it, sizes are estimated from text length.
    */
   createMeasure?(model: ModelBundle): (inputs: unknown) => RequestSize;
+  /**
+   * Whether `limits.maxInputTokens` refuses (rather than cuts) each whole input of a request with these parameters,
+   * on the model `description` (what `describe` reported) tells of. Then a text longer than maxInputTokens times the
+   * most characters one token stands for cannot fit, and the request is refused before anything tokenizes it
+   * (a prompt filling the body took seconds to tokenize before its 413). Absent: never.
+   */
+  refusesLongInputs?(parameters: Parameters, description: Record<string, unknown>): boolean;
   /** How this task's requests are scheduled unless the function says otherwise (batching, queue, time-out). */
   readonly defaultServing?: ServingOptions;
   /**

@@ -3,6 +3,7 @@ import { memoize } from './memoize.ts';
 import type { Offset } from './offset.ts';
 import { PRINTABLE_ASCII } from './printable-ascii-offsets.ts';
 import { createPrintableAsciiWordPiece } from './printable-ascii-wordpiece.ts';
+import { readCharactersPerToken } from './characters-per-token.ts';
 import { readTokenBytes, type TokenBytes } from './token-bytes.ts';
 import { computeTokenOffsets } from './token-offsets.ts';
 import type { TokenizerJson } from './tokenizer-json.ts';
@@ -42,6 +43,11 @@ export interface TextTokenizer {
   idToToken(id: number): string | undefined;
   /** Each id's bytes in generated text, for constraint engines; read from tokenizer.json on first use. */
   tokenBytes(): TokenBytes;
+  /**
+   * The most characters of text one token stands for (`readCharactersPerToken`): a text longer than n times this
+   * is over n tokens, known without tokenizing it. Read from tokenizer.json on first use.
+   */
+  charactersPerToken(): number;
   readonly specialIds: SpecialTokenIds;
   /** The longest sequence the model accepts, special tokens included (tokenizer_config `model_max_length`). */
   readonly modelMaxLength: number;
@@ -137,6 +143,7 @@ export function createTokenizer(tokenizerJson: object, tokenizerConfig: Tokenize
   };
 
   let tokenBytes: TokenBytes | undefined;
+  let charactersPerToken: number | undefined;
   return {
     encode,
     encodeWithOffsets(text) {
@@ -148,6 +155,7 @@ export function createTokenizer(tokenizerJson: object, tokenizerConfig: Tokenize
     tokenToId: (token) => tokenizer.token_to_id(token),
     idToToken: (id) => tokenizer.id_to_token(id),
     tokenBytes: () => (tokenBytes ??= readTokenBytes(tokenizerJson as TokenizerJson)),
+    charactersPerToken: () => (charactersPerToken ??= readCharactersPerToken(tokenizerJson as TokenizerJson)),
     specialIds,
     modelMaxLength,
     chatTemplate: typeof tokenizerConfig.chat_template === 'string' ? tokenizerConfig.chat_template : undefined,
