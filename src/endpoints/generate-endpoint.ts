@@ -102,6 +102,8 @@ export interface GenerateStreamEvent {
   top_tokens?: GeneratedToken[];
   generated_text: string | null;
   details: GenerationDetails | null;
+  /** On the last event, under a grammar: as a non-streamed answer's `structured`, the parsed value included. */
+  structured?: StructuredAnswer;
 }
 
 const describeDetails = (done: DoneEvent): GenerationDetails => ({
@@ -176,6 +178,7 @@ async function* toStreamEvents(events: AsyncIterable<GenerationEvent>, withDetai
       details: done && withDetails ? describeDetails(done) : null,
     };
     if (specialIds) event.top_tokens = describeTopTokens(token, specialIds);
+    if (done?.structured) event.structured = describeStructured(done.structured);
     return event;
   };
   for await (const event of events) {

@@ -80,6 +80,7 @@ export const generateStreamEventSchema = z.object({
   top_tokens: z.optional(z.array(generatedTokenSchema).check(z.describe("With `top_n_tokens`: this step's most likely tokens, best first."))),
   generated_text: z.nullable(z.string()).check(z.describe('The whole generated text, on the last event only.')),
   details: z.nullable(generationDetailsSchema),
+  structured: z.optional(createStructuredSchema(z.unknown())),
 });
 
 /** Every error answer. */

@@ -83,7 +83,10 @@ async function* toChatChunks(events: AsyncIterable<unknown>, settings: ChatChoic
     const logprobs = topLogprobs === undefined ? null : { content: [toLogprobEntry(token, event.top_tokens)] };
     if (token.text !== '' || logprobs) yield chunk({ content: token.text }, null, logprobs);
   }
-  yield chunk({}, toFinishReason(last?.details));
+  const finished = chunk({}, toFinishReason(last?.details));
+  // honnx: under response_format, the last choice says whether the answer is complete and valid, with its value.
+  if (last?.structured) Object.assign(finished.choices[0], { structured: last.structured });
+  yield finished;
   if (includeUsage) yield { id, object: 'chat.completion.chunk', created, model, choices: [], usage: toUsage(last?.details) };
 }
 
@@ -109,14 +112,14 @@ export async function answerChatCompletion(c: Context, surface: SurfaceContext):
     includeUsage: request.stream_options?.include_usage === true,
   };
   if (stream && isAsyncIterable(answer)) return respondOpenAiStream(c, host, toChatChunks(answer, settings));
-  const { generated_text: text, details } = readGenerateAnswer(answer);
+  const { generated_text: text, details, structured } = readGenerateAnswer(answer);
   const logprobs = topLogprobs === undefined ? null : { content: visibleTokens(details).map(({ token, top }) => toLogprobEntry(token, top)) };
   return respondJson(c, {
     id: settings.id,
     object: 'chat.completion',
     created: settings.created,
     model: request.model,
-    choices: [{ index: 0, message: { role: 'assistant', content: text, refusal: null }, logprobs, finish_reason: toFinishReason(details) }],
+    choices: [{ index: 0, message: { role: 'assistant', content: text, refusal: null }, logprobs, finish_reason: toFinishReason(details), ...(structured && { structured }) }],
     usage: toUsage(details),
   });
 }
