@@ -3,7 +3,7 @@
 // Functions: what a file in functions/ exports, and the contracts a task implements
 export { defineFunction } from './spec/define-function.ts';
 export type { HonnxFunction, SchemaValue } from './spec/define-function.ts';
-export type { AnswerSchema, FunctionDefinition, ModelDelivery, ParametersOf, WorkersFunctionOptions } from './spec/function-definition.ts';
+export type { AnswerSchema, CanarySpec, FunctionDefinition, ModelDelivery, ParametersOf, WorkersFunctionOptions } from './spec/function-definition.ts';
 export type { FunctionAuth } from './spec/function-auth.ts';
 export type { FunctionLimits } from './spec/function-limits.ts';
 export type { BatchingOptions, ServingOptions, ServingSettings } from './spec/serving-options.ts';

@@ -88,6 +88,14 @@ export async function buildProject(options: BuildProjectOptions): Promise<BuildR
         'lock that version instead (honnx models pull ... --update-lock) and leave "@version" out of the function',
     );
   }
+  // A build ships one version per function; a declared canary would be silently dropped, so it is refused too.
+  const canaries = sources.filter((fn) => fn.definition.canary !== undefined);
+  if (canaries.length > 0) {
+    throw new Error(
+      `honnx build does not build a canary (${canaries.map((fn) => `${fn.name}: ${fn.definition.canary!.version} at ${fn.definition.canary!.percent}%`).join(', ')}); ` +
+        'on Workers, upload the new version with wrangler versions upload and split traffic with a gradual deployment (docs/edge.md)',
+    );
+  }
   const { models, mirror } = await resolveModels(projectRoot, sources.map((fn) => fn.definition.model));
   const shipped = new Map<string, ShippedModel>();
   const withModels = [];

@@ -23,6 +23,12 @@ export interface FunctionDefinition<Endpoint extends TaskEndpoint = TaskEndpoint
   model: string;
   /** The pinned version (`model: 'name@version'`): served on Node in place of the lock's, and never moved by SIGHUP. */
   modelVersion?: string;
+  /**
+   * A canary started when `honnx serve` starts: `version` (a tag or digest in the machine's version store) takes
+   * `percent` (above 0, at most 100) of requests beside the active version, after the same memory check and eval
+   * gate as `honnx models canary`. A refused canary is logged and the active version serves alone.
+   */
+  canary?: CanarySpec;
   /** Which quantization of the model to load (`onnx/model_<variant>.onnx`); fp32 by default. */
   variant?: ModelVariant;
   /** Default task parameters; a request's own `parameters` override them. */
@@ -58,6 +64,12 @@ export interface FunctionDefinition<Endpoint extends TaskEndpoint = TaskEndpoint
   auth?: FunctionAuth;
   /** Options for the Workers target (`honnx build --target workers`). */
   workers?: WorkersFunctionOptions;
+}
+
+/** A canary declared in a function: the version and the share of requests (percent) it takes. */
+export interface CanarySpec {
+  version: string;
+  percent: number;
 }
 
 /** Where a Workers build reads the model: bundled into the upload (default when it fits), static assets, or R2. */

@@ -1,72 +1,40 @@
-import { readFileSync } from 'node:fs';
-import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { fleetCommand, type FleetAction } from '../../src/cli/fleet-commands.ts';
 import { classifyEndpoint, defineFunction, generateEndpoint } from '../../src/index.ts';
-import { lockModelFolder } from '../../src/models/lock/lock-folder.ts';
-import { lockFilePath, writeLockFile } from '../../src/models/lock/lock-file.ts';
-import { recordModelVersion } from '../../src/models/versions/model-versions.ts';
-import { startNodeServer, type RunningServer } from '../../src/runtime/node/node-server.ts';
+import type { RunningServer } from '../../src/runtime/node/node-server.ts';
 import { routesToCanary } from '../../src/serving/swappable-host.ts';
-import { mirrorFolder } from '../support/shared-models.ts';
+import { CANARY_MODEL, canarySanity, digestOf, makeVersion, prepareFleetProject, restoreEnvironment, startFleetServer, swapLabels, writeEvalSet } from '../support/canary-fixtures.ts';
 
-const MODEL = 'sentiment-sst2-mini';
+const MODEL = CANARY_MODEL;
+const sanity = canarySanity;
 const ADMIN_KEY = 'canary-admin-key';
-/** Expected labels from the model's sanity.json (an independent reference run), not from honnx. */
-const sanity = JSON.parse(readFileSync(join(mirrorFolder, MODEL, 'sanity.json'), 'utf8')) as { sentences: { text: string; node: { label: string } }[] };
 const ENVIRONMENT = ['HONNX_MIRROR', 'HONNX_CACHE', 'HONNX_ADMIN_KEYS', 'HONNX_ADMIN_KEY', 'HONNX_LOG_LEVEL'] as const;
 const saved = Object.fromEntries(ENVIRONMENT.map((key) => [key, process.env[key]]));
-const digestOf = (n: number) => `sha256:${String(n).repeat(64).slice(0, 64)}`;
 
 let root: string;
 let server: RunningServer;
 
-/** A version of the model in the version store, as `honnx models pull oci://...` keeps one. */
-async function makeVersion(n: number, change: (config: Record<string, unknown>) => Record<string, unknown>): Promise<void> {
-  const folder = join(root, `v${n}`, MODEL);
-  await cp(join(mirrorFolder, MODEL), folder, { recursive: true });
-  const config = JSON.parse(await readFile(join(folder, 'config.json'), 'utf8')) as Record<string, unknown>;
-  await writeFile(join(folder, 'config.json'), JSON.stringify(change(config)));
-  const entry = await lockModelFolder(MODEL, folder, 'fp32', { type: 'oci', registry: '127.0.0.1:1', repository: 'honnx/sentiment', tag: `v${n}`, digest: digestOf(n) });
-  await recordModelVersion(join(root, 'cache'), folder, entry, digestOf(n), `v${n}`);
-}
-
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'honnx-canary-'));
-  await mkdir(join(root, 'models'));
-  await mkdir(join(root, 'functions'));
-  const cases = sanity.sentences.map((sentence) => JSON.stringify({ inputs: sentence.text, expected: sentence.node.label }));
-  await writeFile(join(root, 'functions', 'sentiment.eval.jsonl'), [JSON.stringify({ threshold: 0.99 }), ...cases].join('\n'));
-  await makeVersion(2, (config) => ({ ...config, honnx_version: 2 }));
+  await prepareFleetProject(root);
+  await writeEvalSet(root, 'sentiment');
+  await makeVersion(root, 2, (config) => ({ ...config, honnx_version: 2 }));
   // v3 has its labels swapped (a bad export): it must never take traffic.
-  await makeVersion(3, (config) => ({ ...config, id2label: { 0: 'POSITIVE', 1: 'NEGATIVE' }, label2id: { POSITIVE: 0, NEGATIVE: 1 } }));
-  await makeVersion(4, (config) => ({ ...config, honnx_version: 4 }));
-  await writeLockFile(lockFilePath(join(root, 'models')), { lockfileVersion: 1, models: [await lockModelFolder(MODEL, join(mirrorFolder, MODEL), 'fp32', { type: 'folder', path: 'mirror' })] });
-  process.env.HONNX_CACHE = join(root, 'cache');
-  process.env.HONNX_MIRROR = mirrorFolder;
-  process.env.HONNX_LOG_LEVEL = 'silent';
+  await makeVersion(root, 3, swapLabels);
+  await makeVersion(root, 4, (config) => ({ ...config, honnx_version: 4 }));
   process.env.HONNX_ADMIN_KEYS = ADMIN_KEY;
   process.env.HONNX_ADMIN_KEY = ADMIN_KEY;
-  server = await startNodeServer({
-    functions: [
-      { name: 'sentiment', fn: defineFunction({ task: classifyEndpoint, model: MODEL }) },
-      { name: 'generate', fn: defineFunction({ task: generateEndpoint, model: 'tinystories-260k' }) },
-    ],
-    projectRoot: root,
-    host: '127.0.0.1',
-    port: 0,
-    workers: 0,
-  });
-  await server.ready;
+  server = await startFleetServer(root, [
+    { name: 'sentiment', fn: defineFunction({ task: classifyEndpoint, model: MODEL }) },
+    { name: 'generate', fn: defineFunction({ task: generateEndpoint, model: 'tinystories-260k' }) },
+  ]);
 });
 afterAll(async () => {
   await server?.close();
-  for (const [key, value] of Object.entries(saved)) {
-    if (value === undefined) delete process.env[key];
-    else process.env[key] = value;
-  }
+  restoreEnvironment(saved);
   await rm(root, { recursive: true, force: true });
 });
 

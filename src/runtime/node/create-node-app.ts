@@ -11,7 +11,8 @@ import { loadModelBundle, type ModelVariant } from '../../models/model-bundle.ts
 import { ModelNotFoundError, resolveModel, type ModelSearchPaths, type ResolvedModel } from '../../models/resolve-model.ts';
 import { findModelVersionSync, isVersionSelected, listModelVersionsSync, type ModelVersion } from '../../models/versions/model-versions.ts';
 import type { NamedFunction } from './discover-functions.ts';
-import { versionOfEntry } from './fleet-controller.ts';
+import { UnknownVersionError, versionOfEntry } from './fleet-controller.ts';
+import { SwapRefusedError } from '../../serving/swappable-host.ts';
 import { createWorkerLanes, type WorkerThreadOptions } from './worker-lanes.ts';
 
 /** What `createNodeApp` serves: the functions, the engine, where models are found, worker threads, settings. */
@@ -50,6 +51,12 @@ const describeEntryVersion = (entry: LockEntry) => ({
   tag: entry.source.type === 'oci' ? entry.source.tag : entry.source.type === 'hub' ? entry.source.revision : undefined,
 });
 
+/** What the version store holds of a function's model and variant, for a message naming each version. */
+function describeHeldVersions(cacheFolder: string, model: string, variant: ModelVariant): string {
+  const held = listModelVersionsSync(cacheFolder, model).filter((version) => version.entry.variant === variant);
+  return held.length > 0 ? held.map((version) => `${version.digest}${version.tag ? ` (${version.tag})` : ''}`).join(', ') : 'none';
+}
+
 /**
  * The version a pinned function serves: undefined when the lock already pins it (served as usual), the stored
  * version otherwise; a message when neither holds it.
@@ -61,14 +68,26 @@ function resolvePin(named: NamedFunction, lock: LockFile, cacheFolder: string): 
   if (locked && isVersionSelected(describeEntryVersion(locked), pin)) return {};
   const stored = findModelVersionSync(cacheFolder, model, pin);
   if (stored && stored.entry.variant === variant) return { stored };
-  const held = listModelVersionsSync(cacheFolder, model).filter((version) => version.entry.variant === variant);
   return {
     problem:
       `function ${named.name} pins model ${model} (${variant}) at version "${pin}", which this machine does not hold: ` +
       `the lock file pins ${locked ? versionOfEntry(locked) : 'no version of it'}, and the version store (${cacheFolder}/.versions) has ` +
-      `${held.length > 0 ? held.map((version) => `${version.digest}${version.tag ? ` (${version.tag})` : ''}`).join(', ') : 'none'}. ` +
+      `${describeHeldVersions(cacheFolder, model, variant)}. ` +
       `Pull it (honnx models pull oci://<registry>/<repository>:${pin} --update-lock, or honnx models pull ${model} --revision ${pin}), or change the pin in functions/${named.name}.ts`,
   };
+}
+
+/** A declared canary's version must be in the version store before anything serves, as a pin must. */
+function checkCanaryHeld(named: NamedFunction, cacheFolder: string): string | undefined {
+  const { model, canary, variant = 'fp32' } = named.fn.definition;
+  if (canary === undefined) return undefined;
+  const stored = findModelVersionSync(cacheFolder, model, canary.version);
+  if (stored && stored.entry.variant === variant) return undefined;
+  return (
+    `function ${named.name} declares a canary of model ${model} (${variant}) at version "${canary.version}", which this machine does not hold: ` +
+    `the version store (${cacheFolder}/.versions) has ${describeHeldVersions(cacheFolder, model, variant)}. ` +
+    `Pull it (honnx models pull oci://<registry>/<repository>:${canary.version}, or honnx models pull ${model} --revision ${canary.version}), or change the canary in functions/${named.name}.ts`
+  );
 }
 
 /**
@@ -96,7 +115,9 @@ export function createNodeApp({ functions, engine, searchPaths, serving, workerT
   const lock = readLockFileSync(lockPath);
   // A pinned version must be on this machine before anything serves: a mismatch stops the start, naming what is here.
   const pins = new Map(functions.map((named) => [named.name, resolvePin(named, lock, searchPaths.cache)]));
-  const pinProblems = [...pins.values()].flatMap((pin) => (pin.problem ? [pin.problem] : []));
+  const pinProblems = [...[...pins.values()].map((pin) => pin.problem), ...functions.map((named) => checkCanaryHeld(named, searchPaths.cache))].filter(
+    (problem): problem is string => problem !== undefined,
+  );
   if (pinProblems.length > 0) throw new PinnedVersionError(pinProblems.join('\n\n'));
   // One check per model and variant, however many functions share it.
   const verified = new Map<string, Promise<void>>();
@@ -152,8 +173,24 @@ export function createNodeApp({ functions, engine, searchPaths, serving, workerT
   });
   // The Node server carries the API reference and playground; per-function Workers bundles leave them out for size.
   const app = createHonnxApp({ ...serving, metrics, functions: mounted, pages: interfacePages });
-  /** Resolves when every model is loaded and warmed; rejects with the first failure. */
-  const ready = () => Promise.all(hosts.map((host) => host.load()));
+  /**
+   * Resolves when every model is loaded and warmed, and each declared canary has started (or been refused: logged,
+   * and the active version serves alone, as after a refused `honnx models canary`); rejects with the first failed load.
+   */
+  const ready = async () => {
+    await Promise.all(hosts.map((host) => host.load()));
+    for (const { name, fn } of functions) {
+      const { canary } = fn.definition;
+      if (canary === undefined) continue;
+      try {
+        const report = await fleet.canary(name, canary.version, canary.percent);
+        serving?.logger?.info('canary_started', { function: name, ...report, message: `${name}: canary ${report.canary} takes ${report.percent}% of requests beside ${report.active}` });
+      } catch (error) {
+        if (!(error instanceof SwapRefusedError || error instanceof UnknownVersionError)) throw error;
+        serving?.logger?.warn('canary_refused', { function: name, message: error.message });
+      }
+    }
+  };
   /** Stops every function's worker threads (nothing to do for models on this thread). */
   const release = () => Promise.all(hosts.map((host) => host.release())).then(() => undefined);
   return { app, hosts, resolved, ready, release, fleet };
