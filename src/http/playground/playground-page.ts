@@ -1,3 +1,4 @@
+import { CHAT_MARKUP, CHAT_SCRIPT, CHAT_STYLE } from './chat-view.ts';
 import { PAGE_ICON, PAGE_STYLE } from './page-style.ts';
 
 // The page's own script, sent as it is. It lists the functions from ./openapi.json (the `x-honnx-task` of each POST
@@ -58,6 +59,8 @@ function showFunction(fn) {
   $('#result').replaceChildren();
   $('#status').textContent = '';
   $('#status').className = 'muted';
+  // The chat view (./chat-view.ts) shows itself for the functions that serve chat.
+  document.dispatchEvent(new CustomEvent('honnx-function', { detail: fn }));
 }
 
 function headers() {
@@ -256,8 +259,7 @@ textarea { width: 100%; padding: 8px; border: 1px solid var(--line); border-radi
 mark.entity { padding: 3px 0; border-radius: 3px; color: var(--ink); }
 .legend { margin: 8px 0; } .legend mark { margin-right: 8px; padding: 1px 6px; border-radius: 3px; font-size: 12px; }
 .summary { margin: 8px 0; padding: 8px 14px; border-left: 3px solid var(--accent); background: var(--panel); }
-.generation { font-size: 16px; white-space: pre-wrap; } .prompt-text { color: var(--muted); }
-</style>
+.generation { font-size: 16px; white-space: pre-wrap; } .prompt-text { color: var(--muted); }${CHAT_STYLE}</style>
 </head>
 <body>
 <header><h1>honnx playground</h1><a href="docs">API reference</a><a href="openapi.json">openapi.json</a>
@@ -275,8 +277,10 @@ mark.entity { padding: 3px 0; border-radius: 3px; color: var(--ink); }
 <span id="status" class="muted" role="status"></span></div>
 <div id="result"></div>
 <details><summary class="muted">Answer as JSON</summary><pre id="raw"></pre></details>
+${CHAT_MARKUP}
 </section></main>
 <script>${PLAYGROUND_SCRIPT}</script>
+<script>${CHAT_SCRIPT}</script>
 </body>
 </html>
 `;
