@@ -78,7 +78,9 @@ function showError(status, body) {
 
 function showClassification(answer) {
   var result = $('#result');
-  answer.forEach(function (labels) {
+  answer.forEach(function (item) {
+    // With return_confidence a generative classifier answers {labels, confidence} per input.
+    var labels = Array.isArray(item) ? item : item.labels;
     var list = element('div', { class: 'labels' });
     labels.forEach(function (entry) {
       var percent = Math.max(0, Math.min(1, entry.score)) * 100;
@@ -174,9 +176,14 @@ function streamGeneration(fn, request, prompt) {
   });
 }
 
+/** An entity recognizer's answer; a generative extract function answers its own schema's value, shown as JSON. */
+function isEntityList(answer) {
+  return Array.isArray(answer) && answer.every(function (entity) { return entity !== null && typeof entity === 'object' && typeof entity.start === 'number' && typeof entity.end === 'number'; });
+}
+
 function showAnswer(fn, text, answer) {
   if (fn.task === 'classify') showClassification(answer);
-  else if (fn.task === 'extract') showEntities(text, Array.isArray(answer[0]) ? answer[0] : answer);
+  else if (fn.task === 'extract' && isEntityList(Array.isArray(answer[0]) ? answer[0] : answer)) showEntities(text, Array.isArray(answer[0]) ? answer[0] : answer);
   else if (fn.task === 'summarize') showSummaries(answer);
   else if (fn.task === 'generate') showGeneration(text).textContent = answer[0].generated_text;
   else $('#result').append(element('pre', {}, [JSON.stringify(answer, null, 2)]));
