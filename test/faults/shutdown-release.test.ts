@@ -46,7 +46,7 @@ describe.each([
       send('/generate', postJson(body(seed))).then(async (response) => ({ status: response.status, body: (await response.json()) as { error?: { code: string } } })),
     );
     // Released once generation is under way: some requests are in the step loop, the rest wait in the queue.
-    await vi.waitFor(async () => expect(await (await send('/metrics')).text()).toMatch(/honnx_generated_tokens_total\{function="generate"\} [1-9]/), { timeout: 20_000, interval: 20 });
+    await vi.waitFor(async () => expect(await (await send('/metrics')).text()).toMatch(/honnx_generated_tokens_total\{function="generate",version="local"\} [1-9]/), { timeout: 20_000, interval: 20 });
     await release();
     const outcomes = await Promise.all(answers);
     const after = await send('/generate', postJson(body(REQUESTS)));

@@ -10,6 +10,8 @@ import type { RunningServer } from '../../src/runtime/node/node-server.ts';
 import { routesToCanary } from '../../src/serving/swappable-host.ts';
 import { CANARY_MODEL as MODEL, canarySanity as sanity, digestOf, makeVersion, prepareFleetProject, restoreEnvironment, startFleetServer, swapLabels, writeEvalSet } from '../support/canary-fixtures.ts';
 import { mirrorFolder } from '../support/shared-models.ts';
+import { parseWithReference } from '../observability/prometheus-reference-parser.ts';
+import { checkPrometheusText } from '../observability/prometheus-text-format.ts';
 
 const ENVIRONMENT = ['HONNX_MIRROR', 'HONNX_CACHE', 'HONNX_LOG_LEVEL'] as const;
 const saved = Object.fromEntries(ENVIRONMENT.map((key) => [key, process.env[key]]));
@@ -56,6 +58,23 @@ describe('a canary declared in defineFunction', () => {
     expect(expectedCanary).toBeGreaterThan(0);
     expect(text).toContain(`honnx_requests_total{function="sentiment",status="200",version="${digestOf(2)}"} ${expectedCanary}\n`);
     expect(text).toContain(`honnx_requests_total{function="sentiment",status="200",version="local"} ${ids.length - expectedCanary}\n`);
+
+    // The queue, batch, inference and load series are kept per version too. Read strictly (checkPrometheusText):
+    // parse-prometheus-text-format folds a histogram's label sets into one, so it cannot tell versions apart there;
+    // it reads the gauges.
+    const families = checkPrometheusText(text);
+    const samplesOf = (family: string) => families.find((candidate) => candidate.name === family)?.samples.filter((sample) => sample.labels.function === 'sentiment') ?? [];
+    for (const family of ['honnx_queue_wait_seconds', 'honnx_inference_seconds', 'honnx_batch_size', 'honnx_queue_depth', 'honnx_model_load_seconds']) {
+      expect(new Set(samplesOf(family).map((sample) => sample.labels.version)), family).toEqual(new Set(['local', digestOf(2)]));
+    }
+    for (const family of ['honnx_queue_depth', 'honnx_model_load_seconds']) {
+      const read = parseWithReference(text).find((candidate) => candidate.name === family)!;
+      expect(new Set(read.metrics.filter((metric) => metric.labels?.function === 'sentiment').map((metric) => metric.labels?.version)), family).toEqual(new Set(['local', digestOf(2)]));
+    }
+    const countOf = (version: string) => samplesOf('honnx_queue_wait_seconds').find((sample) => sample.name === 'honnx_queue_wait_seconds_count' && sample.labels.version === version)?.value;
+    // Each request left its version's queue once (the canary's eval cases did too, before it took traffic).
+    expect(countOf('local')).toBe(ids.length - expectedCanary);
+    expect(countOf(digestOf(2))).toBe(expectedCanary + sanity.sentences.length);
   });
 
   it('refuses to start when the version store does not hold the canary, saying what it holds', () => {

@@ -22,7 +22,7 @@ describe.each(transports)('generate with a list of inputs ($name)', (transport) 
   let samples: GreedySample[];
   const send: SendRequest = (path, init) => started!.send(path, init);
   /** Tokens the function has generated so far, from /metrics. */
-  const generatedTokens = async () => Number(/honnx_generated_tokens_total\{function="story"\} (\d+)/.exec(await (await send('/metrics')).text())?.[1] ?? 0);
+  const generatedTokens = async () => Number(/honnx_generated_tokens_total\{function="story",version="local"\} (\d+)/.exec(await (await send('/metrics')).text())?.[1] ?? 0);
 
   beforeAll(async () => {
     const searchPaths = readModelSearchPaths(projectRoot, { HONNX_MIRROR: mirrorFolder, HONNX_CACHE: join(projectRoot, '.cache/empty-cache') });

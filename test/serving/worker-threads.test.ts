@@ -65,8 +65,8 @@ describe('default functions served from worker threads', () => {
       expect(Math.abs(batchedBest.score - best.score)).toBeLessThan(1e-5);
     });
     const metrics = await (await send('/metrics')).text();
-    const batches = Number(/honnx_batch_size_count\{function="classify"\} (\d+)/.exec(metrics)?.[1]);
-    const requests = Number(/honnx_batch_size_sum\{function="classify"\} (\d+)/.exec(metrics)?.[1]);
+    const batches = Number(/honnx_batch_size_count\{function="classify",version="local"\} (\d+)/.exec(metrics)?.[1]);
+    const requests = Number(/honnx_batch_size_sum\{function="classify",version="local"\} (\d+)/.exec(metrics)?.[1]);
     // Some runs served several requests.
     expect(requests).toBeGreaterThan(batches);
   });
@@ -88,7 +88,7 @@ describe('default functions served from worker threads', () => {
     );
     expect(streams).toEqual(Array.from({ length: 6 }, () => alone.generated_text));
     const metrics = await (await send('/metrics')).text();
-    expect(Number(/honnx_generated_tokens_total\{function="generate"\} (\d+)/.exec(metrics)?.[1])).toBeGreaterThanOrEqual(24 * 7);
+    expect(Number(/honnx_generated_tokens_total\{function="generate",version="local"\} (\d+)/.exec(metrics)?.[1])).toBeGreaterThanOrEqual(24 * 7);
   });
 });
 

@@ -15,6 +15,8 @@ export interface ServingMetrics {
   readonly registry: MetricsRegistry;
   /** Hand this to the scheduler: queue depth and wait, batch sizes, inference time, tokens, load times, refusals. */
   readonly events: ServingEvents;
+  /** The same events, labelled with the model `version` whose scheduler and sessions did the work (one per version a fleet loads). */
+  eventsFor(version: string): ServingEvents;
   /** Requests started and not yet recorded (their log line and metrics written): a shutdown waits for them. */
   requestsInFlight(): number;
   /**
@@ -41,7 +43,7 @@ export function createServingMetrics(registry: MetricsRegistry = createMetricsRe
     optionalLabelNames: ['version'],
   });
   const perFunction = (name: string, help: string, buckets: readonly number[] = LATENCY_BUCKETS) =>
-    registry.histogram({ name, help, labelNames: ['function'], buckets });
+    registry.histogram({ name, help, labelNames: ['function'], optionalLabelNames: ['version'], buckets });
   const requestDuration = registry.histogram({
     name: 'honnx_request_duration_seconds',
     help: 'Time from receiving a function request to the end of its answer (the whole stream for streamed answers), by model version.',
@@ -61,25 +63,33 @@ export function createServingMetrics(registry: MetricsRegistry = createMetricsRe
     optionalLabelNames: ['version'],
     buckets: CONFIDENCE_BUCKETS,
   });
-  const tokens = registry.counter({ name: 'honnx_generated_tokens_total', help: 'Tokens generated.', labelNames: ['function'] });
+  const tokens = registry.counter({ name: 'honnx_generated_tokens_total', help: 'Tokens generated.', labelNames: ['function'], optionalLabelNames: ['version'] });
   const queueDepth = registry.gauge({
     name: 'honnx_queue_depth',
     help: 'Requests waiting in the function queue, not counting those running.',
     labelNames: ['function'],
+    optionalLabelNames: ['version'],
   });
   const rejected = registry.counter({
     name: 'honnx_requests_rejected_total',
     help: 'Requests refused by the scheduler: queue full (429) or timed out (504).',
     labelNames: ['function', 'reason'],
+    optionalLabelNames: ['version'],
   });
+  /** A watched host's labels: its function, and the version it serves now where it has versions. */
+  const hostLabels = (host: FunctionHost): Record<string, string> => {
+    const version = host.modelVersions?.().active;
+    return version === undefined ? { function: host.name } : { function: host.name, version };
+  };
   const loadSeconds = registry.gauge({
     name: 'honnx_model_load_seconds',
     help: 'Time the function model took to load and warm up.',
     labelNames: ['function'],
+    optionalLabelNames: ['version'],
     collect(gauge) {
       for (const host of watched) {
         const milliseconds = host.loadMilliseconds();
-        if (milliseconds !== undefined) gauge.set({ function: host.name }, milliseconds / 1000);
+        if (milliseconds !== undefined) gauge.set(hostLabels(host), milliseconds / 1000);
       }
     },
   });
@@ -87,21 +97,26 @@ export function createServingMetrics(registry: MetricsRegistry = createMetricsRe
   inFlight.set({}, 0);
   let active = 0;
 
-  const events: ServingEvents = {
-    queueDepthChanged: (name, depth) => queueDepth.set({ function: name }, depth),
-    requestDequeued: (name, milliseconds) => queueWait.observe({ function: name }, milliseconds / 1000),
-    batchCompleted(name, size, milliseconds) {
-      batchSize.observe({ function: name }, size);
-      inference.observe({ function: name }, milliseconds / 1000);
-    },
-    tokensGenerated: (name, count) => tokens.inc({ function: name }, count),
-    modelLoaded: (name, milliseconds) => loadSeconds.set({ function: name }, milliseconds / 1000),
-    requestRejected: (name, reason) => rejected.inc({ function: name, reason }),
+  /** The scheduler's events, each series labelled with `version` when one is given. */
+  const createEvents = (version?: string): ServingEvents => {
+    const labelsOf = (name: string): Record<string, string> => (version === undefined ? { function: name } : { function: name, version });
+    return {
+      queueDepthChanged: (name, depth) => queueDepth.set(labelsOf(name), depth),
+      requestDequeued: (name, milliseconds) => queueWait.observe(labelsOf(name), milliseconds / 1000),
+      batchCompleted(name, size, milliseconds) {
+        batchSize.observe(labelsOf(name), size);
+        inference.observe(labelsOf(name), milliseconds / 1000);
+      },
+      tokensGenerated: (name, count) => tokens.inc(labelsOf(name), count),
+      modelLoaded: (name, milliseconds) => loadSeconds.set(labelsOf(name), milliseconds / 1000),
+      requestRejected: (name, reason) => rejected.inc({ ...labelsOf(name), reason }),
+    };
   };
 
   return {
     registry,
-    events,
+    events: createEvents(),
+    eventsFor: createEvents,
     requestAnswered(name, status, seconds, version) {
       requests.inc(version === undefined ? { function: name, status: String(status) } : { function: name, status: String(status), version });
       requestDuration.observe(version === undefined ? { function: name } : { function: name, version }, seconds);
@@ -123,7 +138,7 @@ export function createServingMetrics(registry: MetricsRegistry = createMetricsRe
       for (const host of hosts) {
         if (watched.includes(host)) continue;
         watched.push(host);
-        queueDepth.set({ function: host.name }, 0);
+        queueDepth.set(hostLabels(host), 0);
       }
     },
   };

@@ -132,8 +132,11 @@ export function createNodeApp({ functions, engine, searchPaths, serving, workerT
   // The scheduler reports into the same metrics the app serves at /metrics.
   const metrics = serving?.metrics ?? createServingMetrics();
   const hosts: FunctionHost[] = [];
-  /** A host serving one version of a function's model: the resolved folder at start, a pulled version's folder later. */
-  const createHost = (named: NamedFunction, model: ResolvedModel, beforeLoad: () => Promise<void>) => {
+  /**
+   * A host serving one version of a function's model: the resolved folder at start, a pulled version's folder later.
+   * Its queue, batch and inference metrics carry that version, so that a canary's compare with the active one's.
+   */
+  const createHost = (named: NamedFunction, version: string, model: ResolvedModel, beforeLoad: () => Promise<void>) => {
     const createLanes = createWorkerLanes(named, model, workerThreads, beforeLoad);
     return createFunctionHost(
       named.name,
@@ -142,7 +145,7 @@ export function createNodeApp({ functions, engine, searchPaths, serving, workerT
         await beforeLoad();
         return loadModelBundle(createFolderModelFiles(model.folder, model.name), engine, { variant: definition.variant });
       },
-      { events: metrics.events, createLanes },
+      { events: metrics.eventsFor(version), createLanes },
     );
   };
   // Each function's version can change while it serves (honnx models activate, the admin endpoint, SIGHUP).
@@ -154,10 +157,10 @@ export function createNodeApp({ functions, engine, searchPaths, serving, workerT
     publicKey: fleetOptions?.publicKey,
     onSwitch: fleetOptions?.onSwitch,
     onAnswered: fleetOptions?.onAnswered,
-    createHost: (functionName, folder, entry) => {
+    createHost: (functionName, version, folder, entry) => {
       const named = functions.find((candidate) => candidate.name === functionName)!;
       const model = { ...resolved.get(named.fn.definition.model)!, folder };
-      return createHost(named, model, () => (entry ? assertModelMatchesLock(folder, entry, lockPath) : Promise.resolve()));
+      return createHost(named, version, model, () => (entry ? assertModelMatchesLock(folder, entry, lockPath) : Promise.resolve()));
     },
   });
   const mounted = functions.map((named) => {
@@ -165,9 +168,10 @@ export function createNodeApp({ functions, engine, searchPaths, serving, workerT
     const model = resolved.get(fn.definition.model)!;
     const variant = fn.definition.variant ?? 'fp32';
     const stored = pins.get(named.name)?.stored;
+    const entry = stored ? stored.entry : findLockEntry(lock, model.name, variant);
     const host = stored
-      ? fleet.adopt(createHost(named, { ...model, folder: stored.folder }, () => assertModelMatchesLock(stored.folder, stored.entry, lockPath)), stored.folder, stored.entry)
-      : fleet.adopt(createHost(named, model, () => verify(model, variant)), model.folder, findLockEntry(lock, model.name, variant));
+      ? fleet.adopt(createHost(named, versionOfEntry(entry), { ...model, folder: stored.folder }, () => assertModelMatchesLock(stored.folder, stored.entry, lockPath)), stored.folder, entry)
+      : fleet.adopt(createHost(named, versionOfEntry(entry), model, () => verify(model, variant)), model.folder, entry);
     hosts.push(host);
     return { fn, host };
   });

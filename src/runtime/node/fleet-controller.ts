@@ -23,8 +23,8 @@ export interface FleetControllerOptions {
   lockPath: string;
   /** Where `<function>.eval.jsonl` files are read from. */
   functionsFolder?: string;
-  /** A fresh host for a function, serving the model in `folder` (checked against `entry` before its session is made). */
-  createHost: (functionName: string, folder: string, entry: LockEntry | undefined) => FunctionHost;
+  /** A fresh host for a function, serving `version`, the model in `folder` (checked against `entry` before its session is made). */
+  createHost: (functionName: string, version: string, folder: string, entry: LockEntry | undefined) => FunctionHost;
   memoryLimitBytes?: number;
   /** HONNX_MODEL_PUBLIC_KEY: when set, only versions whose manifest digest this key signed are activated. */
   publicKey?: KeyObject;
@@ -60,7 +60,7 @@ export function createFleetController(options: FleetControllerOptions): FleetCon
 
   const slotFor = (functionName: string, version: string, folder: string, entry: LockEntry | undefined): VersionSlot => {
     versionsByFunction.get(functionName)?.set(version, { folder, entry });
-    return { version, host: options.createHost(functionName, folder, entry), modelBytes: modelBytesOf(entry) };
+    return { version, host: options.createHost(functionName, version, folder, entry), modelBytes: modelBytesOf(entry) };
   };
 
   /** Before anything is activated: a box that requires signed models takes only versions signed by its key. */

@@ -40,8 +40,8 @@ export interface VersionMetrics {
  * one it would roll back to ("previous") and a canary ("canary"), 0 for versions it served earlier, so that a
  * dashboard can join every other metric of a function to the version that produced it and see each swap;
  * `honnx_canary_percent`; and classification and entity scores in `honnx_answer_confidence{function, version}`, so
- * that a canary's scores compare with the active version's (request counts, errors and latency carry a `version`
- * label of their own).
+ * that a canary's scores compare with the active version's (every other per-function series carries a `version`
+ * label of its own).
  */
 export function createVersionMetrics(metrics: ServingMetrics): VersionMetrics {
   const { registry } = metrics;
