@@ -34,7 +34,8 @@ const worst: Record<string, (limits: Record<string, number>) => object> = {
   langid: (l) => ({ inputs: Array.from({ length: l.maxInputs }, () => fill('wunderbar ', l.maxBodyBytes / l.maxInputs)), parameters: { truncation: true } }),
   extract: (l) => ({ inputs: Array.from({ length: l.maxInputs }, () => words(Math.min(l.maxInputTokens - 2, Math.floor(l.maxBodyBytes / l.maxInputs / 6)), 'Paris')) }),
   summarize: (l) => ({ inputs: `${words(Math.floor(l.maxBodyBytes / (l.maxSentences + 1) / 8), 'Markets')}. `.repeat(l.maxSentences) }),
-  generate: (l) => ({ inputs: words(400, 'Once'), parameters: { max_new_tokens: l.maxNewTokens, stop: ['never'] } }),
+  // A list of prompts decodes side by side: maxInputs of them, each near the model's 511-token limit.
+  generate: (l) => ({ inputs: Array.from({ length: l.maxInputs }, () => words(400, 'Once')), parameters: { max_new_tokens: l.maxNewTokens, stop: ['never'] } }),
 };
 
 const baseline = rssMegabytes();
