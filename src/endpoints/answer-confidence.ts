@@ -4,9 +4,9 @@ import type { AnswerConfidence } from '../spec/task-endpoint.ts';
 /** The request parameters of every generative task about its answers' confidence. */
 export const confidenceShape = {
   /** Show each input's `confidence` (and `low_confidence`, where `min_confidence` is set) in the answer. */
-  return_confidence: z.optional(z.boolean()),
+  return_confidence: z.optional(z.boolean().check(z.describe("Show each input's confidence (and low_confidence where min_confidence is set) in the answer."))),
   /** An answer whose confidence is under this is flagged `low_confidence`: in the log line, and in the answer when shown. */
-  min_confidence: z.optional(z.number().check(z.gte(0), z.lte(1))),
+  min_confidence: z.optional(z.number().check(z.gte(0), z.lte(1), z.describe('In [0, 1]: an answer whose confidence is under it is flagged low_confidence, in the log line and in the answer when shown.'))),
 };
 
 /** What every generative answer carries when its confidence is shown. */

@@ -136,6 +136,13 @@ export const modelSchema = z.object({
     model: z.string(),
     variant: z.string(),
     state: z.enum(['idle', 'loading', 'ready', 'failed']),
+    version: z.optional(
+      z.object({
+        active: z.string(),
+        previous: z.optional(z.string()),
+        canary: z.optional(z.object({ version: z.string(), percent: z.number() })),
+      }),
+    ),
   }),
 });
 

@@ -76,6 +76,12 @@ const OPENAI_FIELD_DESCRIPTIONS: Record<string, string> = {
   'honnx.model': 'The model the function serves.',
   'honnx.variant': 'The model variant served: fp32, int8, q4, fp16, ...',
   'honnx.state': 'idle, loading, ready or failed.',
+  'honnx.version': 'The model versions serving, where the server can swap them (honnx serve on Node).',
+  'honnx.version.active': 'The version new requests go to: a digest, a hub commit, or "local" for the locked copy.',
+  'honnx.version.previous': 'The version a rollback returns to.',
+  'honnx.version.canary': 'A running canary: its version and the percent of requests it takes.',
+  'honnx.version.canary.version': 'The canary\'s version.',
+  'honnx.version.canary.percent': 'The share of requests the canary takes, above 0 and at most 100.',
   error: 'What went wrong.',
   // TGI's /info
   model_id: 'The model of the first generate function.',
