@@ -1,12 +1,12 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readGreedySample } from '../openai/openai-app.ts';
 import { servesShipped } from '../support/function-set.ts';
 import { discoverTestFunctions } from '../support/test-functions.ts';
-import { findChromiumSkipReason, launchChromium, type HeadlessChromium } from './chromium.ts';
-import { projectRoot, serveDefaultFunctions, type ServedFunctions } from './serve-default-functions.ts';
+import { findChromiumSkipReason } from './chromium.ts';
+import { projectRoot, usePlaygroundSuite } from './serve-default-functions.ts';
 
 const screenshotFolder = join(projectRoot, '.cache/playground');
 const { functions: discovered } = await discoverTestFunctions();
@@ -16,23 +16,14 @@ if (chromiumSkipReason) console.warn(chromiumSkipReason);
 // The chat view of the playground, at phone width, on the shipped generate function (tinystories-260k, no chat
 // template: one user message is the text prompt, so its greedy answer is the published continuation).
 describe.skipIf(chromiumSkipReason !== undefined || !servesShipped(discovered, 'generate'))('the playground\'s chat view, in headless Chromium at 390 px', () => {
-  let served: ServedFunctions;
-  let chromium: HeadlessChromium;
+  const suite = usePlaygroundSuite();
   let page: Page;
   let pageErrors: string[];
   let violations: string[];
   let chatRequests: Record<string, any>[];
 
-  beforeAll(async () => {
-    chromium = await launchChromium();
-    served = await serveDefaultFunctions();
-  });
-  afterAll(async () => {
-    await chromium?.close();
-    await served?.stop();
-  });
   beforeEach(async () => {
-    page = await chromium.context.newPage();
+    page = await suite.chromium.context.newPage();
     await page.setViewportSize({ width: 390, height: 844 });
     pageErrors = [];
     violations = [];
@@ -59,7 +50,7 @@ describe.skipIf(chromiumSkipReason !== undefined || !servesShipped(discovered, '
       (window as unknown as { cspViolations: string[] }).cspViolations = recorded;
       document.addEventListener('securitypolicyviolation', (event) => recorded.push(`${event.violatedDirective} ${event.blockedURI}`));
     });
-    await page.goto(`${served.origin}/`);
+    await page.goto(`${suite.served.origin}/`);
     await page.waitForSelector('body[data-ready="true"]');
     await page.click('nav button[data-function="generate"]');
     await page.waitForSelector('#chat:not([hidden])');
@@ -130,7 +121,7 @@ describe.skipIf(chromiumSkipReason !== undefined || !servesShipped(discovered, '
   });
 
   it('/docs renders the /v1 routes', async () => {
-    await page.goto(`${served.origin}/docs`);
+    await page.goto(`${suite.served.origin}/docs`);
     await page.waitForSelector('body[data-ready="true"]');
     const operations = await page.$$eval('article.operation', (elements) => elements.map((element) => `${element.getAttribute('data-method')} ${element.getAttribute('data-path')}`));
     expect(operations).toEqual(expect.arrayContaining(['post /v1/chat/completions', 'post /v1/completions', 'post /v1/embeddings', 'get /v1/models', 'get /v1/models/{id}', 'get /health', 'get /info']));

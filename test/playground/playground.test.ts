@@ -2,13 +2,13 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { PNG } from 'pngjs';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { postJson } from '../support/requests.ts';
 import { servesShipped } from '../support/function-set.ts';
 import { mirrorFolder } from '../support/shared-models.ts';
 import { discoverTestFunctions } from '../support/test-functions.ts';
-import { findChromiumSkipReason, launchChromium, type HeadlessChromium } from './chromium.ts';
-import { projectRoot, serveDefaultFunctions, type ServedFunctions } from './serve-default-functions.ts';
+import { findChromiumSkipReason } from './chromium.ts';
+import { projectRoot, usePlaygroundSuite } from './serve-default-functions.ts';
 
 /** Screenshots go to the gitignored cache, never into the repository. */
 const screenshotFolder = join(projectRoot, '.cache/playground');
@@ -56,24 +56,15 @@ const chromiumSkipReason = findChromiumSkipReason();
 if (chromiumSkipReason) console.warn(chromiumSkipReason);
 
 describe.skipIf(chromiumSkipReason !== undefined)('the playground at GET / and the reference at GET /docs, in headless Chromium', () => {
-  let served: ServedFunctions;
-  let chromium: HeadlessChromium;
+  const suite = usePlaygroundSuite();
   let page: Page;
   /** Every URL the page asked for: all must be the server's own, since customer boxes may be air-gapped. */
   let requested: string[];
   /** Uncaught errors of the page's own script. */
   let pageErrors: string[];
 
-  beforeAll(async () => {
-    chromium = await launchChromium();
-    served = await serveDefaultFunctions();
-  });
-  afterAll(async () => {
-    await chromium?.close();
-    await served?.stop();
-  });
   beforeEach(async () => {
-    page = await chromium.context.newPage();
+    page = await suite.chromium.context.newPage();
     requested = [];
     page.on('request', (request) => requested.push(request.url()));
     pageErrors = [];
@@ -82,11 +73,11 @@ describe.skipIf(chromiumSkipReason !== undefined)('the playground at GET / and t
   afterEach(async () => {
     await page.close();
     expect(pageErrors).toEqual([]);
-    expect(requested.filter((url) => !url.startsWith(`${served.origin}/`))).toEqual([]);
+    expect(requested.filter((url) => !url.startsWith(`${suite.served.origin}/`))).toEqual([]);
   });
 
   async function openFunction(name: string): Promise<void> {
-    await page.goto(`${served.origin}/`);
+    await page.goto(`${suite.served.origin}/`);
     await page.waitForSelector('body[data-ready="true"]');
     await page.click(`nav button[data-function="${name}"]`);
     await expect.poll(() => page.textContent('#function-name')).toBe(name);
@@ -100,7 +91,7 @@ describe.skipIf(chromiumSkipReason !== undefined)('the playground at GET / and t
   }
 
   it('lists every function the server runs, with its task', async () => {
-    await page.goto(`${served.origin}/`);
+    await page.goto(`${suite.served.origin}/`);
     await page.waitForSelector('body[data-ready="true"]');
     const listed = await page.$$eval('nav button', (buttons) => buttons.map((button) => [button.dataset.function, button.querySelector('small')!.textContent]));
     expect(listed).toEqual(discovered.map((fn) => [fn.name, `${fn.task} · /${fn.name}`]));
@@ -208,7 +199,7 @@ describe.skipIf(chromiumSkipReason !== undefined)('the playground at GET / and t
   it.runIf(shipped('generate'))('generate: tokens are shown as they stream in, and the text ends equal to the non-streamed answer', async () => {
     const sample = (await readSharedJson<{ greedy: { prompt: string; max_new_tokens: number; greedy_text: string }[] }>('tinystories-260k/sanity.json')).greedy[1];
     const parameters = { max_new_tokens: sample.max_new_tokens, do_sample: false };
-    const plain = (await (await fetch(`${served.origin}/generate`, postJson({ inputs: sample.prompt, parameters }))).json()) as { generated_text: string }[];
+    const plain = (await (await fetch(`${suite.served.origin}/generate`, postJson({ inputs: sample.prompt, parameters }))).json()) as { generated_text: string }[];
     expect(sample.prompt + plain[0].generated_text).toBe(sample.greedy_text);
 
     await openFunction('generate');
@@ -289,7 +280,7 @@ describe.skipIf(chromiumSkipReason !== undefined)('the playground at GET / and t
   });
 
   it.runIf(shipped('classify') && shipped('extract') && shipped('generate'))('/docs: renders every route of openapi.json with its parameters and error statuses', async () => {
-    await page.goto(`${served.origin}/docs`);
+    await page.goto(`${suite.served.origin}/docs`);
     await page.waitForSelector('body[data-ready="true"]');
     const operations = await page.$$eval('article.operation', (elements) => elements.map((element) => `${element.getAttribute('data-method')} ${element.getAttribute('data-path')}`));
     for (const { name } of discovered) {

@@ -1,3 +1,5 @@
+import { afterAll, beforeAll } from 'vitest';
+import { launchChromium, type HeadlessChromium } from './chromium.ts';
 import { serve, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -39,4 +41,24 @@ export async function serveDefaultFunctions(): Promise<ServedFunctions> {
     hosts,
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+/** A suite's browser and server, started once before its tests and closed after them (set in beforeAll). */
+export interface PlaygroundSuite {
+  readonly chromium: HeadlessChromium;
+  readonly served: ServedFunctions;
+}
+
+/** Registers the suite's beforeAll/afterAll: one headless Chromium and one server of the default functions. */
+export function usePlaygroundSuite(): PlaygroundSuite {
+  const suite = {} as { chromium: HeadlessChromium; served: ServedFunctions };
+  beforeAll(async () => {
+    suite.chromium = await launchChromium();
+    suite.served = await serveDefaultFunctions();
+  });
+  afterAll(async () => {
+    await suite.chromium?.close();
+    await suite.served?.stop();
+  });
+  return suite;
 }
