@@ -17,13 +17,8 @@ export function readRss(pid: number | 'self' = 'self'): number | undefined {
   }
 }
 
-/** Prompt ids of exactly `length` tokens: an English text repeated and cut (random weights make its meaning moot). */
-export function promptIds(encode: (text: string) => number[], length: number): number[] {
-  const text = 'The quick brown fox jumps over the lazy dog while the farmer counts his sheep in the morning light. ';
-  const ids: number[] = [];
-  while (ids.length < length) ids.push(...encode(text));
-  return ids.slice(0, length);
-}
+/** Prompt ids of exactly `length` tokens, the same text `honnx bench` measures with. */
+export { fillPromptIds as promptIds } from '../../src/cli/measure-generation.ts';
 
 /** Prompt lengths for TTFT; SLM_PROMPTS=16,512 shortens a run on a loaded box (a 2048-token prefill can take minutes). */
 export const PROMPT_LENGTHS: readonly number[] = (process.env.SLM_PROMPTS ?? '16,512,2048').split(',').map(Number);

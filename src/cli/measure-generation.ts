@@ -31,13 +31,18 @@ export interface GenerationMeasurement {
 
 const FILLER = 'The quick brown fox jumps over the lazy dog while the farmer counts his sheep in the morning light. ';
 
+/** Prompt ids of exactly `length` tokens: an English text repeated and cut (random weights make its meaning moot). */
+export function fillPromptIds(encode: (text: string) => number[], length: number): number[] {
+  const once = encode(FILLER);
+  const ids: number[] = [];
+  while (ids.length < length) ids.push(...once);
+  return ids.slice(0, length);
+}
+
 /** A prompt of exactly `length` tokens of this tokenizer, without special tokens (BOS is not counted twice). */
 function promptOf(generator: TextGenerator, length: number) {
-  const ids: number[] = [];
-  const once = generator.tokenizer.encode(FILLER, { addSpecialTokens: false }).ids;
-  while (ids.length < length) ids.push(...once);
-  const text = generator.tokenizer.decode(ids.slice(0, length), { skipSpecialTokens: true });
-  return { text, addSpecialTokens: false };
+  const ids = fillPromptIds((text) => generator.tokenizer.encode(text, { addSpecialTokens: false }).ids, length);
+  return { text: generator.tokenizer.decode(ids, { skipSpecialTokens: true }), addSpecialTokens: false };
 }
 
 /** Arrival times (ms from the call) of each token of one greedy generation of exactly `count` tokens. */
