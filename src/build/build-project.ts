@@ -1,15 +1,18 @@
 import { existsSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { join } from 'node:path';
-import { ModelNotFoundError, readModelSearchPaths, resolveModel, type ResolvedModel } from '../models/resolve-model.ts';
+import { lockFilePath, readLockFile, type LockFile } from '../models/lock/lock-file.ts';
+import { ModelNotFoundError, readModelSearchPaths, resolveModel, type ModelSearchPaths, type ResolvedModel } from '../models/resolve-model.ts';
 import { MissingModelsError } from '../runtime/node/create-node-app.ts';
+import { versionOfEntry } from '../runtime/node/fleet-controller.ts';
+import { PinnedVersionError, resolvePinnedVersion } from '../runtime/node/pinned-versions.ts';
 import { readProjectSettings } from '../runtime/node/node-server.ts';
 import { digestBuildInputs, readBuildRecord, writeBuildRecord } from './build-inputs.ts';
 import { buildNode } from './build-node.ts';
 import { buildWorkers, workerNameFor, type WorkersBuildResult, type WorkersFunction } from './build-workers.ts';
-import { listFunctionSources } from './function-sources.ts';
+import { listFunctionSources, type FunctionSource } from './function-sources.ts';
 import { WORKERS_LIMITS } from './memory-estimate.ts';
-import { listShippedModel, type ShippedModel } from './model-files-to-ship.ts';
+import { listShippedModel, listShippedVersion, type ShippedModel } from './model-files-to-ship.ts';
 import type { ModelDelivery } from '../spec/function-definition.ts';
 
 export type BuildTarget = 'workers' | 'node';
@@ -50,8 +53,8 @@ export interface BuildRow {
   unchanged?: boolean;
 }
 
-async function resolveModels(projectRoot: string, names: readonly string[]): Promise<{ models: Map<string, ResolvedModel>; mirror?: string }> {
-  const searchPaths = readModelSearchPaths(projectRoot, process.env, await readProjectSettings(projectRoot));
+/** Every function's model by name, found as `honnx serve` finds it; all the missing ones named at once. */
+function resolveModels(searchPaths: ModelSearchPaths, names: readonly string[]): Map<string, ResolvedModel> {
   const models = new Map<string, ResolvedModel>();
   const missing: ModelNotFoundError[] = [];
   for (const name of new Set(names)) {
@@ -63,7 +66,18 @@ async function resolveModels(projectRoot: string, names: readonly string[]): Pro
     }
   }
   if (missing.length > 0) throw new MissingModelsError(missing);
-  return { models, mirror: searchPaths.mirror };
+  return models;
+}
+
+/**
+ * The files a function ships: the version it pins, resolved as `honnx serve` resolves a pin (the locked copy when
+ * the lock pins it, else the version store), checked against that version's entry; else what its name resolves to.
+ */
+function shipFunctionModel(fn: FunctionSource, resolved: ResolvedModel, lock: LockFile, lockPath: string, cacheFolder: string): Promise<ShippedModel> {
+  const pin = resolvePinnedVersion(fn, lock, cacheFolder);
+  if (pin.stored) return listShippedVersion(pin.stored.folder, pin.stored.entry, versionOfEntry(pin.stored.entry), `the version store (${pin.stored.folder})`);
+  if (pin.locked) return listShippedVersion(resolved.folder, pin.locked, versionOfEntry(pin.locked), lockPath);
+  return listShippedModel(resolved.name, resolved.folder, fn.definition.variant);
 }
 
 /**
@@ -80,14 +94,6 @@ export async function buildProject(options: BuildProjectOptions): Promise<BuildR
     const unknown = options.only.filter((name) => !sources.some((fn) => fn.name === name));
     if (unknown.length > 0) throw new Error(`no function named ${unknown.join(', ')} in functions/`);
   }
-  // A build ships the model its name resolves to; one pinned at a version would silently ship another, so it is refused.
-  const pinned = sources.filter((fn) => fn.definition.modelVersion !== undefined);
-  if (pinned.length > 0) {
-    throw new Error(
-      `honnx build does not build a pinned model version yet (${pinned.map((fn) => `${fn.name}: ${fn.definition.model}@${fn.definition.modelVersion}`).join(', ')}); ` +
-        'lock that version instead (honnx models pull ... --update-lock) and leave "@version" out of the function',
-    );
-  }
   // A build ships one version per function; a declared canary would be silently dropped, so it is refused too.
   const canaries = sources.filter((fn) => fn.definition.canary !== undefined);
   if (canaries.length > 0) {
@@ -96,14 +102,19 @@ export async function buildProject(options: BuildProjectOptions): Promise<BuildR
         'on Workers, upload the new version with wrangler versions upload and split traffic with a gradual deployment (docs/edge.md)',
     );
   }
-  const { models, mirror } = await resolveModels(projectRoot, sources.map((fn) => fn.definition.model));
-  const shipped = new Map<string, ShippedModel>();
+  const searchPaths = readModelSearchPaths(projectRoot, process.env, await readProjectSettings(projectRoot));
+  const models = resolveModels(searchPaths, sources.map((fn) => fn.definition.model));
+  const lockPath = lockFilePath(searchPaths.projectModels);
+  const lock = await readLockFile(lockPath);
+  // A pinned version this machine does not hold stops the build before anything is written, as it stops honnx serve.
+  const problems = sources.map((fn) => resolvePinnedVersion(fn, lock, searchPaths.cache).problem).filter((problem): problem is string => problem !== undefined);
+  if (problems.length > 0) throw new PinnedVersionError(problems.join('\n\n'));
+  const shipped = new Map<string, Promise<ShippedModel>>();
   const withModels = [];
   for (const fn of sources) {
-    const resolved = models.get(fn.definition.model)!;
-    const key = `${resolved.name}@${fn.definition.variant ?? 'fp32'}`;
-    if (!shipped.has(key)) shipped.set(key, await listShippedModel(resolved.name, resolved.folder, fn.definition.variant));
-    withModels.push({ ...fn, model: shipped.get(key)! });
+    const key = [fn.definition.model, fn.definition.variant ?? 'fp32', fn.definition.modelVersion ?? ''].join('\0');
+    if (!shipped.has(key)) shipped.set(key, shipFunctionModel(fn, models.get(fn.definition.model)!, lock, lockPath, searchPaths.cache));
+    withModels.push({ ...fn, model: await shipped.get(key)! });
   }
   if (options.oneWorker) return buildOneWorker(projectRoot, options.oneWorker, withModels, options.delivery);
 
@@ -114,7 +125,9 @@ export async function buildProject(options: BuildProjectOptions): Promise<BuildR
       rows.push(...toWorkersRows(result, [fn]));
     }
     if (targets.includes('node')) {
-      const result = await buildNode({ projectRoot, outDir: join(outDir, 'node', fn.name), fn, includeModel: options.includeModel, mirror });
+      // A version (a pin, a canary) always travels inside the artifact: a mirror or cache holds one copy per model
+      // name, so no box could find that version by name, and an artifact has no honnx command to pull it.
+      const result = await buildNode({ projectRoot, outDir: join(outDir, 'node', fn.name), fn, includeModel: options.includeModel || fn.model.version !== undefined, mirror: searchPaths.mirror });
       rows.push({
         function: fn.name,
         target: 'node',

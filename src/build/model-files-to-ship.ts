@@ -1,5 +1,6 @@
 import type { LockEntry, LockedFile } from '../models/lock/lock-file.ts';
 import { lockModelFolder } from '../models/lock/lock-folder.ts';
+import { assertModelMatchesLock } from '../models/lock/verify-model.ts';
 import type { ModelVariant } from '../models/model-bundle.ts';
 import { parseGraphPath } from '../models/model-file-selection.ts';
 
@@ -14,6 +15,25 @@ export interface ShippedModel {
   /** Bytes of the ONNX graphs and their external data: what ONNX Runtime copies into its memory. */
   graphBytes: number;
   totalBytes: number;
+  /**
+   * The version these files are, when a function names one (a pin, a canary): its OCI manifest digest or hub commit.
+   * Absent for the model a plain name resolves to.
+   */
+  version?: string;
+}
+
+function toShippedModel(folder: string, lock: LockEntry, version?: string): ShippedModel {
+  const sum = (files: readonly LockedFile[]) => files.reduce((total, file) => total + file.size, 0);
+  return {
+    name: lock.name,
+    variant: lock.variant,
+    folder,
+    files: lock.files,
+    lock,
+    graphBytes: sum(lock.files.filter((file) => parseGraphPath(file.path))),
+    totalBytes: sum(lock.files),
+    ...(version === undefined ? {} : { version }),
+  };
 }
 
 /**
@@ -22,15 +42,15 @@ export interface ShippedModel {
  * sources or other variants.
  */
 export async function listShippedModel(name: string, folder: string, variant: ModelVariant = 'fp32'): Promise<ShippedModel> {
-  const lock = await lockModelFolder(name, folder, variant, { type: 'folder', path: folder });
-  const sum = (files: readonly LockedFile[]) => files.reduce((total, file) => total + file.size, 0);
-  return {
-    name,
-    variant,
-    folder,
-    files: lock.files,
-    lock,
-    graphBytes: sum(lock.files.filter((file) => parseGraphPath(file.path))),
-    totalBytes: sum(lock.files),
-  };
+  return toShippedModel(folder, await lockModelFolder(name, folder, variant, { type: 'folder', path: folder }));
+}
+
+/**
+ * One version of a model (a pinned or canary version, from the version store or the locked copy), shipped as its
+ * entry lists it: checked byte for byte against the entry first, so that a build never ships other files than the
+ * version it names. `entryOrigin` says where the entry came from, for the message when a file differs.
+ */
+export async function listShippedVersion(folder: string, entry: LockEntry, version: string, entryOrigin: string): Promise<ShippedModel> {
+  await assertModelMatchesLock(folder, entry, entryOrigin);
+  return toShippedModel(folder, entry, version);
 }

@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -7,11 +7,12 @@ import { buildProject } from '../../src/build/build-project.ts';
 import { classifyEndpoint, defineFunction } from '../../src/index.ts';
 import { createNodeEngine } from '../../src/engine/onnxruntime-node.ts';
 import { lockModelFolder } from '../../src/models/lock/lock-folder.ts';
-import { lockFilePath, writeLockFile } from '../../src/models/lock/lock-file.ts';
+import { lockFilePath, writeLockFile, type LockFile } from '../../src/models/lock/lock-file.ts';
 import { recordModelVersion } from '../../src/models/versions/model-versions.ts';
 import { createNodeApp, PinnedVersionError } from '../../src/runtime/node/create-node-app.ts';
 import { serveUntilSignalled, startNodeServer } from '../../src/runtime/node/node-server.ts';
 import { mirrorFolder } from '../support/shared-models.ts';
+import { startNodeArtifact } from '../build/artifact-processes.ts';
 
 const MODEL = 'sentiment-sst2-mini';
 const sanity = JSON.parse(readFileSync(join(mirrorFolder, MODEL, 'sanity.json'), 'utf8')) as { sentences: { text: string; node: { label: string } }[] };
@@ -37,6 +38,34 @@ beforeAll(async () => {
   await writeLockFile(lockFilePath(join(root, 'models')), { lockfileVersion: 1, models: [locked] });
 });
 afterAll(() => rm(root, { recursive: true, force: true }));
+
+/** A project under `root` with one function, `pinned`, on `model`, and the lock pinning v1 (the mirror's copy). */
+async function writeProject(name: string, model: string): Promise<string> {
+  const project = join(root, name);
+  await mkdir(join(project, 'functions'), { recursive: true });
+  await cp(join(root, 'models'), join(project, 'models'), { recursive: true });
+  await writeFile(join(project, 'package.json'), '{"type": "module"}\n');
+  await writeFile(
+    join(project, 'functions', 'pinned.ts'),
+    `import { classifyEndpoint, defineFunction } from ${JSON.stringify(join(import.meta.dirname, '../../src/index.ts'))};\nexport default defineFunction({ task: classifyEndpoint, model: '${model}' });\n`,
+  );
+  return project;
+}
+
+/** Runs a build with this test's version store as HONNX_CACHE and the shared mirror, as `honnx build` would read them. */
+async function withBuildEnvironment<T>(build: () => Promise<T>): Promise<T> {
+  const saved = { cache: process.env.HONNX_CACHE, mirror: process.env.HONNX_MIRROR };
+  process.env.HONNX_CACHE = cache;
+  process.env.HONNX_MIRROR = mirrorFolder;
+  try {
+    return await build();
+  } finally {
+    if (saved.cache === undefined) delete process.env.HONNX_CACHE;
+    else process.env.HONNX_CACHE = saved.cache;
+    if (saved.mirror === undefined) delete process.env.HONNX_MIRROR;
+    else process.env.HONNX_MIRROR = saved.mirror;
+  }
+}
 
 /** Serves one pinned function in this process; what GET /sentiment says of its version, and its top label for a text. */
 async function servePinned(model: string) {
@@ -103,15 +132,46 @@ describe("a function's model reference pins a version", () => {
     }
   });
 
-  it('honnx build refuses a pinned function rather than ship another version', async () => {
-    const project = join(root, 'build-project');
-    await mkdir(join(project, 'functions'), { recursive: true });
-    await writeFile(join(project, 'package.json'), '{"type": "module"}\n');
-    await writeFile(
-      join(project, 'functions', 'pinned.ts'),
-      `import { classifyEndpoint, defineFunction } from ${JSON.stringify(join(import.meta.dirname, '../../src/index.ts'))};\nexport default defineFunction({ task: classifyEndpoint, model: '${MODEL}@v2' });\n`,
-    );
-    await expect(buildProject({ projectRoot: project, targets: ['node'] })).rejects.toThrow(`honnx build does not build a pinned model version yet (pinned: ${MODEL}@v2)`);
+  it('honnx build ships the pinned version, not the locked one, on both targets, and the node artifact serves it', async () => {
+    const project = await writeProject('build-pinned', `${MODEL}@v2`);
+    const rows = await withBuildEnvironment(() => buildProject({ projectRoot: project }));
+    expect(rows.map((row) => [row.target, row.refusal])).toEqual([
+      ['workers', undefined],
+      ['node', undefined],
+    ]);
+    const v2Config = await readFile(join(root, 'v2', MODEL, 'config.json'), 'utf8');
+    expect(v2Config).not.toBe(await readFile(join(mirrorFolder, MODEL, 'config.json'), 'utf8'));
+
+    // Workers: v2's files in the worker, and its manifest digest in [vars], so the uploaded version names v2.
+    const worker = join(project, 'dist/workers/pinned');
+    expect(await readFile(join(worker, 'model', MODEL, 'config.json'), 'utf8')).toBe(v2Config);
+    expect(await readFile(join(worker, 'wrangler.toml'), 'utf8')).toContain(`HONNX_MODEL_DIGEST_PINNED = "${digestOf(2)}"`);
+
+    // Node: v2's files in the artifact (a version always travels with it) and its entry as the artifact's lock.
+    const artifact = join(project, 'dist/node/pinned');
+    expect(await readFile(join(artifact, 'models', MODEL, 'config.json'), 'utf8')).toBe(v2Config);
+    const artifactLock = JSON.parse(await readFile(lockFilePath(join(artifact, 'models')), 'utf8')) as LockFile;
+    expect(artifactLock.models.map((entry) => entry.source)).toEqual([{ type: 'oci', registry: '127.0.0.1:1', repository: 'honnx/sentiment', tag: 'v2', digest: digestOf(2) }]);
+    await mkdir(join(artifact, 'node_modules'));
+    await symlink(join(import.meta.dirname, '../../node_modules/onnxruntime-node'), join(artifact, 'node_modules/onnxruntime-node'));
+    const served = await startNodeArtifact(artifact, { env: { HONNX_CACHE: join(project, 'empty-cache'), HONNX_MIRROR: '' } });
+    try {
+      const described = (await (await fetch(`${served.url}/pinned`)).json()) as { version: { active: string } };
+      expect(described.version.active).toBe(digestOf(2));
+      const answer = await fetch(`${served.url}/pinned`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ inputs: sanity.sentences[0].text }) });
+      expect(((await answer.json()) as { label: string }[][])[0][0].label).toBe(swapped);
+    } finally {
+      await served.stop();
+    }
+  }, 180_000);
+
+  it('honnx build refuses a pin this machine does not hold, with the command that fetches it, and writes nothing', async () => {
+    const project = await writeProject('build-missing-pin', `${MODEL}@v9`);
+    const build = withBuildEnvironment(() => buildProject({ projectRoot: project, targets: ['node'] }));
+    await expect(build).rejects.toThrow(PinnedVersionError);
+    await expect(build).rejects.toThrow(`function pinned pins model ${MODEL} (fp32) at version "v9", which this machine does not hold`);
+    await expect(build).rejects.toThrow('Pull it (honnx models pull oci://<registry>/<repository>:v9 --update-lock');
+    expect(existsSync(join(project, 'dist'))).toBe(false);
   });
 
   it('defineFunction splits name@version, and refuses a malformed version', () => {

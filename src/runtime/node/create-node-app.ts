@@ -5,14 +5,14 @@ import { createFunctionHost, type FunctionHost } from '../../serving/function-ho
 import { createServingMetrics } from '../../http/metrics/serving-metrics.ts';
 import { interfacePages } from '../../http/playground/interface-pages.ts';
 import { createFolderModelFiles } from '../../models/folder-model-files.ts';
-import { findLockEntry, lockFilePath, readLockFileSync, type LockEntry, type LockFile } from '../../models/lock/lock-file.ts';
+import { findLockEntry, lockFilePath, readLockFileSync } from '../../models/lock/lock-file.ts';
 import { assertModelMatchesLock } from '../../models/lock/verify-model.ts';
 import { loadModelBundle, type ModelVariant } from '../../models/model-bundle.ts';
 import { ModelNotFoundError, resolveModel, type ModelSearchPaths, type ResolvedModel } from '../../models/resolve-model.ts';
-import { findModelVersionSync, isVersionSelected, listModelVersionsSync, type ModelVersion } from '../../models/versions/model-versions.ts';
 import type { NamedFunction } from './discover-functions.ts';
 import { UnknownVersionError, versionOfEntry } from './fleet-controller.ts';
 import { SwapRefusedError } from '../../serving/swappable-host.ts';
+import { PinnedVersionError, resolveCanaryVersion, resolvePinnedVersion } from './pinned-versions.ts';
 import { createWorkerLanes, type WorkerThreadOptions } from './worker-lanes.ts';
 
 /** What `createNodeApp` serves: the functions, the engine, where models are found, worker threads, settings. */
@@ -40,55 +40,7 @@ export class MissingModelsError extends Error {
   }
 }
 
-/** Functions whose model reference pins a version (`model: 'name@version'`) this machine does not hold. */
-export class PinnedVersionError extends Error {
-  override name = 'PinnedVersionError';
-}
-
-/** What a locked entry is called by a selector: its digest or commit, and its OCI tag or hub revision. */
-const describeEntryVersion = (entry: LockEntry) => ({
-  digest: versionOfEntry(entry),
-  tag: entry.source.type === 'oci' ? entry.source.tag : entry.source.type === 'hub' ? entry.source.revision : undefined,
-});
-
-/** What the version store holds of a function's model and variant, for a message naming each version. */
-function describeHeldVersions(cacheFolder: string, model: string, variant: ModelVariant): string {
-  const held = listModelVersionsSync(cacheFolder, model).filter((version) => version.entry.variant === variant);
-  return held.length > 0 ? held.map((version) => `${version.digest}${version.tag ? ` (${version.tag})` : ''}`).join(', ') : 'none';
-}
-
-/**
- * The version a pinned function serves: undefined when the lock already pins it (served as usual), the stored
- * version otherwise; a message when neither holds it.
- */
-function resolvePin(named: NamedFunction, lock: LockFile, cacheFolder: string): { stored?: ModelVersion; problem?: string } {
-  const { model, modelVersion: pin, variant = 'fp32' } = named.fn.definition;
-  if (pin === undefined) return {};
-  const locked = findLockEntry(lock, model, variant);
-  if (locked && isVersionSelected(describeEntryVersion(locked), pin)) return {};
-  const stored = findModelVersionSync(cacheFolder, model, pin);
-  if (stored && stored.entry.variant === variant) return { stored };
-  return {
-    problem:
-      `function ${named.name} pins model ${model} (${variant}) at version "${pin}", which this machine does not hold: ` +
-      `the lock file pins ${locked ? versionOfEntry(locked) : 'no version of it'}, and the version store (${cacheFolder}/.versions) has ` +
-      `${describeHeldVersions(cacheFolder, model, variant)}. ` +
-      `Pull it (honnx models pull oci://<registry>/<repository>:${pin} --update-lock, or honnx models pull ${model} --revision ${pin}), or change the pin in functions/${named.name}.ts`,
-  };
-}
-
-/** A declared canary's version must be in the version store before anything serves, as a pin must. */
-function checkCanaryHeld(named: NamedFunction, cacheFolder: string): string | undefined {
-  const { model, canary, variant = 'fp32' } = named.fn.definition;
-  if (canary === undefined) return undefined;
-  const stored = findModelVersionSync(cacheFolder, model, canary.version);
-  if (stored && stored.entry.variant === variant) return undefined;
-  return (
-    `function ${named.name} declares a canary of model ${model} (${variant}) at version "${canary.version}", which this machine does not hold: ` +
-    `the version store (${cacheFolder}/.versions) has ${describeHeldVersions(cacheFolder, model, variant)}. ` +
-    `Pull it (honnx models pull oci://<registry>/<repository>:${canary.version}, or honnx models pull ${model} --revision ${canary.version}), or change the canary in functions/${named.name}.ts`
-  );
-}
+export { PinnedVersionError } from './pinned-versions.ts';
 
 /**
  * Builds the Node app: resolves every function's model first (refusing to start half-working when one is
@@ -114,8 +66,9 @@ export function createNodeApp({ functions, engine, searchPaths, serving, workerT
   const lockPath = lockFilePath(searchPaths.projectModels);
   const lock = readLockFileSync(lockPath);
   // A pinned version must be on this machine before anything serves: a mismatch stops the start, naming what is here.
-  const pins = new Map(functions.map((named) => [named.name, resolvePin(named, lock, searchPaths.cache)]));
-  const pinProblems = [...[...pins.values()].map((pin) => pin.problem), ...functions.map((named) => checkCanaryHeld(named, searchPaths.cache))].filter(
+  const pins = new Map(functions.map((named) => [named.name, resolvePinnedVersion({ name: named.name, definition: named.fn.definition }, lock, searchPaths.cache)]));
+  const canaryProblems = functions.map((named) => resolveCanaryVersion({ name: named.name, definition: named.fn.definition }, searchPaths.cache).problem);
+  const pinProblems = [...[...pins.values()].map((pin) => pin.problem), ...canaryProblems].filter(
     (problem): problem is string => problem !== undefined,
   );
   if (pinProblems.length > 0) throw new PinnedVersionError(pinProblems.join('\n\n'));
