@@ -4,6 +4,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { availableParallelism, freemem, loadavg } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { readArgumentError } from './argument-errors.ts';
 import { formatBytes } from '../models/format-units.ts';
 import { onnxPath, type GenaiConfig, type ModelVariant } from '../models/model-bundle.ts';
 import { isModelVariant } from '../models/model-file-selection.ts';
@@ -200,6 +201,8 @@ export async function benchCommand(args: string[]): Promise<number> {
     console.log(args.includes('--json') ? JSON.stringify(report, null, 2) : formatBenchReport(report));
     return 0;
   } catch (error) {
+    // main() reports argument errors with the usage.
+    if (readArgumentError(error) !== undefined) throw error;
     if (error instanceof BenchUsageError) {
       console.error(error.message);
       return 2;

@@ -14,7 +14,8 @@ import { parseServeArgs } from './serve-command.ts';
 
 try {
   const parsed = parseServeArgs(process.argv.slice(2));
-  if ('error' in parsed) throw new Error(parsed.error);
+  // A usage request or error is answered by the sources' serve command, which prints it.
+  if (!('options' in parsed)) throw new Error('usage');
   const projectRoot = process.cwd();
   const functions = await selectFunctions(join(projectRoot, 'functions'), parsed.options.only);
   const bundles = await bundleServer(

@@ -24,7 +24,7 @@ export async function mirrorCommand(args: string[]): Promise<number> {
       options: { port: { type: 'string' }, host: { type: 'string' }, token: { type: 'string' }, quiet: { type: 'boolean' } },
     });
   } catch (error) {
-    console.error(`honnx mirror serve: ${(error as Error).message}`);
+    console.error(`honnx mirror serve: ${(error as Error).message}\n\nUsage:\n${MIRROR_USAGE}`);
     return 2;
   }
   const { values, positionals } = parsed;

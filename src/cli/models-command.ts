@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { parseArgs } from 'node:util';
+import { readArgumentError } from './argument-errors.ts';
 import type { ModelVariant } from '../models/model-bundle.ts';
 import { formatBytes } from '../models/format-units.ts';
 import { createHubClient, DEFAULT_TIMEOUT_MS } from '../models/hub/hub-client.ts';
@@ -407,7 +408,12 @@ export async function modelsCommand(args: string[], projectRoot = process.cwd())
         return 2;
     }
   } catch (error) {
-    if (error instanceof UsageError || error instanceof RegistryUsageError || (error as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    const argumentError = readArgumentError(error);
+    if (argumentError !== undefined) {
+      console.error(`honnx models ${subcommand}: ${argumentError}\n\nUsage:\n${MODELS_USAGE}`);
+      return 2;
+    }
+    if (error instanceof UsageError || error instanceof RegistryUsageError) {
       console.error((error as Error).message);
       return 2;
     }

@@ -8,6 +8,10 @@ import { parseServeArgs } from './serve-command.ts';
  */
 export async function serveBundled(args: string[], functions: NamedFunction[], workerBundles: ReadonlyMap<string, string>): Promise<number> {
   const parsed = parseServeArgs(args);
+  if ('usage' in parsed) {
+    console.log(parsed.usage);
+    return 0;
+  }
   if ('error' in parsed) {
     console.error(parsed.error);
     return parsed.code;
