@@ -90,6 +90,7 @@ export type { TextGenerator, TextGeneratorOptions } from './tasks/generate/text-
 export { generateText, streamText } from './tasks/generate/generate-text.ts';
 export type { GenerateRequestOptions, GenerationEvent, GenerationResult } from './tasks/generate/generate-text.ts';
 export type { DoneEvent, FinishReason, TokenEvent } from './tasks/generate/generation-sequence.ts';
+export type { TokenConfidence } from './tasks/generate/token-confidence.ts';
 export type { GenerationDefaults, GenerationOptions } from './tasks/generate/generation-options.ts';
 export type { BatchedDecoding, BatchedStep, Decoding, GenerativeModel, GenerativeModelKind } from './tasks/generate/generative-model.ts';
 export type { DecodeBatch } from './tasks/generate/batched-cache.ts';

@@ -26,6 +26,18 @@ export function addConfidence<Fields extends object>(fields: Fields, confidence:
   return minConfidence === undefined ? { ...fields, confidence } : { ...fields, confidence, low_confidence: confidence < minConfidence };
 }
 
+/** An answer without its confidence fields: its plain shape, as a request that did not ask to see them gets it. */
+export function withoutConfidence<Item extends Partial<ConfidenceFields>>(item: Item): Omit<Item, keyof ConfidenceFields> {
+  const { confidence: _confidence, low_confidence: _low, ...plain } = item;
+  return plain;
+}
+
+/** The confidence of the answers that carry one (others are left out), and whether any is flagged low. */
+export function collectConfidence(items: readonly Partial<ConfidenceFields>[]): AnswerConfidence {
+  const confident = items.filter((item): item is ConfidenceFields => item.confidence !== undefined);
+  return { confidences: confident.map((item) => item.confidence), lowConfidence: confident.some((item) => item.low_confidence === true) };
+}
+
 /**
  * The answer as the request asked to see it, from the answer with every input's confidence: `hide` turns one
  * input's answer into its plain shape unless `return_confidence` was asked. One input's answer or a list of them.
@@ -35,8 +47,7 @@ export function separateConfidence<Item extends ConfidenceFields>(
   parameters: { return_confidence?: boolean },
   hide: (item: Item) => unknown,
 ): { answer: unknown; confidence: AnswerConfidence } {
-  const items = Array.isArray(answer) ? answer : [answer];
-  const confidence = { confidences: items.map((item) => item.confidence), lowConfidence: items.some((item) => item.low_confidence === true) };
+  const confidence = collectConfidence(Array.isArray(answer) ? answer : [answer]);
   if (parameters.return_confidence) return { answer, confidence };
   return { answer: Array.isArray(answer) ? answer.map(hide) : hide(answer), confidence };
 }

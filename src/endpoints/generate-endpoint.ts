@@ -10,6 +10,9 @@ import { compileRequestGrammar } from '../tasks/structured/response-format.ts';
 import type { TaskEndpoint } from '../spec/task-endpoint.ts';
 import type { FunctionLimits } from '../spec/function-limits.ts';
 import { structuredOutputShape } from './structured-output-shape.ts';
+import { addConfidence, collectConfidence, confidenceShape, withoutConfidence, type ConfidenceFields } from './answer-confidence.ts';
+import type { AnswerConfidence } from '../spec/task-endpoint.ts';
+import type { TokenConfidence } from '../tasks/generate/token-confidence.ts';
 
 /** The sampling parameters of the Hugging Face text-generation API, shared by generation and generative summaries. */
 export const samplingShape = {
@@ -44,6 +47,7 @@ const generateParametersSchema = z.strictObject({
    * stream events (`top_tokens`) and in `details.tokens` / `details.top_tokens`.
    */
   top_n_tokens: z.optional(z.int().check(z.minimum(0), z.maximum(20))),
+  ...confidenceShape,
 });
 
 /** One prompt of `inputs`. */
@@ -85,7 +89,7 @@ export interface StructuredAnswer<Value = unknown> {
 }
 
 /** A generate request's answer when not streamed: the generated text, with details when asked for. */
-export interface GenerateAnswer<Value = unknown> {
+export interface GenerateAnswer<Value = unknown> extends Partial<ConfidenceFields> {
   generated_text: string;
   details?: GenerationDetails;
   /**
@@ -104,6 +108,10 @@ export interface GenerateStreamEvent {
   details: GenerationDetails | null;
   /** On the last event, under a grammar: as a non-streamed answer's `structured`, the parsed value included. */
   structured?: StructuredAnswer;
+  /** On the last event, with `return_confidence`: the answer's confidence (docs/architecture.md, "Confidence"). */
+  confidence?: number;
+  /** On the last event, with `return_confidence` and `min_confidence`: the confidence is under it. */
+  low_confidence?: boolean;
 }
 
 const describeDetails = (done: DoneEvent): GenerationDetails => ({
@@ -147,7 +155,7 @@ export function toGenerationOptions(parameters: SamplingParameters, defaultMaxNe
 }
 
 /** An answer with every token's log-probability and its step's most likely tokens (`top_n_tokens`). */
-async function generateWithTokens(generator: TextGenerator, events: AsyncIterable<GenerationEvent>, specialIds: ReadonlySet<number>): Promise<GenerateAnswer> {
+async function generateWithTokens(generator: TextGenerator, events: AsyncIterable<GenerationEvent>, specialIds: ReadonlySet<number>, parameters: GenerateParameters): Promise<GenerateAnswer> {
   const tokens: GeneratedToken[] = [];
   const topTokens: GeneratedToken[][] = [];
   for await (const event of events) {
@@ -155,7 +163,9 @@ async function generateWithTokens(generator: TextGenerator, events: AsyncIterabl
       tokens.push(describeToken(event));
       topTokens.push(describeTopTokens(event, specialIds));
     } else {
-      return { generated_text: event.generatedText, details: { ...describeDetails(event), tokens, top_tokens: topTokens } };
+      const answer: GenerateAnswer = { generated_text: event.generatedText, details: { ...describeDetails(event), tokens, top_tokens: topTokens } };
+      if (event.structured) answer.structured = describeStructured(event.structured);
+      return withAnswerConfidence(answer, event, parameters);
     }
   }
   throw new Error(`generation on ${generator.name} ended without a result`);
@@ -166,10 +176,28 @@ const specialIdsOf = (generator: TextGenerator): ReadonlySet<number> =>
   new Set([...generator.defaults.eosTokenIds, ...Object.values(generator.tokenizer.specialIds).filter((id): id is number => id !== undefined)]);
 
 /**
- * Token events become text-generation-inference stream events. Each is held back by one, so that the
- * last token's event can carry the whole `generated_text`, as TGI's does.
+ * The one number a generation's confidence is: under a grammar, the lowest token probability (a value's weakest
+ * choice, as generative extract reads it); for free text, the geometric mean (as a generative summary reads it).
  */
-async function* toStreamEvents(events: AsyncIterable<GenerationEvent>, withDetails: boolean, specialIds?: ReadonlySet<number>): AsyncGenerator<GenerateStreamEvent> {
+export const readAnswerConfidence = (confidence: TokenConfidence, constrained: boolean): number => (constrained ? confidence.lowest : confidence.geometricMean);
+
+/** How a stream's last event carries its confidence: which number to read, and the threshold to flag it against. */
+export interface StreamConfidence {
+  constrained: boolean;
+  minConfidence: number | undefined;
+}
+
+/**
+ * Token events become text-generation-inference stream events. Each is held back by one, so that the
+ * last token's event can carry the whole `generated_text`, as TGI's does, and the answer's confidence (which the
+ * function host reads, and hides unless `return_confidence`: `separateStreamEventConfidence`).
+ */
+export async function* toStreamEvents(
+  events: AsyncIterable<GenerationEvent>,
+  withDetails: boolean,
+  specialIds?: ReadonlySet<number>,
+  confidence: StreamConfidence = { constrained: false, minConfidence: undefined },
+): AsyncGenerator<GenerateStreamEvent> {
   let pending: TokenEvent | undefined;
   const toEvent = (token: TokenEvent, done?: DoneEvent): GenerateStreamEvent => {
     const event: GenerateStreamEvent = {
@@ -179,6 +207,7 @@ async function* toStreamEvents(events: AsyncIterable<GenerationEvent>, withDetai
     };
     if (specialIds) event.top_tokens = describeTopTokens(token, specialIds);
     if (done?.structured) event.structured = describeStructured(done.structured);
+    if (done?.confidence) return addConfidence(event, readAnswerConfidence(done.confidence, confidence.constrained), confidence.minConfidence);
     return event;
   };
   for await (const event of events) {
@@ -189,6 +218,16 @@ async function* toStreamEvents(events: AsyncIterable<GenerationEvent>, withDetai
       yield toEvent(pending, event);
     }
   }
+}
+
+/**
+ * A stream event as the request asked to see it, and the confidence its last event carries (for the log line and
+ * `honnx_answer_confidence`): shown with `return_confidence`, else taken off the event.
+ */
+export function separateStreamEventConfidence(event: GenerateStreamEvent, parameters: { return_confidence?: boolean }): { event: unknown; confidence?: AnswerConfidence } {
+  if (event.confidence === undefined) return { event };
+  const confidence = collectConfidence([event]);
+  return { event: parameters.return_confidence ? event : withoutConfidence(event), confidence };
 }
 
 /** A list of texts, each a prompt of its own (`"inputs": ["a", "b"]`); a conversation is a list of message objects. */
@@ -212,12 +251,21 @@ function prepareAll(generator: TextGenerator, texts: readonly string[], style: P
 
 /** One prompt's non-streamed answer: its text, with details, token log-probabilities and structure as asked. */
 async function answerGeneration(generator: TextGenerator, prepared: PreparedGeneration, parameters: GenerateParameters, specialIds: ReadonlySet<number> | undefined): Promise<GenerateAnswer> {
-  if (specialIds) return generateWithTokens(generator, prepared.start(), specialIds);
+  if (specialIds) return generateWithTokens(generator, prepared.start(), specialIds, parameters);
   const result = await finishGeneration(prepared.start());
   const answer: GenerateAnswer = { generated_text: result.generatedText };
   if (parameters.details) answer.details = describeDetails({ kind: 'done', ...result });
   if (result.structured) answer.structured = describeStructured(result.structured);
-  return answer;
+  return withAnswerConfidence(answer, result, parameters);
+}
+
+/** Whether the request asked about its answer's confidence: only then does a non-streamed answer pay for log-probabilities. */
+const asksConfidence = (parameters: GenerateParameters) => parameters.return_confidence === true || parameters.min_confidence !== undefined;
+
+/** The answer with its confidence, where the request asked for it (the function host reads it, and hides it unless shown). */
+function withAnswerConfidence(answer: GenerateAnswer, done: Pick<DoneEvent, 'confidence' | 'structured'>, parameters: GenerateParameters): GenerateAnswer {
+  if (!done.confidence || !asksConfidence(parameters)) return answer;
+  return addConfidence(answer, readAnswerConfidence(done.confidence, done.structured !== undefined), parameters.min_confidence);
 }
 
 /** What a generate request's `inputs` may be: a prompt, a conversation (the OpenAI routes), or a list of prompts. */
@@ -262,7 +310,8 @@ export const generateEndpoint: TaskEndpoint<TextGenerator, GenerateInputs, Gener
     }
     const grammar = compileRequestGrammar(parameters, schema, generator.tokenizer);
     const topLogprobs = parameters.top_n_tokens;
-    // Only streams and top_n_tokens read log-probabilities and token texts, so only they pay for them.
+    // Only streams and top_n_tokens read log-probabilities and token texts, so only they pay for them (and a
+    // request asking for its confidence, for the log-probabilities).
     const withTokens = stream || topLogprobs !== undefined;
     const options: GenerateRequestOptions = {
       ...toGenerationOptions(parameters, generator.defaults.maxNewTokens, limits),
@@ -273,7 +322,7 @@ export const generateEndpoint: TaskEndpoint<TextGenerator, GenerateInputs, Gener
       maxPromptTokens: limits.maxInputTokens,
       signal,
       shareRuns: batching ?? true,
-      withLogprobs: withTokens,
+      withLogprobs: withTokens || asksConfidence(parameters),
       withTokenTexts: withTokens,
     };
     const specialIds = topLogprobs === undefined ? undefined : specialIdsOf(generator);
@@ -283,9 +332,16 @@ export const generateEndpoint: TaskEndpoint<TextGenerator, GenerateInputs, Gener
       return Promise.all(prepared.map(async (generation) => [await answerGeneration(generator, generation, parameters, specialIds)]));
     }
     const prepared = prepareGeneration(generator, buildPrompt(generator, inputs as PromptInput, style), options);
-    if (stream) return toStreamEvents(prepared.start(), parameters.details === true, specialIds);
+    if (stream) return toStreamEvents(prepared.start(), parameters.details === true, specialIds, { constrained: grammar !== undefined, minConfidence: parameters.min_confidence });
     return [await answerGeneration(generator, prepared, parameters, specialIds)];
   },
+  // Only answers asked about their confidence carry one (`return_confidence`, `min_confidence`; the /v1 routes ask).
+  separateConfidence(answers, parameters) {
+    const confidence = collectConfidence((answers as (GenerateAnswer | GenerateAnswer[])[]).flat());
+    if (confidence.confidences.length === 0 || parameters.return_confidence) return { answer: answers, confidence };
+    return { answer: answers.map((answer) => (Array.isArray(answer) ? answer.map(withoutConfidence) : withoutConfidence(answer))), confidence };
+  },
+  separateEventConfidence: (event, parameters) => separateStreamEventConfidence(event as GenerateStreamEvent, parameters),
   // Concurrent requests on one model decode together in its shared step loop, up to this many at once.
   defaultServing: { batching: { maxBatchSize: 16 }, timeoutMilliseconds: 120_000 },
   observe: (generator, observer) => observeGeneration(generator.model, observer),

@@ -1,12 +1,12 @@
 import * as z from 'zod/mini';
 import { createSummarizer, type Summarizer } from '../tasks/summarize/create-summarizer.ts';
 import { summarizeExtractively, type ExtractiveSummarizer } from '../tasks/summarize/extractive.ts';
-import { readSummaryLengths, summarizeGeneratively, type GenerativeSummarizer } from '../tasks/summarize/generative.ts';
+import { prepareSummary, readSummaryLengths, summarizeGeneratively, type GenerativeSummarizer, type GenerativeSummaryOptions } from '../tasks/summarize/generative.ts';
 import { observeGeneration } from '../tasks/generate/generation-observer.ts';
 import { InputError } from '../tasks/input-error.ts';
-import { samplingShape, toGenerationOptions } from './generate-endpoint.ts';
+import { samplingShape, separateStreamEventConfidence, toGenerationOptions, toStreamEvents, type GenerateStreamEvent } from './generate-endpoint.ts';
 import { textOrTextsSchema, toTextList } from './schemas.ts';
-import { addConfidence, confidenceShape, separateConfidence, type ConfidenceFields } from './answer-confidence.ts';
+import { addConfidence, confidenceShape, separateConfidence, withoutConfidence, type ConfidenceFields } from './answer-confidence.ts';
 import type { FunctionLimits } from '../spec/function-limits.ts';
 import type { EndpointContext, TaskEndpoint } from '../spec/task-endpoint.ts';
 
@@ -67,9 +67,10 @@ async function summarizeWithSentenceScores(summarizer: ExtractiveSummarizer, tex
   return answers;
 }
 
-async function summarizeByGeneration(summarizer: GenerativeSummarizer, texts: string[], context: EndpointContext<SummarizeParameters>) {
+/** A generative summary's settings from the request: the length budget within the function's limits, the prompt's style. */
+function toSummaryOptions(summarizer: GenerativeSummarizer, context: EndpointContext<SummarizeParameters>): GenerativeSummaryOptions {
   const { parameters, limits, signal, batching } = context;
-  const options = {
+  return {
     ...toGenerationOptions(parameters, readSummaryLengths(summarizer).maxNewTokens, limits),
     minNewTokens: parameters.min_new_tokens,
     template: parameters.prompt_template,
@@ -81,12 +82,33 @@ async function summarizeByGeneration(summarizer: GenerativeSummarizer, texts: st
     // With the function's batching off, a summary decodes alone rather than in the model's shared step loop.
     shareRuns: batching ?? true,
   };
+}
+
+async function summarizeByGeneration(summarizer: GenerativeSummarizer, texts: string[], context: EndpointContext<SummarizeParameters>) {
+  const { parameters } = context;
+  const options = toSummaryOptions(summarizer, context);
   const answers: SummaryAnswer[] = [];
   for (const text of texts) {
     const summary = await summarizeGeneratively(summarizer, text, options);
     answers.push(addConfidence({ summary_text: summary.generatedText }, summary.confidence, parameters.min_confidence));
   }
   return answers;
+}
+
+/**
+ * A streamed summary, in generate's stream shape (text-generation-inference events, one per token): the last event
+ * carries the summary as `generated_text`, and its confidence (shown with `return_confidence`). One text only, on a
+ * generative summarizer; its prompt is checked against the limits before the stream starts.
+ */
+function streamGeneratedSummary(summarizer: Summarizer, inputs: string | string[], context: EndpointContext<SummarizeParameters>): AsyncIterable<GenerateStreamEvent> {
+  if (summarizer.kind === 'extractive') {
+    throw new InputError('invalid', 'stream: true needs a generative summarizer, and this function summarizes extractively (it answers JSON only): leave stream out');
+  }
+  if (Array.isArray(inputs)) {
+    throw new InputError('invalid', `stream: true takes one text in inputs, and this request has a list of ${inputs.length}: send one request per text, or leave stream out`);
+  }
+  const prepared = prepareSummary(summarizer, inputs, { ...toSummaryOptions(summarizer, context), withTokenTexts: true });
+  return toStreamEvents(prepared.start(), false, undefined, { constrained: false, minConfidence: context.parameters.min_confidence });
 }
 
 /**
@@ -112,6 +134,8 @@ export const summarizeEndpoint: TaskEndpoint<Summarizer, string | string[], Summ
         kind: summarizer.kind,
         default_sentences: summarizer.contract.default_k ?? 3,
         summary_ratio: summarizer.contract.summary_ratio,
+        // Whether `"stream": true` is answered (server-sent events): generative summarizers only.
+        streaming: false,
         execution_provider: summarizer.session.executionProvider,
       };
     }
@@ -122,11 +146,13 @@ export const summarizeEndpoint: TaskEndpoint<Summarizer, string | string[], Summ
       kv_cache: model.hasCache,
       prefix: summarizer.taskParams.prefix ?? null,
       chat_template: chatTemplate !== undefined,
+      streaming: true,
       execution_provider: model.executionProvider,
     };
   },
   async answer(summarizer, inputs, context) {
     refuseParametersOfOtherKind(summarizer, context.parameters);
+    if (context.stream) return streamGeneratedSummary(summarizer, inputs, context);
     const texts = toTextList(inputs);
     return summarizer.kind === 'extractive'
       ? summarizeWithSentenceScores(summarizer, texts, context.parameters, context.limits)
@@ -136,8 +162,9 @@ export const summarizeEndpoint: TaskEndpoint<Summarizer, string | string[], Summ
   separateConfidence(answers, parameters) {
     const generative = answers.filter((answer) => answer.confidence !== undefined) as (SummaryAnswer & ConfidenceFields)[];
     if (generative.length === 0) return { answer: answers, confidence: { confidences: [], lowConfidence: false } };
-    return separateConfidence(generative, parameters, ({ confidence: _confidence, low_confidence: _low, ...plain }) => plain);
+    return separateConfidence(generative, parameters, withoutConfidence);
   },
+  separateEventConfidence: (event, parameters) => separateStreamEventConfidence(event as GenerateStreamEvent, parameters),
   // The extractive model's contract forbids batching documents together, so every request gets runs of its own.
   defaultServing: { batching: false, timeoutMilliseconds: 60_000 },
   observe(summarizer, observer) {

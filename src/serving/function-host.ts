@@ -1,4 +1,5 @@
 import type { ModelBundle } from '../models/model-bundle.ts';
+import { isAsyncIterable } from '../common/is-async-iterable.ts';
 import { measureTextInputs } from './batch-selection.ts';
 import type { RequestSize } from '../spec/request-size.ts';
 import { createFunctionScheduler, type ClientSignal, type FunctionScheduler } from './function-scheduler.ts';
@@ -97,6 +98,19 @@ export interface FunctionRequest {
   signal?: AbortSignal | ClientSignal;
   /** Told each answered input's confidence, for tasks that give one (the generative ones), before the answer resolves. */
   onConfidence?: (confidence: AnswerConfidence) => void;
+}
+
+/** A stream's events as the request asked to see them; the confidence an event carries goes to `onConfidence` first. */
+async function* separateStreamConfidence(
+  events: AsyncIterable<unknown>,
+  separate: (event: unknown) => { event: unknown; confidence?: AnswerConfidence },
+  onConfidence: ((confidence: AnswerConfidence) => void) | undefined,
+): AsyncGenerator<unknown> {
+  for await (const event of events) {
+    const separated = separate(event);
+    if (separated.confidence) onConfidence?.(separated.confidence);
+    yield separated.event;
+  }
 }
 
 /** Seconds a client should wait before retrying while a model loads. */
@@ -205,6 +219,10 @@ export function createFunctionHost(
         state === 'ready'
           ? (refuseLongInputs(call) ?? scheduler.submit(call, clientSignal))
           : waitUntilReady().then(() => refuseLongInputs(call) ?? scheduler.submit(call, clientSignal));
+      const separateEvent = endpoint.separateEventConfidence;
+      if (stream && separateEvent) {
+        return answered.then((answer) => (isAsyncIterable(answer) ? separateStreamConfidence(answer, (event) => separateEvent(event, call.parameters), onConfidence) : answer));
+      }
       const separate = endpoint.separateConfidence;
       if (!separate || stream) return answered;
       return answered.then((answer) => {

@@ -103,9 +103,14 @@ export interface TaskEndpoint<Runner = unknown, Inputs = unknown, Parameters = R
   /**
    * Tasks whose answers carry a confidence (the generative classify, extract and summarize): reads it from what
    * `answer` returned, for the request's log line and metrics, and gives the answer as the request asked to see it
-   * (the confidence is an opt-in field of the answer). Not called for streams.
+   * (the confidence is an opt-in field of the answer). Not called for streams: `separateEventConfidence` is.
    */
   separateConfidence?(answer: Answer, parameters: Parameters): { answer: unknown; confidence: AnswerConfidence };
+  /**
+   * The same for a stream, per event (the one that carries the confidence: generation's last): the event as the
+   * request asked to see it, and the confidence where the event has one. The function host calls it on every event.
+   */
+  separateEventConfidence?(event: unknown, parameters: Parameters): { event: unknown; confidence?: AnswerConfidence };
   /**
    * The answer's schema where the function decides it (a generative classifier's labels, an extract function's
    * `schema`, given here); the OpenAPI document shows it instead of the task's own.

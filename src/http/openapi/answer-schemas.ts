@@ -54,6 +54,14 @@ const generationDetailsSchema = z.object({
   top_tokens: z.optional(z.array(z.array(generatedTokenSchema)).check(z.describe("With `top_n_tokens`: each step's most likely tokens, best first."))),
 });
 
+/** A generation's confidence fields, shown with return_confidence (`where` says on what). */
+const createConfidenceShape = (where: string) => ({
+  confidence: z.optional(
+    z.number().check(z.describe(`On ${where}, with return_confidence: the geometric mean of the generated tokens' probabilities; under a grammar, the lowest of them.`)),
+  ),
+  low_confidence: z.optional(z.boolean().check(z.describe(`On ${where}, with return_confidence and min_confidence: the confidence is under min_confidence.`))),
+});
+
 /** `structured` of a constrained answer; `value` is the function's answer schema where it has one. */
 const createStructuredSchema = (value: z.core.$ZodType) =>
   z.object({
@@ -68,7 +76,9 @@ const createStructuredSchema = (value: z.core.$ZodType) =>
  * such list per prompt for a list of prompts.
  */
 export const createGenerateAnswerSchema = (value: z.core.$ZodType = z.unknown()) => {
-  const answers = z.array(z.object({ generated_text: z.string(), details: z.optional(generationDetailsSchema), structured: z.optional(createStructuredSchema(value)) }));
+  const answers = z.array(
+    z.object({ generated_text: z.string(), details: z.optional(generationDetailsSchema), structured: z.optional(createStructuredSchema(value)), ...createConfidenceShape('the answer') }),
+  );
   return z.union([answers, z.array(answers)]);
 };
 
@@ -81,6 +91,7 @@ export const generateStreamEventSchema = z.object({
   generated_text: z.nullable(z.string()).check(z.describe('The whole generated text, on the last event only.')),
   details: z.nullable(generationDetailsSchema),
   structured: z.optional(createStructuredSchema(z.unknown())),
+  ...createConfidenceShape('the last event'),
 });
 
 /** Every error answer. */

@@ -80,14 +80,16 @@ function createAnswerContent(host: FunctionHost): Record<string, unknown> {
   const own = host.endpoint.describeAnswer?.(host.definition.schema);
   const schema = own ? toAnswerJsonSchema(own as z.ZodMiniType) : answerName ? schemaReference(answerName) : {};
   const json = { 'application/json': { schema } };
-  if (task !== 'generate') return json;
+  if (task !== 'generate' && task !== 'summarize') return json;
+  const streamed = task === 'summarize' ? 'a generative summarizer with `"stream": true`' : '`"stream": true`';
   return {
     ...json,
     'text/event-stream': {
       schema: {
         type: 'string',
         description:
-          'With `"stream": true`: server-sent events, each `data` a GenerateStreamEvent in JSON; the last one carries `generated_text`. ' +
+          `With ${streamed}: server-sent events, each \`data\` a GenerateStreamEvent in JSON; the last one carries \`generated_text\` ` +
+          '(and, with `return_confidence`, `confidence`). ' +
           'A failure after the stream began comes as an `error` event whose data is an error body.',
       },
       [EVENT_SCHEMA_EXTENSION]: schemaReference('GenerateStreamEvent'),

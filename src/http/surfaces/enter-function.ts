@@ -15,10 +15,23 @@ declare module 'hono' {
 
 /**
  * What every surface adds to the request it submits: the client's signal (the request is dropped when it leaves),
- * its id (a canary's split hashes it) and where to note the model version that takes it.
+ * its id (a canary's split hashes it), where to note the model version that takes it, and where its answer's
+ * confidence goes (the log line and `honnx_answer_confidence`; a surface submitting several calls for one request,
+ * such as /v1/completions with a list of prompts, gathers them all).
  */
-export function describeRequestContext(c: Context): Pick<FunctionRequest, 'signal' | 'requestId' | 'onVersion'> {
-  return { signal: () => c.req.raw.signal, requestId: c.get('requestId'), onVersion: (version) => c.set('modelVersion', version) };
+export function describeRequestContext(c: Context): Pick<FunctionRequest, 'signal' | 'requestId' | 'onVersion' | 'onConfidence'> {
+  return {
+    signal: () => c.req.raw.signal,
+    requestId: c.get('requestId'),
+    onVersion: (version) => c.set('modelVersion', version),
+    onConfidence: (confidence) => {
+      const earlier = c.get('answerConfidence');
+      c.set(
+        'answerConfidence',
+        earlier ? { confidences: [...earlier.confidences, ...confidence.confidences], lowConfidence: earlier.lowConfidence || confidence.lowConfidence } : confidence,
+      );
+    },
+  };
 }
 
 /** What every surface calls once it knows a request's function: the function's name and host, then its API keys. */

@@ -7,6 +7,7 @@ import { createStopStringFilter } from './stop-strings.ts';
 import { readTopLogprobs } from './top-logprobs.ts';
 import type { TextGenerator } from './text-generator.ts';
 import type { StructuredResult } from './token-constraint.ts';
+import { createConfidenceTally, type TokenConfidence } from './token-confidence.ts';
 
 /** Why generation stopped: the token limit, the end-of-sequence token or a stop sequence. */
 export type FinishReason = 'length' | 'eos_token' | 'stop_sequence';
@@ -39,6 +40,8 @@ export interface DoneEvent {
   seed: number;
   /** Present when a grammar constrained the answer: whether it is complete and valid, and its parsed value. */
   structured?: StructuredResult;
+  /** With log-probabilities computed (`withLogprobs`): how sure the model was of its tokens. */
+  confidence?: TokenConfidence;
 }
 
 /** What a stream of generation yields: a token as it is made, then one event saying why it stopped. */
@@ -94,6 +97,7 @@ export function createGenerationSequence(generator: TextGenerator, settings: Seq
   const penalties =
     options.frequencyPenalty !== 0 || options.presencePenalty !== 0 ? [createOccurrencePenalties(options.frequencyPenalty, options.presencePenalty, tokenIds)] : undefined;
   const constraint = options.grammar?.start(options.eosTokenIds);
+  const tally = withLogprobs ? createConfidenceTally() : undefined;
 
   /** The model's forced first token where it has one; end-of-sequence kept out until `minNewTokens`; else the sampler's pick. */
   const choose = (scores: Float32Array, decoderIds: readonly number[], scoresAreScratch: boolean): TokenChoice => {
@@ -141,7 +145,11 @@ export function createGenerationSequence(generator: TextGenerator, settings: Seq
         else text += stops.flush();
       }
       const event: TokenEvent = { kind: 'token', id: choice.id, text, special: specialIds.has(choice.id) };
-      if (choice.logprob !== undefined) event.logprob = choice.logprob;
+      if (choice.logprob !== undefined) {
+        event.logprob = choice.logprob;
+        // Under the distribution the token was chosen from, before `top` replaces the event's with the model's own.
+        if (!isEndToken) tally?.add(choice.logprob);
+      }
       if (top) {
         const previous = decoderIds.at(-1);
         event.logprob = scores[choice.id] - top.normaliser;
@@ -154,6 +162,7 @@ export function createGenerationSequence(generator: TextGenerator, settings: Seq
       const structured = constraint?.result();
       return {
         ...(structured && { structured }),
+        ...(tally && { confidence: tally.result() }),
         kind: 'done',
         generatedText: withPrompt ? settings.promptText + stops.text : stops.text,
         finishReason: finishReason ?? 'length',

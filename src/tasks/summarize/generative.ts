@@ -1,5 +1,5 @@
 import type { ModelBundle } from '../../models/model-bundle.ts';
-import { streamText, type GenerateRequestOptions, type GenerationResult } from '../generate/generate-text.ts';
+import { finishGeneration, prepareGeneration, type GenerateRequestOptions, type GenerationEvent, type GenerationResult, type PreparedGeneration } from '../generate/generate-text.ts';
 import { buildPrompt, fillPromptTemplate, type Prompt, type PromptStyle } from '../generate/prompt.ts';
 import { createTextGenerator, type TextGenerator } from '../generate/text-generator.ts';
 
@@ -35,7 +35,7 @@ export interface GenerativeSummaryOptions extends GenerateRequestOptions, Prompt
 }
 
 /** A written summary and how sure the model was of it. */
-export interface GenerativeSummary extends GenerationResult {
+export interface GenerativeSummary extends Omit<GenerationResult, 'confidence'> {
   /**
    * The geometric mean of the generated tokens' probabilities (end of sequence left out), each under the
    * distribution the token was chosen from: exp of the mean log-probability, in [0, 1].
@@ -84,34 +84,51 @@ export function readSummaryLengths(summarizer: GenerativeSummarizer): { maxNewTo
   };
 }
 
+/**
+ * A summary's generation, its prompt tokenized and checked against the limits (an InputError if it is over) before
+ * any work starts: `start()` then yields its tokens and a `done` event, the text trimmed of the whitespace a model
+ * writes around it (leading whitespace dropped, trailing whitespace held back until more text follows), so that
+ * a stream's token texts join to the summary itself.
+ */
+export function prepareSummary(summarizer: GenerativeSummarizer, text: string, options: GenerativeSummaryOptions = {}): PreparedGeneration {
+  const { template, useChatTemplate, systemPrompt, sentences, ...generation } = options;
+  const prompt = buildSummaryPrompt(summarizer, text, { template, useChatTemplate, systemPrompt, sentences });
+  const prepared = prepareGeneration(summarizer.generator, prompt, {
+    ...readSummaryLengths(summarizer),
+    ...withoutUndefined(generation),
+    returnFullText: false,
+    withLogprobs: true,
+  });
+  return { promptTokens: prepared.promptTokens, start: () => trimGeneratedText(prepared.start()) };
+}
+
+async function* trimGeneratedText(events: AsyncIterable<GenerationEvent>): AsyncGenerator<GenerationEvent> {
+  let started = false;
+  let held = '';
+  for await (const event of events) {
+    if (event.kind === 'done') {
+      yield { ...event, generatedText: event.generatedText.trim() };
+      return;
+    }
+    let text = event.text;
+    if (!started) {
+      text = text.trimStart();
+      started = text !== '';
+    }
+    const joined = held + text;
+    const kept = joined.trimEnd();
+    held = joined.slice(kept.length);
+    yield { ...event, text: kept };
+  }
+}
+
 /** Writes a summary of `text` with a generative summarizer (the model's own prefix and length settings unless `options` say otherwise). */
 export async function summarizeGeneratively(
   summarizer: GenerativeSummarizer,
   text: string,
   options: GenerativeSummaryOptions = {},
 ): Promise<GenerativeSummary> {
-  const { template, useChatTemplate, systemPrompt, sentences, ...generation } = options;
-  const prompt = buildSummaryPrompt(summarizer, text, { template, useChatTemplate, systemPrompt, sentences });
-  const { generator } = summarizer;
-  const endIds = new Set(generator.defaults.eosTokenIds);
-  let logprobSum = 0;
-  let counted = 0;
-  const events = streamText(generator, prompt, {
-    ...readSummaryLengths(summarizer),
-    ...withoutUndefined(generation),
-    returnFullText: false,
-    withLogprobs: true,
-    withTokenTexts: false,
-  });
-  for await (const event of events) {
-    if (event.kind === 'token') {
-      if (endIds.has(event.id) || event.logprob === undefined) continue;
-      logprobSum += event.logprob;
-      counted++;
-      continue;
-    }
-    const { kind: _kind, ...result } = event;
-    return { ...result, generatedText: result.generatedText.trim(), confidence: counted === 0 ? 1 : Math.exp(logprobSum / counted) };
-  }
-  throw new Error('generation ended without a result');
+  // Only the end is read: the token texts are not decoded one by one.
+  const result = await finishGeneration(prepareSummary(summarizer, text, { withTokenTexts: false, ...options }).start());
+  return { ...result, confidence: result.confidence?.geometricMean ?? 1 };
 }

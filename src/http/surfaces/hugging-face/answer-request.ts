@@ -53,7 +53,6 @@ export async function answerFunctionRequest(c: Context, host: FunctionHost): Pro
       parameters: request.parameters,
       stream: request.stream,
       ...describeRequestContext(c),
-      onConfidence: (confidence) => c.set('answerConfidence', confidence),
     });
     if (!isAsyncIterable(answer)) return respondJson(c, answer);
     const requestId = c.get('requestId');

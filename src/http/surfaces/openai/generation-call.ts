@@ -23,7 +23,8 @@ export const toUsage = (details: GenerationDetails | null | undefined): OpenAiUs
 /**
  * The generate function's parameters for an OpenAI request. OpenAI samples unless `temperature` is 0; a request
  * that sets neither temperature nor top_p follows the model's generation_config.json (greedy when it says nothing),
- * as vLLM does; `do_sample` (an extension) says so outright. The answer always carries its details, which give finish_reason and usage.
+ * as vLLM does; `do_sample` (an extension) says so outright. The answer always carries its details, which give finish_reason and usage,
+ * and its confidence.
  */
 export function toGenerateParameters(request: SharedSamplingFields, maxTokens: number | null | undefined, topLogprobs: number | undefined): Record<string, unknown> {
   if (request.n !== undefined && request.n !== null && request.n !== 1) {
@@ -32,7 +33,8 @@ export function toGenerateParameters(request: SharedSamplingFields, maxTokens: n
   if (request.logit_bias && Object.keys(request.logit_bias).length > 0) {
     throw new RequestFieldError('logit_bias', 'logit_bias is not supported by this server', 'unsupported_parameter');
   }
-  const parameters: Record<string, unknown> = { details: true, return_full_text: false };
+  // The answer's confidence goes to the request's log line and honnx_answer_confidence (not into OpenAI's answer).
+  const parameters: Record<string, unknown> = { details: true, return_full_text: false, return_confidence: true };
   if (maxTokens != null) parameters.max_new_tokens = maxTokens;
   const { temperature, top_p: topP } = request;
   if (temperature === 0) parameters.do_sample = false;
