@@ -62,6 +62,11 @@ export interface SessionOptions {
   threads?: number;
   /** Preferred execution providers in order, for example ["webgpu", "wasm"]; the engine falls back along the list. */
   executionProviders?: readonly string[];
+  /**
+   * onnxruntime-node: MatMulNBits whose accuracy_level is unset or 0 compute with int8 activations (level 4), set at
+   * load; the engine's default (off, `HONNX_INT8_MATMUL`) applies when unset. The WASM engine serves graphs as exported.
+   */
+  int8MatMul?: boolean;
 }
 
 /** Where a model's bytes come from: a path on disk (native engines map it) or the bytes themselves. */

@@ -1,11 +1,19 @@
 import * as ort from 'onnxruntime-node';
 import type { Engine, SessionOptions } from './engine.ts';
+import { readInt8MatMulSetting, rewriteForInt8MatMul } from './int8-matmul.ts';
 import { wrapSession, type OrtSessionLike } from './wrap-session.ts';
 
 /** Options of the native engine. */
 export interface NodeEngineOptions {
   /** Default intra-op threads for every session; 1 gives the steadiest latency on small models. */
   threads?: number;
+  /**
+   * MatMulNBits nodes whose accuracy_level is unset or 0 compute with int8 activations (accuracy_level 4, as llama.cpp
+   * computes Q4_0), set at load in a rewritten copy of the graph held in memory. Off unless `HONNX_INT8_MATMUL=1` or
+   * `true` here: it decodes faster, but agrees less often with llama.cpp on near-ties (docs/decisions.md). A session's
+   * own `int8MatMul` wins.
+   */
+  int8MatMul?: boolean;
 }
 
 /** The native engine: onnxruntime-node on the CPU execution provider. */
@@ -21,8 +29,17 @@ export function createNodeEngine(engineOptions: NodeEngineOptions = {}): Engine 
         // onnxruntime-node throws on `intraOpNumThreads: undefined`, so the key is set only with a value.
         ...(threads === undefined ? {} : { intraOpNumThreads: threads, interOpNumThreads: 1 }),
       };
-      const session =
-        typeof model === 'string'
+      const int8MatMul = options.int8MatMul ?? engineOptions.int8MatMul ?? readInt8MatMulSetting();
+      // A path is rewritten from its structure alone; bytes handed over whole are served as they are (on Node,
+      // model folders open by path).
+      const rewritten = int8MatMul && typeof model === 'string' ? rewriteForInt8MatMul(model) : undefined;
+      const session = rewritten
+        ? await ort.InferenceSession.create(rewritten.bytes, {
+            ...sessionOptions,
+            // The rewritten graph's initializers name the original file (and its `_data` file) in this folder.
+            extra: { session: { model_external_initializers_file_folder_path: rewritten.externalDataFolder } },
+          })
+        : typeof model === 'string'
           ? await ort.InferenceSession.create(model, sessionOptions)
           : await ort.InferenceSession.create(model, sessionOptions);
       // onnxruntime-node 1.30 does write outputs into tensors passed as fetches, but then returns each as a fresh copy

@@ -1,6 +1,6 @@
 import protobuf from 'protobufjs';
 import { ONNX_PROTO } from './onnx-schema.ts';
-import type { Int64, ModelProto, TensorProto } from './onnx-types.ts';
+import type { GraphProto, Int64, ModelProto, TensorProto } from './onnx-types.ts';
 
 // protobufjs reads and writes int64 fields as Long objects; honnx's types use number | bigint instead.
 interface LongLike {
@@ -81,15 +81,29 @@ export function encodeModel(model: ModelProto): Uint8Array {
   return encoded.constructor === Uint8Array ? encoded : new Uint8Array(encoded.buffer, encoded.byteOffset, encoded.byteLength);
 }
 
-let tensorType: protobuf.Type | undefined;
+const messageTypes = new Map<string, protobuf.Type>();
+
+function loadMessageType(name: 'TensorProto' | 'GraphProto'): protobuf.Type {
+  let type = messageTypes.get(name);
+  if (!type) messageTypes.set(name, (type = loadModelType().root.lookupType(`onnx.${name}`)));
+  return type;
+}
 
 /**
  * Encodes one TensorProto on its own, so a writer can append its bytes (and stream raw_data after them) without
  * holding a whole large model in one buffer.
  */
 export function encodeTensorProto(tensor: TensorProto): Uint8Array {
-  loadModelType();
-  tensorType ??= loadModelType().root.lookupType('onnx.TensorProto');
-  const encoded = tensorType.encode(toWire(tensor, longStatic()) as Record<string, unknown>).finish();
+  const encoded = loadMessageType('TensorProto').encode(toWire(tensor, longStatic()) as Record<string, unknown>).finish();
   return encoded.constructor === Uint8Array ? encoded : new Uint8Array(encoded.buffer, encoded.byteOffset, encoded.byteLength);
+}
+
+/** Decodes one TensorProto's bytes (a reader that walks a large file field by field hands over each tensor's header). */
+export function decodeTensorProto(bytes: Uint8Array): TensorProto {
+  return toPlain(loadMessageType('TensorProto').decode(bytes), longStatic()) as TensorProto;
+}
+
+/** Decodes one GraphProto's bytes. */
+export function decodeGraphProto(bytes: Uint8Array): GraphProto {
+  return toPlain(loadMessageType('GraphProto').decode(bytes), longStatic()) as GraphProto;
 }

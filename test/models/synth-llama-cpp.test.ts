@@ -47,8 +47,22 @@ describe.each(['qwen3-0.6b', 'llama-3.2-1b'])('%s (reduced) q4 against llama.cpp
     expect(agreement.notEchoes).toBeGreaterThan(POSITIONS / 8);
   }, 120_000);
 
-  it(`continues a prompt greedily with the same ${CONTINUATION} tokens as honnx generate`, async () => {
-    const generator = await createTextGenerator(await loadModelBundle(createFolderModelFiles(folder), createNodeEngine({ threads: 1 }), { variant: 'q4' }));
+  /*
+   * With int8 activations (HONNX_INT8_MATMUL, accuracy_level 4 set at load) both sides quantize activations per block
+   * of 32, but not identically, and on these random reduced models agreement falls below 99% (llama-3.2-1b: 250/256
+   * against 255/256 in float32): every disagreement is a near-tie, under 2% of a standard deviation of the logits.
+   * A wrong kernel or a lost weight would put llama.cpp's token many deviations down.
+   */
+  it('with int8 MatMulNBits, disagrees only on near-ties', async () => {
+    const ids = drawTokenIds(POSITIONS, 120_000);
+    const agreement = await measureTeacherForcedAgreement({ folder, variant: 'q4', ggufPath, shape, ids, llama, int8MatMul: true });
+    console.log(`${presetName} int8: agreement ${agreement.agreeing}/${POSITIONS}, largest gap ${agreement.largestDisagreementGap.toFixed(4)} sd`);
+    expect(agreement.agreeing / POSITIONS).toBeGreaterThanOrEqual(0.97);
+    expect(agreement.largestDisagreementGap).toBeLessThan(0.05);
+  }, 120_000);
+
+  it.each([false, true])(`continues a prompt greedily with the same ${CONTINUATION} tokens as honnx generate (int8 MatMulNBits: %s)`, async (int8MatMul) => {
+    const generator = await createTextGenerator(await loadModelBundle(createFolderModelFiles(folder), createNodeEngine({ threads: 1, int8MatMul }), { variant: 'q4' }));
     const text = 'The quick brown fox jumps over the lazy dog. Once upon a time, in a land far away';
     const promptIds = generator.tokenizer.encode(text, { addSpecialTokens: true }).ids;
     const honnx = await generateText(generator, { text, addSpecialTokens: true }, { maxNewTokens: CONTINUATION, doSample: false, eosTokenIds: [] });

@@ -41,6 +41,21 @@ export interface TeacherForcedAgreement {
   agreeing: number;
   /** Positions whose predicted token is not the token just read. */
   notEchoes: number;
+  /**
+   * Where the two disagree, how far llama.cpp's token is below honnx's top token in honnx's logits, in standard
+   * deviations of that position's logits: the largest such gap (0 when they always agree). A near-tie is a small one.
+   */
+  largestDisagreementGap: number;
+}
+
+/** How far `token` lies below the row's top logit, in standard deviations of the row. */
+function measureGap(logits: Float32Array, vocabulary: number, position: number, top: number, token: number): number {
+  const row = logits.subarray(position * vocabulary, (position + 1) * vocabulary);
+  let mean = 0;
+  for (const value of row) mean += value / vocabulary;
+  let variance = 0;
+  for (const value of row) variance += (value - mean) ** 2 / vocabulary;
+  return (row[top] - row[token]) / Math.sqrt(variance);
 }
 
 /**
@@ -55,9 +70,12 @@ export async function measureTeacherForcedAgreement(options: {
   ids: readonly number[];
   llama: Llama;
   threads?: number;
+  /** MatMulNBits with int8 activations, set at load (the engine's `int8MatMul`). */
+  int8MatMul?: boolean;
 }): Promise<TeacherForcedAgreement> {
   const { shape, ids } = options;
-  const bundle = await loadModelBundle(createFolderModelFiles(options.folder), createNodeEngine({ threads: options.threads ?? 1 }), { variant: options.variant });
+  const engine = createNodeEngine({ threads: options.threads ?? 1, int8MatMul: options.int8MatMul ?? false });
+  const bundle = await loadModelBundle(createFolderModelFiles(options.folder), engine, { variant: options.variant });
   const session = await bundle.openSession();
   const count = ids.length;
   const feeds: Feeds = {
@@ -68,7 +86,8 @@ export async function measureTeacherForcedAgreement(options: {
   for (let layer = 0; layer < shape.layers; layer++) {
     for (const kind of ['key', 'value']) feeds[`past_key_values.${layer}.${kind}`] = { type: 'float32', data: new Float32Array(0), dims: [1, shape.keyValueHeads, 0, shape.headDimension] };
   }
-  const honnxTop = argmaxRows((await session.run(feeds, ['logits'])).logits.data as Float32Array, shape.vocabularySize);
+  const logits = (await session.run(feeds, ['logits'])).logits.data as Float32Array;
+  const honnxTop = argmaxRows(logits, shape.vocabularySize);
   await session.release();
 
   const { model, sequence } = await openLlamaSequence(options.llama, options.ggufPath, options.threads);
@@ -79,6 +98,10 @@ export async function measureTeacherForcedAgreement(options: {
     positions: count,
     agreeing: honnxTop.filter((id, position) => id === llamaTop[position]).length,
     notEchoes: honnxTop.filter((id, position) => id !== ids[position]).length,
+    largestDisagreementGap: Math.max(
+      0,
+      ...honnxTop.map((id, position) => (id === llamaTop[position] ? 0 : measureGap(logits, shape.vocabularySize, position, id, llamaTop[position] as number))),
+    ),
   };
 }
 

@@ -14,6 +14,7 @@ import { UnknownVersionError, versionOfEntry } from './fleet-controller.ts';
 import { SwapRefusedError } from '../../serving/swappable-host.ts';
 import { PinnedVersionError, resolveCanaryVersion, resolvePinnedVersion } from './pinned-versions.ts';
 import { createWorkerLanes, type WorkerThreadOptions } from './worker-lanes.ts';
+import { readSessionOptions } from './session-options.ts';
 
 /** What `createNodeApp` serves: the functions, the engine, where models are found, worker threads, settings. */
 export interface NodeAppOptions {
@@ -96,7 +97,7 @@ export function createNodeApp({ functions, engine, searchPaths, serving, workerT
       named.fn.definition,
       async (definition) => {
         await beforeLoad();
-        return loadModelBundle(createFolderModelFiles(model.folder, model.name), engine, { variant: definition.variant });
+        return loadModelBundle(createFolderModelFiles(model.folder, model.name), engine, { variant: definition.variant, session: readSessionOptions(definition) });
       },
       { events: metrics.eventsFor(version), createLanes },
     );

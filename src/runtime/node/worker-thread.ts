@@ -4,6 +4,7 @@ import type { Engine, InferenceSession } from '../../engine/engine.ts';
 import type { HonnxFunction } from '../../spec/define-function.ts';
 import { createFolderModelFiles } from '../../models/folder-model-files.ts';
 import { loadModelBundle } from '../../models/model-bundle.ts';
+import { readSessionOptions } from './session-options.ts';
 import { describeFailure } from '../../serving/call-failure.ts';
 import { answerCalls, describeLoaded, prepareTask } from '../../serving/in-thread-lane.ts';
 import type { TaskCall } from '../../spec/task-call.ts';
@@ -52,7 +53,10 @@ async function start(loadFunction: () => Promise<HonnxFunction | undefined>) {
   const endpoint = definition?.task;
   if (!endpoint) throw new Error(`function ${setup.functionName} must export default defineFunction({...})`);
   const engine = keepSessions(createNodeEngine({ threads: setup.threads }));
-  const model = await loadModelBundle(createFolderModelFiles(setup.model.folder, setup.model.name), engine, { variant: setup.model.variant });
+  const model = await loadModelBundle(createFolderModelFiles(setup.model.folder, setup.model.name), engine, {
+    variant: setup.model.variant,
+    session: readSessionOptions(definition),
+  });
   const runner = await prepareTask(endpoint, model, setup.limits);
   endpoint.observe?.(runner, {
     runCompleted: (requests, milliseconds) => noteStats((stats) => stats.runs.push([requests, milliseconds])),
