@@ -1,16 +1,25 @@
 /**
- * The OpenAI surface against the function route on one `honnx serve`: streaming tok/s of 64 greedy tokens, and the
+ * The OpenAI surface against the function route on one `honnx serve`: streaming tok/s of greedy tokens, and the
  * per-request cost of a one-token answer, interleaved request by request so that both see the same machine load.
- * Each round times both routes back to back, so the ratio of a round compares like with like; the median of those
- * paired ratios and their interquartile range say whether a 2% difference is resolved at all (an interval that
- * holds both 0.98 and 1.02 does not resolve it).
- * Usage: start `honnx serve --function generate`, then `node bin/run-ts.mjs bench/openai/run.ts http://127.0.0.1:PORT [rounds]`
- * (default 100 rounds).
+ * Each round times both routes back to back, so the ratio of a round compares like with like. The median of those
+ * paired ratios comes with a bootstrap 95% confidence interval: the 2% target is resolved when that interval lies
+ * inside 0.98 to 1.02 (met) or outside it (missed). With `--server-pid`, the server's own CPU time per request
+ * (every thread's /proc schedstat, in nanoseconds) is compared the same way: it does not count waiting for a core,
+ * so it stays readable when other work shares the machine.
+ * Usage: start `honnx serve --function generate`, then
+ * `node bin/run-ts.mjs bench/openai/run.ts http://127.0.0.1:PORT [--rounds 400] [--tokens 200] [--server-pid PID]`.
  */
-export {};
+import { readdirSync, readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
 
-const origin = process.argv[2] ?? 'http://127.0.0.1:8787';
-const rounds = Number(process.argv[3] ?? 100);
+const { positionals, values } = parseArgs({
+  allowPositionals: true,
+  options: { rounds: { type: 'string', default: '400' }, tokens: { type: 'string', default: '200' }, 'server-pid': { type: 'string' } },
+});
+const origin = positionals[0] ?? 'http://127.0.0.1:8787';
+const rounds = Number(values.rounds);
+const streamTokens = Number(values.tokens);
+const serverPid = values['server-pid'];
 const PROMPT = 'Once upon a time, there was a dog';
 
 interface Route {
@@ -21,7 +30,10 @@ interface Route {
 const routes: Route[] = [
   {
     name: 'POST /generate',
-    request: (tokens, stream) => ({ path: '/generate', body: { inputs: PROMPT, parameters: { max_new_tokens: tokens, do_sample: false }, stream } }),
+    request: (tokens, stream) => ({
+      path: '/generate',
+      body: { inputs: PROMPT, parameters: { max_new_tokens: tokens, do_sample: false }, stream },
+    }),
   },
   {
     name: 'POST /v1/chat/completions',
@@ -32,43 +44,96 @@ const routes: Route[] = [
   },
 ];
 
-async function timeRequest(route: Route, tokens: number, stream: boolean): Promise<{ milliseconds: number; events: number }> {
+/** Nanoseconds the server's threads have run on a core (the first field of each thread's schedstat). */
+function readServerCpuNanoseconds(pid: string): number {
+  let total = 0;
+  for (const thread of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      total += Number(readFileSync(`/proc/${pid}/task/${thread}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      // A thread that ended between the listing and the read ran no more.
+    }
+  }
+  return total;
+}
+
+interface Timing {
+  milliseconds: number;
+  cpuMilliseconds: number;
+  events: number;
+}
+
+async function timeRequest(route: Route, tokens: number, stream: boolean): Promise<Timing> {
   const { path, body } = route.request(tokens, stream);
+  const cpuBefore = serverPid ? readServerCpuNanoseconds(serverPid) : 0;
   const started = performance.now();
   const response = await fetch(`${origin}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   const text = await response.text();
+  const milliseconds = performance.now() - started;
+  const cpuMilliseconds = serverPid ? (readServerCpuNanoseconds(serverPid) - cpuBefore) / 1e6 : Number.NaN;
   if (!response.ok) throw new Error(`${route.name}: ${response.status} ${text}`);
-  return { milliseconds: performance.now() - started, events: text.split('\n\n').filter((block) => block.startsWith('data:')).length };
+  return { milliseconds, cpuMilliseconds, events: text.split('\n\n').filter((block) => block.startsWith('data:')).length };
 }
 
 const quantile = (values: number[], q: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * q))];
 const median = (values: number[]) => quantile(values, 0.5);
 
-/** Each route's times, in rounds: `times[route][round]`. */
-async function measure(tokens: number, stream: boolean): Promise<number[][]> {
-  const times = routes.map(() => [] as number[]);
-  for (let round = 0; round < 3; round++) for (const route of routes) await timeRequest(route, tokens, stream);
+/** A 95% interval for the median of `values`, from 2,000 resamples with replacement (a seeded generator: reruns agree). */
+function bootstrapMedianInterval(values: number[]): [number, number] {
+  let seed = 12345;
+  const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const medians: number[] = [];
+  for (let sample = 0; sample < 2000; sample++) medians.push(median(values.map(() => values[Math.floor(random() * values.length)])));
+  return [quantile(medians, 0.025), quantile(medians, 0.975)];
+}
+
+/** Each route's timings, in rounds: `timings[route][round]`. */
+async function measure(tokens: number, stream: boolean): Promise<Timing[][]> {
+  const timings = routes.map(() => [] as Timing[]);
+  for (let round = 0; round < 5; round++) for (const route of routes) await timeRequest(route, tokens, stream);
   for (let round = 0; round < rounds; round++) {
     // Alternate which route goes first, so neither always follows the other.
     const order = round % 2 === 0 ? [0, 1] : [1, 0];
-    for (const index of order) times[index].push((await timeRequest(routes[index], tokens, stream)).milliseconds);
+    for (const index of order) timings[index].push(await timeRequest(routes[index], tokens, stream));
   }
-  return times;
+  return timings;
 }
 
-/** The median of per-round values and their interquartile range, as text. */
-const describeSpread = (values: number[], digits: number) =>
-  `${median(values).toFixed(digits)} (interquartile ${quantile(values, 0.25).toFixed(digits)} to ${quantile(values, 0.75).toFixed(digits)})`;
+/** The median of per-round values with its 95% interval, as text. */
+function describePaired(values: number[], digits: number): string {
+  const [low, high] = bootstrapMedianInterval(values);
+  return `${median(values).toFixed(digits)} (95% interval ${low.toFixed(digits)} to ${high.toFixed(digits)})`;
+}
 
-const streaming = await measure(64, true);
+/** Whether an interval for a time ratio settles the 2% target. */
+function judge(values: number[]): string {
+  const [low, high] = bootstrapMedianInterval(values);
+  if (high <= 1.02 && low >= 0.98) return 'within 2%: met';
+  if (low > 1.02 || high < 0.98) return 'outside 2%: missed';
+  return 'not resolved at this number of rounds';
+}
+
+const ratios = (timings: Timing[][], read: (timing: Timing) => number) => timings[1].map((timing, round) => read(timing) / read(timings[0][round]));
+const differences = (timings: Timing[][], read: (timing: Timing) => number) => timings[1].map((timing, round) => read(timing) - read(timings[0][round]));
+
+const streaming = await measure(streamTokens, true);
 const oneToken = await measure(1, false);
-const [streamHf, streamOpenAi] = streaming.map(median);
-const [oneHf, oneOpenAi] = oneToken.map(median);
-const rate = (milliseconds: number) => ((64 / milliseconds) * 1000).toFixed(0);
-// Time ratio /v1 over the function route: above 1 is slower; the tok/s ratio is its inverse.
-const streamRatios = streaming[1].map((milliseconds, round) => milliseconds / streaming[0][round]);
-const oneDifferences = oneToken[1].map((milliseconds, round) => milliseconds - oneToken[0][round]);
-console.log(`streaming 64 tokens, median of ${rounds}: ${routes[0].name} ${streamHf.toFixed(2)} ms (${rate(streamHf)} tok/s), ${routes[1].name} ${streamOpenAi.toFixed(2)} ms (${rate(streamOpenAi)} tok/s)`);
-console.log(`  /v1 time over function route, per round: ${describeSpread(streamRatios, 3)}; target: within 0.98 to 1.02`);
+const wall = (timing: Timing) => timing.milliseconds;
+const cpu = (timing: Timing) => timing.cpuMilliseconds;
+const [streamHf, streamOpenAi] = streaming.map((timings) => median(timings.map(wall)));
+const rate = (milliseconds: number) => ((streamTokens / milliseconds) * 1000).toFixed(0);
+const events = streaming.map((timings) => median(timings.map((timing) => timing.events)));
+console.log(`load average at the end: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+console.log(`streaming ${streamTokens} tokens (events per answer: ${events.join(', ')}), median of ${rounds} rounds:`);
+console.log(`  ${routes[0].name} ${streamHf.toFixed(2)} ms (${rate(streamHf)} tok/s), ${routes[1].name} ${streamOpenAi.toFixed(2)} ms (${rate(streamOpenAi)} tok/s)`);
+const wallRatios = ratios(streaming, wall);
+console.log(`  /v1 wall time over the function route, per round: ${describePaired(wallRatios, 4)}: ${judge(wallRatios)}`);
+if (serverPid) {
+  const cpuRatios = ratios(streaming, cpu);
+  const [cpuHf, cpuOpenAi] = streaming.map((timings) => median(timings.map(cpu)));
+  console.log(`  server CPU per answer: ${cpuHf.toFixed(2)} ms, ${cpuOpenAi.toFixed(2)} ms; /v1 over the function route: ${describePaired(cpuRatios, 4)}: ${judge(cpuRatios)}`);
+}
+const [oneHf, oneOpenAi] = oneToken.map((timings) => median(timings.map(wall)));
 console.log(`one token, not streamed, median of ${rounds}: ${routes[0].name} ${oneHf.toFixed(3)} ms, ${routes[1].name} ${oneOpenAi.toFixed(3)} ms`);
-console.log(`  /v1 minus function route, per round: ${describeSpread(oneDifferences, 3)} ms`);
+console.log(`  /v1 minus the function route, per round: ${describePaired(differences(oneToken, wall), 3)} ms wall`);
+if (serverPid) console.log(`  server CPU, /v1 minus the function route: ${describePaired(differences(oneToken, cpu), 3)} ms`);
