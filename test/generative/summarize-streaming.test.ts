@@ -1,3 +1,5 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createNodeEngine } from '../../src/engine/onnxruntime-node.ts';
 import { summarizeEndpoint } from '../../src/endpoints/summarize-endpoint.ts';
@@ -5,13 +7,16 @@ import type { GenerateStreamEvent } from '../../src/endpoints/generate-endpoint.
 import { createHonnxApp } from '../../src/http/create-app.ts';
 import { createLogger } from '../../src/http/logging/logger.ts';
 import { loadModelBundle, type ModelBundle } from '../../src/models/model-bundle.ts';
+import { readModelSearchPaths } from '../../src/models/resolve-model.ts';
+import { createNodeApp } from '../../src/runtime/node/create-node-app.ts';
+import { discoverFunctions } from '../../src/runtime/node/discover-functions.ts';
 import { createFunctionHost, type FunctionHost } from '../../src/serving/function-host.ts';
 import { defineFunction } from '../../src/spec/define-function.ts';
 import { encodePrompt } from '../../src/tasks/generate/generate-text.ts';
 import { buildSummaryPrompt, createGenerativeSummarizer } from '../../src/tasks/summarize/generative.ts';
-import { postJson, readErrorBody, type SendRequest } from '../support/requests.ts';
+import { postJson, readErrorBody, sendThrough, type SendRequest } from '../support/requests.ts';
 import { readServerSentEvents } from '../support/server-sent-events.ts';
-import { mirrorModelFiles } from '../support/shared-models.ts';
+import { mirrorFolder, mirrorModelFiles } from '../support/shared-models.ts';
 import { transports } from '../support/transports.ts';
 import { readConfidenceCount } from '../support/confidence-metric.ts';
 
@@ -119,4 +124,36 @@ describe('generative summarize, streamed (tinystories-260k, TL;DR prompt)', () =
       });
     });
   }
+});
+
+// As honnx serve runs it: the model on a worker thread, the stream's events (and its confidence) read on the HTTP one.
+describe('generative summarize streamed from a worker thread', () => {
+  const projectRoot = join(import.meta.dirname, '../..');
+  let folder: string;
+  let send: SendRequest;
+  let release: (() => Promise<void>) | undefined;
+  beforeAll(async () => {
+    folder = await mkdtemp(join(projectRoot, '.functions-summarize-stream-'));
+    await writeFile(
+      join(folder, 'tldr.ts'),
+      "import { defineFunction, summarizeEndpoint } from '../src/index.ts';\nexport default defineFunction({ task: summarizeEndpoint, model: 'tinystories-260k', limits: { maxNewTokens: 32 } });\n",
+    );
+    const searchPaths = readModelSearchPaths(projectRoot, { HONNX_MIRROR: mirrorFolder, HONNX_CACHE: join(projectRoot, '.cache/empty-cache') });
+    const created = createNodeApp({ functions: await discoverFunctions(folder), engine: createNodeEngine({ threads: 1 }), searchPaths, workerThreads: { count: 1 } });
+    await created.ready();
+    release = created.release;
+    send = sendThrough(created.app.fetch);
+  }, 120_000);
+  afterAll(async () => {
+    await release?.();
+    await rm(folder, { recursive: true, force: true });
+  });
+
+  it('gives the same tokens, summary and confidence as the answer that is not streamed', async () => {
+    const [plain] = (await (await send('/tldr', postJson({ inputs: STORY, parameters: { ...GREEDY, return_confidence: true } }))).json()) as { summary_text: string; confidence: number }[];
+    const { events } = await readStream(await send('/tldr', postJson({ inputs: STORY, parameters: { ...GREEDY, return_confidence: true }, stream: true })));
+    expect(events.map((event) => event.token.text).join('')).toBe(plain.summary_text);
+    expect(events.at(-1)).toMatchObject({ generated_text: plain.summary_text, confidence: plain.confidence });
+    expect(await readConfidenceCount(send, 'tldr')).toBe(2);
+  });
 });
