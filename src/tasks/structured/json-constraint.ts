@@ -3,14 +3,18 @@ import type { TextTokenizer } from '../../text/tokenizer.ts';
 import type { ScoreRow } from '../generate/score-row.ts';
 import type { ConstraintSource, TokenConstraint } from '../generate/token-constraint.ts';
 import { END, isAccepting, push, stackKey, startValue, type Stack } from './json-frames.ts';
-import { compileJsonGrammar, type GrammarNode } from './json-grammar.ts';
+import { contentClassTrie } from './content-class-trie.ts';
+import { compileJsonGrammar, listPatterns, type GrammarNode } from './json-grammar.ts';
 import { advanceAll, computeTokenMask, type FrameMask, type TokenMask } from './token-mask.ts';
 import { indexVocabulary, type VocabularyIndex } from './token-trie.ts';
 
 /** A grammar compiled for one tokenizer: shared by every request with the same schema, masks cached inside. */
 export interface CompiledGrammar extends ConstraintSource {
   readonly schema: unknown;
-  /** Milliseconds the schema took to compile (the vocabulary index is built once per tokenizer, apart). */
+  /**
+   * Milliseconds the schema took to compile, its patterns' content class tries included (the vocabulary index is
+   * built once per tokenizer, apart; a pattern's trie once per pattern and tokenizer, shared by later schemas).
+   */
   readonly compileMs: number;
   /** Masks computed and reused so far, for the bench. */
   readonly cacheStatistics: { hits: number; misses: number };
@@ -45,7 +49,13 @@ function applyMask(row: ScoreRow, mask: TokenMask): void {
     }
   } else {
     const { bits } = mask;
-    for (let id = 0; id < scores.length; id++) if (id >= bits.length * 32 || !((bits[id >>> 5] >>> (id & 31)) & 1)) scores[id] = -Infinity;
+    // A word at a time: a wide mask is mostly whole words of allowed ids, left as they are.
+    for (let base = 0; base < scores.length; base += 32) {
+      const word = base >>> 5 < bits.length ? bits[base >>> 5] : 0;
+      if (word === 0xffffffff) continue;
+      const end = Math.min(base + 32, scores.length);
+      for (let id = base; id < end; id++) if (!((word >>> (id - base)) & 1)) scores[id] = -Infinity;
+    }
   }
   row.weights = undefined;
 }
@@ -142,6 +152,8 @@ export function compileJsonSchema(schema: unknown, tokenizer: TextTokenizer): Co
   const index = indexVocabulary(tokenizer.tokenBytes());
   const start = performance.now();
   const root = compileJsonGrammar(schema);
+  // Each pattern's content class trie is built here, once per pattern and vocabulary, not on the first token.
+  for (const pattern of listPatterns(root)) contentClassTrie(index, pattern);
   const grammar = compileGrammar(schema, root, index, tokenizer, performance.now() - start);
   if (perTokenizer.size >= GRAMMAR_CACHE_LIMIT) perTokenizer.clear();
   perTokenizer.set(key, grammar);

@@ -89,7 +89,7 @@ function startSequence(first: GrammarNode, second: GrammarNode, parent: Stack, o
 
 /** One of a sorted list of byte strings (enum values, `true`, a key with its colon), `position` bytes in. */
 class LiteralFrame implements Frame {
-  readonly key: string;
+  private madeKey: string | undefined;
   readonly canEnd: boolean;
   constructor(
     private readonly node: Extract<GrammarNode, { kind: 'literal' }>,
@@ -97,8 +97,11 @@ class LiteralFrame implements Frame {
     private readonly high: number,
     private readonly position: number,
   ) {
-    this.key = `L${node.id}:${low}:${high}:${position}`;
     this.canEnd = position > 0 && node.texts[low].length === position;
+  }
+  // Made on demand: a trie walk makes frames by the thousand and reads few of their keys.
+  get key(): string {
+    return (this.madeKey ??= `L${this.node.id}:${this.low}:${this.high}:${this.position}`);
   }
   next(byte: number, parent: Stack, out: Stack[]): void {
     const { texts } = this.node;
@@ -128,7 +131,7 @@ const ESCAPED_CHARACTERS = new Map([...'"\\/bfnrt'].map((character, index) => [c
  * bytes only where the pattern takes some character they can begin.
  */
 export class StringFrame implements Frame {
-  readonly key: string;
+  private madeKey: string | undefined;
   readonly canEnd = false;
   constructor(
     readonly node: Extract<GrammarNode, { kind: 'string' }>,
@@ -139,10 +142,13 @@ export class StringFrame implements Frame {
     readonly lead = 0,
     readonly match = node.pattern ? node.pattern.start : -1,
     readonly partial = 0,
-  ) {
+  ) {}
+  get key(): string {
+    if (this.madeKey !== undefined) return this.madeKey;
+    const { node, state, count, pending, lead, match, partial } = this;
     // Past the bounds the count no longer changes what may follow, so it leaves the key.
     const counted = node.maxLength !== Infinity ? count : Math.min(count, node.minLength);
-    this.key = `S${node.id}:${state}:${counted}:${pending}:${continuationRange(lead)[0]}${node.pattern ? `:${match}:${partial}` : ''}`;
+    return (this.madeKey = `S${node.id}:${state}:${counted}:${pending}:${continuationRange(lead)[0]}${node.pattern ? `:${match}:${partial}` : ''}`);
   }
   /** Characters this string may still take. */
   get room(): number {
@@ -235,15 +241,18 @@ const COMPLETE_NUMBER = /^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?$/;
 
 /** A number as written so far (`text`), in plain notation (no exponent), within the schema's bounds. */
 class NumberFrame implements Frame {
-  readonly key: string;
+  private madeKey: string | undefined;
   readonly canEnd: boolean;
   constructor(
     private readonly node: Extract<GrammarNode, { kind: 'number' }>,
     private readonly text: string,
   ) {
-    // Without bounds only the number's shape matters: which digits were written does not.
-    this.key = `N${node.id}:${node.bounds ? text : text.replace(/[1-9]|(?<=[0-9.])0/g, '1')}`;
     this.canEnd = COMPLETE_NUMBER.test(text) && (!node.bounds || withinBounds(Number(text), node.bounds));
+  }
+  get key(): string {
+    const { node, text } = this;
+    // Without bounds only the number's shape matters: which digits were written does not.
+    return (this.madeKey ??= `N${node.id}:${node.bounds ? text : text.replace(/[1-9]|(?<=[0-9.])0/g, '1')}`);
   }
   next(byte: number, parent: Stack, out: Stack[]): void {
     const isDigit = byte >= 0x30 && byte <= 0x39;

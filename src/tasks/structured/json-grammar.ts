@@ -298,6 +298,24 @@ function readBounds(object: Schema, integer: boolean, path: string): NumberBound
   return { minimum: low, maximum: high, exclusiveMinimum: lowExclusive, exclusiveMaximum: highExclusive };
 }
 
+/** Every string pattern in the grammar (references followed once), for what the constraint precomputes per pattern. */
+export function listPatterns(root: GrammarNode): CharacterAutomaton[] {
+  const patterns = new Set<CharacterAutomaton>();
+  const seen = new Set<number>();
+  const visit = (node: GrammarNode): void => {
+    if (seen.has(node.id)) return;
+    seen.add(node.id);
+    if (node.kind === 'string' && node.pattern) patterns.add(node.pattern);
+    else if (node.kind === 'reference') visit(node.resolve());
+    else if (node.kind === 'choice') node.options.forEach(visit);
+    else if (node.kind === 'array') visit(node.items);
+    else if (node.kind === 'map') [node.key, node.value].forEach(visit);
+    else if (node.kind === 'object') for (const property of node.properties) visit(property.value);
+  };
+  visit(root);
+  return [...patterns];
+}
+
 /** A pattern's automaton, once per pattern text (formats are patterns too, shared by every schema using them). */
 const patternCache = new Map<string, CharacterAutomaton>();
 const PATTERN_CACHE_LIMIT = 256;

@@ -18,6 +18,18 @@ export interface CharacterAutomaton {
   allowsRange(state: number, low: number, high: number, progress?: boolean): boolean;
   /** The fewest characters that still lead to a match (0 when it matches already): a `maxLength` must leave room. */
   shortestRest(state: number): number;
+  /**
+   * The pattern's character classes, as the first code point of each, ascending from 0: every code point of one
+   * class steps every state alike, so a token's classes stand for its characters (see content-class-trie.ts).
+   */
+  readonly classStarts: Int32Array;
+  /** Some state may take this code point: one it never takes rules out every token holding it, in any state. */
+  mayTake(codePoint: number): boolean;
+  /**
+   * `allowsRange` says yes for every range holding a character that `step` takes within the length budget (it is
+   * only ever stricter than a step in an intersection, whose `progress` check is a lower bound of its own).
+   */
+  readonly rangesMatchSteps: boolean;
 }
 
 /** A pattern the automaton cannot express: the message says what is allowed (the grammar turns it into a 400). */
@@ -261,7 +273,17 @@ export function intersectAutomata(first: CharacterAutomaton, second: CharacterAu
     allowsRange: (state, low, high, progress) => first.allowsRange(pairs[state][0], low, high, progress) && second.allowsRange(pairs[state][1], low, high, progress),
     // A lower bound: each needs at least its own rest.
     shortestRest: (state) => Math.max(first.shortestRest(pairs[state][0]), second.shortestRest(pairs[state][1])),
+    classStarts: mergeClassStarts([first.classStarts, second.classStarts]),
+    mayTake: (codePoint) => first.mayTake(codePoint) && second.mayTake(codePoint),
+    rangesMatchSteps: false,
   };
+}
+
+/** The class starts that split code points wherever one of the lists starts or ends a range. */
+function mergeClassStarts(lists: readonly ArrayLike<number>[]): Int32Array {
+  const starts = new Set<number>([0]);
+  for (const list of lists) for (let index = 0; index < list.length; index++) if (list[index] <= MAX_CODE_POINT) starts.add(list[index]);
+  return Int32Array.from(starts).sort();
 }
 
 function determinize(states: readonly NfaState[], start: number, end: number): CharacterAutomaton {
@@ -334,6 +356,7 @@ function determinize(states: readonly NfaState[], start: number, end: number): C
     return id;
   };
 
+  const taken = mergeRanges(states.flatMap((state) => (state.ranges && live[state.target] ? state.ranges : [])));
   return {
     start: intern(closure([start])),
     step(state, codePoint) {
@@ -351,5 +374,8 @@ function determinize(states: readonly NfaState[], start: number, end: number): C
     accepts: (state) => accepting[state],
     allowsRange: (state, low, high, progress) => (progress ? progressing : outgoing)[state].some(([from, to]) => from <= high && to >= low),
     shortestRest: (state) => rests[state],
+    classStarts: mergeClassStarts(states.filter((state) => state.ranges).map((state) => state.ranges!.flatMap(([low, high]) => [low, high + 1]))),
+    mayTake: (codePoint) => taken.some(([low, high]) => codePoint >= low && codePoint <= high),
+    rangesMatchSteps: true,
   };
 }

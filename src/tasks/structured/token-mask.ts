@@ -1,5 +1,6 @@
 import { advance, END, isAccepting, push, StringFrame, stackKey, type Frame, type Stack } from './json-frames.ts';
-import type { TokenTrie, VocabularyIndex } from './token-trie.ts';
+import { contentClassTrie, markPatternContent } from './content-class-trie.ts';
+import { contentUpTo, type TokenTrie, type VocabularyIndex } from './token-trie.ts';
 
 /** The ids allowed in one parser state: a bit per id, and the list itself when it is short. */
 export interface TokenMask {
@@ -82,29 +83,48 @@ export interface FrameMask {
   readonly boundaryNodes: Int32Array;
 }
 
-/** A frame that is only "inside a string, between characters", whose plain-content tokens need no walk. */
+/** A frame that is only "inside a string, between characters", whose plain-content tokens need no byte walk. */
 function readOpenString(frame: Frame): StringFrame | undefined {
-  // Under a pattern each character counts, so its content is walked like everything else.
-  return frame instanceof StringFrame && frame.state === 0 && frame.pending === 0 && !frame.node.pattern ? frame : undefined;
+  if (!(frame instanceof StringFrame) || frame.state !== 0 || frame.pending !== 0) return undefined;
+  const { pattern, maxLength } = frame.node;
+  // An intersection's range checks may refuse a multi-byte character that its steps take (within a bound length):
+  // there only the byte walk agrees with the frame's reading.
+  return !pattern || pattern.rangesMatchSteps || maxLength === Infinity ? frame : undefined;
+}
+
+/**
+ * Marks the plain-content tokens an open string takes: without a pattern, by their length alone; under one, by a
+ * walk of the pattern's content class trie. Returns false where no such trie exists (the byte walk then decides).
+ */
+function markOpenStringContent(index: VocabularyIndex, frame: StringFrame, accepted: Uint32Array): boolean {
+  const { pattern, maxLength } = frame.node;
+  if (pattern) {
+    const classTrie = contentClassTrie(index, pattern);
+    if (!classTrie) return false;
+    markPatternContent(classTrie, pattern, frame.match, frame.count, maxLength, accepted);
+    return true;
+  }
+  const content = contentUpTo(index, frame.room);
+  for (let word = 0; word < accepted.length; word++) accepted[word] |= content[word];
+  return true;
 }
 
 export function computeFrameMask(index: VocabularyIndex, frame: Frame): FrameMask {
   const accepted = new Uint32Array(Math.ceil(index.size / 32));
-  const boundary = new Boundary();
-  const start = push(frame, push(boundary, push(END, null)));
   const openString = readOpenString(frame);
-  let trie = index.trie;
-  if (openString) {
-    // Plain content stays inside the string: allowed by its length alone; only the other tokens are walked.
-    const room = openString.room;
-    const { contentIds, contentLengths } = index;
-    for (let position = 0; position < contentIds.length && contentLengths[position] <= room; position++) {
-      const id = contentIds[position];
-      accepted[id >>> 5] |= 1 << (id & 31);
-    }
-    trie = index.otherTrie;
-  }
-  walkNodes(trie, 0, trie.nodeCount, [start], accepted, boundary);
+  // Plain content stays inside the string: marked without a byte walk; only the other tokens are walked.
+  const trie = openString && markOpenStringContent(index, openString, accepted) ? index.otherTrie : index.trie;
+  return walkFrame(trie, frame, accepted);
+}
+
+/** The frame mask by a byte walk of the whole trie, without shortcuts: what the tests hold `computeFrameMask` to. */
+export function walkFrameMask(index: VocabularyIndex, frame: Frame): FrameMask {
+  return walkFrame(index.trie, frame, new Uint32Array(Math.ceil(index.size / 32)));
+}
+
+function walkFrame(trie: TokenTrie, frame: Frame, accepted: Uint32Array): FrameMask {
+  const boundary = new Boundary();
+  walkNodes(trie, 0, trie.nodeCount, [push(frame, push(boundary, push(END, null)))], accepted, boundary);
   return { accepted, trie, boundaryNodes: Int32Array.from(boundary.nodes) };
 }
 

