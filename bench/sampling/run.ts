@@ -1,5 +1,6 @@
 import { cpus, loadavg } from 'node:os';
 import { chooseNextToken, type ChoiceOptions } from '../../src/tasks/generate/choose-next-token.ts';
+import { logSumExp } from '../../src/tasks/generate/log-sum-exp.ts';
 import { createSeededRandom } from '../../src/tasks/generate/seeded-random.ts';
 import { referenceChoice } from '../../test/support/reference-sampler.ts';
 import { measureDecodeStep } from './decode-step.ts';
@@ -7,8 +8,19 @@ import { measureDecodeStep } from './decode-step.ts';
 /*
  * Per-token cost of choosing the next token at vocabulary sizes 32,000 (Llama 2) and 151,936 (Qwen), for the
  * processor chain against the whole-row sorting it replaced, and both against a decode step (decode-step.ts).
+ * Also the softmax normaliser a chosen token's log-probability needs (every /v1 answer's confidence, logprobs):
+ * logSumExp against the Math.exp loop it replaced.
  * Usage: node bin/run-ts.mjs bench/sampling/run.ts [--no-step]
  */
+
+/** The normaliser as it was computed before log-sum-exp.ts: two passes, Math.exp per score. */
+function mathExpLogSumExp(scores: Float32Array): number {
+  let max = -Infinity;
+  for (const score of scores) if (score > max) max = score;
+  let sum = 0;
+  for (const score of scores) sum += Math.exp(score - max);
+  return max + Math.log(sum);
+}
 
 const SETTINGS: { name: string; options: ChoiceOptions }[] = [
   { name: 'greedy', options: { sampling: false, temperature: 1, topK: 0, topP: 1, repetitionPenalty: 1 } },
@@ -53,5 +65,9 @@ for (const vocabulary of [32_000, 151_936]) {
     const share = stepMs ? `${((chain / 1000 / stepMs) * 100).toFixed(2)}%`.padStart(11) : '';
     console.log(name.padEnd(34) + chain.toFixed(0).padStart(10) + sorting.toFixed(0).padStart(12) + `${(sorting / chain).toFixed(1)}×`.padStart(10) + share);
   }
+  const fast = microsecondsPerChoice(rows, (row) => logSumExp(row));
+  const exact = microsecondsPerChoice(rows, (row) => mathExpLogSumExp(row));
+  const normaliserShare = stepMs ? `${((fast / 1000 / stepMs) * 100).toFixed(2)}%`.padStart(11) : '';
+  console.log('log-probability normaliser'.padEnd(34) + fast.toFixed(0).padStart(10) + exact.toFixed(0).padStart(12) + `${(exact / fast).toFixed(1)}×`.padStart(10) + normaliserShare + '  (logSumExp; Math.exp loop)');
 }
 console.log(`\nload ${loadavg().map((load) => load.toFixed(2)).join(' ')} at end`);

@@ -6,6 +6,7 @@ import { readDecoderSignature, type DecoderSignature } from './decoder-signature
 import type { BatchedDecoding, BatchedStep, Decoding, GenerativeModel } from './generative-model.ts';
 import { createEmptyPast } from './past-key-values.ts';
 import { readLastScoreRows, readScoreRow } from './read-scores.ts';
+import { logSumExp } from './log-sum-exp.ts';
 
 export interface DecoderOnlyModelOptions {
   /** config.json, for cache shapes the export leaves symbolic. */
@@ -136,15 +137,6 @@ async function prefillInChunks(runner: DecoderRunner, prompts: readonly (readonl
     batch = step.batch;
   }
   return step!;
-}
-
-/** log Σ exp(scores): the softmax's normaliser, so that a token's log-probability is its score minus this. */
-function logSumExp(scores: Float32Array): number {
-  let max = -Infinity;
-  for (const score of scores) if (score > max) max = score;
-  let sum = 0;
-  for (const score of scores) sum += Math.exp(score - max);
-  return max + Math.log(sum);
 }
 
 /** `continuation`'s tokens from the second on, read at `positions` of a run's logits (the first one predicts token 1). */

@@ -1,5 +1,6 @@
 import { computeWeights, createScoreRow, type LogitsProcessor, type ScoreRow } from './score-row.ts';
 import { findKthLargest, selectHeaviest } from './select-largest.ts';
+import { logSumExp } from './log-sum-exp.ts';
 
 /**
  * The logits processors of Hugging Face `generate`, with the same semantics, as stages of a chain: repetition
@@ -160,9 +161,5 @@ export function applyTopP(scores: Float32Array, topP: number): void {
 }
 
 export function logSoftmaxAt(scores: Float32Array, index: number): number {
-  let max = -Infinity;
-  for (const score of scores) if (score > max) max = score;
-  let sum = 0;
-  for (const score of scores) sum += Math.exp(score - max);
-  return scores[index] - max - Math.log(sum);
+  return scores[index] - logSumExp(scores);
 }

@@ -1,3 +1,5 @@
+import { logSumExp } from './log-sum-exp.ts';
+
 /** A token and its log-probability under the model's distribution for one step. */
 export interface TokenLogprob {
   id: number;
@@ -10,11 +12,7 @@ export interface TokenLogprob {
  * small (at most 20): a sorted insertion into a short list beats sorting the vocabulary.
  */
 export function readTopLogprobs(scores: Float32Array, count: number): { normaliser: number; top: TokenLogprob[] } {
-  let max = -Infinity;
-  for (let i = 0; i < scores.length; i++) if (scores[i] > max) max = scores[i];
-  let sum = 0;
-  for (let i = 0; i < scores.length; i++) sum += Math.exp(scores[i] - max);
-  const normaliser = max + Math.log(sum);
+  const normaliser = logSumExp(scores);
   const best: number[] = [];
   for (let i = 0; i < scores.length && count > 0; i++) {
     const score = scores[i];
