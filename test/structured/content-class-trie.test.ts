@@ -56,6 +56,17 @@ describe('the open-string shortcuts on the Qwen3 vocabulary (151,669 tokens)', (
     }
   });
 
+  it('shares one trie between patterns of the same classes, and not between others', () => {
+    const patternOf = (pattern: string) => {
+      const root = compileJsonGrammar({ type: 'string', pattern });
+      if (root.kind !== 'string' || !root.pattern) throw new Error(`${pattern} compiled to no pattern`);
+      return root.pattern;
+    };
+    const three = contentClassTrie(index, patternOf('^\\d{3}$'));
+    expect(contentClassTrie(index, patternOf('^[0-9]{5}$'))).toBe(three);
+    expect(contentClassTrie(index, patternOf('^\\d{2}x$'))).not.toBe(three);
+  });
+
   it.each(schemas)('gives every string state of $name the mask a whole-trie byte walk gives (cached frame masks included)', ({ schema }) => {
     const root = compileJsonGrammar(schema);
     const random = createSeededRandom(23);

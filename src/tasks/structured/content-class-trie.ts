@@ -37,16 +37,35 @@ function classifier(classStarts: Int32Array): (codePoint: number) => number {
   return (codePoint) => (codePoint < 0x80 ? ascii[codePoint] : search(codePoint));
 }
 
-const built = new WeakMap<VocabularyIndex, WeakMap<CharacterAutomaton, ContentClassTrie | null>>();
+/**
+ * The classes a trie depends on: their starts, and which the pattern takes. Patterns alike there (every `\d{n}`,
+ * a format in two schemas' intersections) share one trie.
+ */
+const signatures = new WeakMap<CharacterAutomaton, string>();
+
+function signatureOf(automaton: CharacterAutomaton): string {
+  let signature = signatures.get(automaton);
+  if (signature === undefined) {
+    signature = Array.from(automaton.classStarts, (start) => (automaton.mayTake(start) ? start : -start - 1)).join(',');
+    signatures.set(automaton, signature);
+  }
+  return signature;
+}
+
+/** Tries kept per vocabulary; past this many the cache starts again (each 1-600 KB at Qwen3's vocabulary). */
+const CLASS_TRIE_LIMIT = 64;
+const built = new WeakMap<VocabularyIndex, Map<string, ContentClassTrie | null>>();
 
 /** The pattern's content class trie for this vocabulary (built on first use, then kept), or null past MAX_CLASSES. */
 export function contentClassTrie(index: VocabularyIndex, automaton: CharacterAutomaton): ContentClassTrie | null {
   let perIndex = built.get(index);
-  if (!perIndex) built.set(index, (perIndex = new WeakMap()));
-  const known = perIndex.get(automaton);
+  if (!perIndex) built.set(index, (perIndex = new Map()));
+  const signature = signatureOf(automaton);
+  const known = perIndex.get(signature);
   if (known !== undefined) return known;
   const trie = automaton.classStarts.length > MAX_CLASSES ? null : buildContentClassTrie(index, automaton);
-  perIndex.set(automaton, trie);
+  if (perIndex.size >= CLASS_TRIE_LIMIT) perIndex.clear();
+  perIndex.set(signature, trie);
   return trie;
 }
 

@@ -18,15 +18,24 @@ const SHORT_MASK_SHARE = 1 / 16;
 /** The stacks a state leads to through `byte`, with duplicates (same key) dropped when there are several. */
 export function advanceAll(states: readonly Stack[], byte: number): Stack[] {
   const out: Stack[] = [];
+  advanceInto(states, byte, out);
+  return out;
+}
+
+/** `advanceAll` into `out`, emptied first: a trie walk reuses one array per depth rather than making one per node. */
+function advanceInto(states: readonly Stack[], byte: number, out: Stack[]): void {
+  out.length = 0;
   for (const state of states) advance(state, byte, out);
-  if (out.length < 2) return out;
+  if (out.length < 2) return;
   const seen = new Set<string>();
-  return out.filter((stack) => {
+  let kept = 0;
+  for (const stack of out) {
     const key = stackKey(stack);
-    if (seen.has(key)) return false;
+    if (seen.has(key)) continue;
     seen.add(key);
-    return true;
-  });
+    out[kept++] = stack;
+  }
+  out.length = kept;
 }
 
 /**
@@ -35,12 +44,15 @@ export function advanceAll(states: readonly Stack[], byte: number): Stack[] {
  * whose byte reached it (see `FrameMask`).
  */
 function walkNodes(trie: TokenTrie, from: number, to: number, states: readonly Stack[], bits: Uint32Array, boundary?: Boundary): void {
+  // statesAt[d]: the stacks after the bytes of the current path down to depth d; the caller's array is only read.
   const statesAt: (readonly Stack[])[] = [];
   statesAt[trie.depth[from] - 1] = states;
+  const scratch: Stack[][] = [];
   for (let node = from; node < to; ) {
     const depth = trie.depth[node];
     if (boundary) boundary.reached = false;
-    const next = advanceAll(statesAt[depth - 1], trie.bytes[node]);
+    const next = (scratch[depth] ??= []);
+    advanceInto(statesAt[depth - 1], trie.bytes[node], next);
     if (boundary?.reached) boundary.nodes.push(node);
     if (next.length === 0) {
       node = trie.skip[node];
