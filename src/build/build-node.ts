@@ -1,4 +1,5 @@
 import { build } from 'esbuild';
+import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -7,6 +8,7 @@ import { listBundledSources } from './esbuild-plugins.ts';
 import { nodeBundleOptions, writeWorkerEntry } from './node-bundle.ts';
 import type { FunctionSource } from './function-sources.ts';
 import { lockFilePath, writeLockFile } from '../models/lock/lock-file.ts';
+import { recordModelVersion, type ModelVersion } from '../models/versions/model-versions.ts';
 import { MEGABYTE } from './memory-estimate.ts';
 import type { ShippedModel } from './model-files-to-ship.ts';
 
@@ -29,6 +31,11 @@ export interface NodeBuildOptions {
   includeModel?: boolean;
   /** The mirror the build resolved models from; recorded so the artifact finds them on this machine. */
   mirror?: string;
+  /**
+   * A canary the function declares: its version (from the version store) travels in the artifact's own version
+   * store, `models/.versions/`, so that the artifact starts it as `honnx serve` does, beside the active model.
+   */
+  canary?: { version: ModelVersion; model: ShippedModel };
   minify?: boolean;
 }
 
@@ -43,9 +50,10 @@ export interface NodeMemoryEstimate {
  * Calibrated on onnxruntime-node 1.30 (CPU, one thread): a Node process with the runtime loaded holds 56 MB,
  * a session 30-40 MB more for 3.5-10.5 MB graphs, and a 64 × 128-token batch through a 4-layer BERT 60 MB more.
  */
-export function estimateNodeMemory(model: ShippedModel): NodeMemoryEstimate {
+export function estimateNodeMemory(model: ShippedModel, ...beside: ShippedModel[]): NodeMemoryEstimate {
   const runtimeBytes = 80 * MEGABYTE;
-  const modelBytes = model.totalBytes + 2.5 * model.graphBytes;
+  // A canary's session lives beside the active one's for as long as it runs.
+  const modelBytes = [model, ...beside].reduce((sum, each) => sum + each.totalBytes + 2.5 * each.graphBytes, 0);
   const workingBytes = 64 * MEGABYTE;
   return { runtimeBytes, modelBytes, workingBytes, totalBytes: runtimeBytes + modelBytes + workingBytes };
 }
@@ -58,6 +66,8 @@ export interface NodeBuildResult {
   entryGzipBytes: number;
   modelBytes: number;
   modelIncluded: boolean;
+  /** The canary version the artifact carries and starts, when the function declares one. */
+  canaryVersion?: string;
   memory: NodeMemoryEstimate;
   sources: string[];
 }
@@ -117,7 +127,7 @@ export async function buildNode(options: NodeBuildOptions): Promise<NodeBuildRes
   await writeLockFile(lockFilePath(join(outDir, 'models')), { lockfileVersion: 1, models: [fn.model.lock] });
   // The mirror as an absolute path: the folder keeps finding it wherever it is copied on this machine, and says
   // exactly that it is missing on another. `artifact` makes a missing model's message fit a folder with no honnx CLI.
-  const settings = { ...(options.mirror ? { mirror: resolve(options.mirror) } : {}), artifact: true };
+  const settings = { ...(options.mirror ? { mirror: resolve(options.mirror) } : {}), artifact: true, ...(options.canary ? { versionStore: 'models' } : {}) };
   await writeFile(join(outDir, 'honnx.config.json'), `${JSON.stringify(settings, null, 2)}\n`);
   if (options.includeModel) {
     for (const file of fn.model.files) {
@@ -125,6 +135,16 @@ export async function buildNode(options: NodeBuildOptions): Promise<NodeBuildRes
       await mkdir(dirname(target), { recursive: true });
       await copyFile(join(fn.model.folder, file.path), target);
     }
+  }
+  if (options.canary) {
+    const { version } = options.canary;
+    await recordModelVersion(join(outDir, 'models'), version.folder, version.entry, version.digest, version.tag);
+  }
+  // The eval set gates a version before it takes traffic (the declared canary at start, an activation later), as on honnx serve.
+  const evalSet = join(projectRoot, 'functions', `${fn.name}.eval.jsonl`);
+  if (existsSync(evalSet)) {
+    await mkdir(join(outDir, 'functions'), { recursive: true });
+    await copyFile(evalSet, join(outDir, 'functions', `${fn.name}.eval.jsonl`));
   }
   const entry = await readFile(join(outDir, NODE_ENTRY));
   const built: NodeBuildResult = {
@@ -135,7 +155,8 @@ export async function buildNode(options: NodeBuildOptions): Promise<NodeBuildRes
     entryGzipBytes: gzipSync(entry).byteLength,
     modelBytes: fn.model.totalBytes,
     modelIncluded: options.includeModel ?? false,
-    memory: estimateNodeMemory(fn.model),
+    ...(options.canary ? { canaryVersion: options.canary.version.digest } : {}),
+    memory: estimateNodeMemory(fn.model, ...(options.canary ? [options.canary.model] : [])),
     sources: listBundledSources(result.metafile, join(outDir, NODE_ENTRY), { project: projectRoot, honnx: honnxRoot }),
   };
   await writeFile(join(outDir, 'build.json'), `${JSON.stringify(built, null, 2)}\n`);

@@ -1,11 +1,18 @@
 import { formatBytes } from '../models/format-units.ts';
 import type { BuildRow } from './build-project.ts';
 
+/** A function's cell: which version of a declared canary the row is (its own worker, or both in one artifact). */
+function describeFunction(row: BuildRow): string {
+  if (!row.canary) return row.function;
+  if (row.canary.worker === 'active') return `${row.function} (active)`;
+  return row.canary.worker === 'canary' ? `${row.function} (canary ${row.canary.percent}%)` : `${row.function} (+ canary ${row.canary.percent}%)`;
+}
+
 /** The table `honnx build` prints: one row per function and target. */
 export function formatBuildTable(rows: readonly BuildRow[]): string {
   const header = ['function', 'target', 'bundle (gzip)', 'upload', 'model', 'est. peak memory / limit', 'model from', 'status'];
   const body = rows.map((row) => [
-    row.function,
+    describeFunction(row),
     row.target,
     row.refusal ? '-' : `${formatBytes(row.bundleBytes)} (${formatBytes(row.bundleGzipBytes)})`,
     row.uploadBytes && !row.refusal ? formatBytes(row.uploadBytes) : '-',

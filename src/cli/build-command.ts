@@ -1,4 +1,6 @@
 import { parseArgs } from 'node:util';
+import { join } from 'node:path';
+import { DEPLOYMENT_SCRIPT } from '../build/gradual-deployment.ts';
 import { formatBuildTable } from '../build/build-table.ts';
 import { BUILD_TARGETS, buildProject, type BuildTarget } from '../build/build-project.ts';
 import type { ModelDelivery } from '../spec/function-definition.ts';
@@ -48,6 +50,10 @@ export async function buildCommand(args: string[], projectRoot = process.cwd()):
       oneWorker: values['one-worker'],
     });
     console.log(formatBuildTable(rows));
+    for (const row of rows.filter((candidate) => candidate.deploySteps)) {
+      console.log(`\n${row.function}: a gradual deployment on Workers, the canary at ${row.canary!.percent}% (also in ${join(row.outDir!, DEPLOYMENT_SCRIPT)}):`);
+      for (const step of row.deploySteps!) console.log(`  ${step}`);
+    }
     const refused = rows.filter((row) => row.refusal);
     for (const row of refused) console.error(`\n${row.refusal}`);
     return refused.length > 0 ? 1 : 0;

@@ -16,6 +16,11 @@ export interface ModelSearchPaths {
   noMirrorReason?: string;
   /** The folder is a node artifact: no honnx command line beside it, so a missing model is got another way. */
   artifact?: boolean;
+  /**
+   * Where the model versions a server can swap to are kept (`<versionStore>/.versions/`): the cache unless told,
+   * a node artifact's own `models/` when it carries versions (a declared canary).
+   */
+  versionStore?: string;
 }
 
 /** The model settings of a project's `honnx.config.json`. */
@@ -24,6 +29,8 @@ export interface ProjectSettings {
   mirror?: string;
   /** Written by `honnx build --target node`: this folder is an artifact, not a honnx project. */
   artifact?: boolean;
+  /** Written by `honnx build --target node` when the artifact carries versions: their store, relative to the project root. */
+  versionStore?: string;
 }
 
 /** Where models are looked for, in order: the project's `models/`, the cache (`HONNX_CACHE`), the mirror (`HONNX_MIRROR` or the project's `mirror`). */
@@ -44,6 +51,7 @@ export function readModelSearchPaths(projectRoot: string, environment: NodeJS.Pr
     hubEndpoint: environment.HF_ENDPOINT ?? 'https://huggingface.co',
     ...(noMirrorReason ? { noMirrorReason } : {}),
     ...(settings.artifact ? { artifact: true } : {}),
+    ...(settings.versionStore ? { versionStore: resolve(projectRoot, settings.versionStore) } : {}),
   };
 }
 

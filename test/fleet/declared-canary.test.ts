@@ -1,8 +1,7 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildProject } from '../../src/build/build-project.ts';
 import { createNodeEngine } from '../../src/engine/onnxruntime-node.ts';
 import { classifyEndpoint, defineFunction } from '../../src/index.ts';
 import { createNodeApp, PinnedVersionError } from '../../src/runtime/node/create-node-app.ts';
@@ -98,16 +97,5 @@ describe('a canary declared in defineFunction', () => {
     expect(define({ version: '', percent: 20 })).toThrow('canary.version is a non-empty version');
     expect(define(null)).toThrow('canary is { version, percent }');
     expect(define({ version: 'v2', percent: 100 })().definition.canary).toEqual({ version: 'v2', percent: 100 });
-  });
-
-  it('honnx build refuses a declared canary rather than drop it', async () => {
-    const project = join(root, 'build-project');
-    await mkdir(join(project, 'functions'), { recursive: true });
-    await writeFile(join(project, 'package.json'), '{"type": "module"}\n');
-    await writeFile(
-      join(project, 'functions', 'split.ts'),
-      `import { classifyEndpoint, defineFunction } from ${JSON.stringify(join(import.meta.dirname, '../../src/index.ts'))};\nexport default defineFunction({ task: classifyEndpoint, model: '${MODEL}', canary: { version: 'v2', percent: 10 } });\n`,
-    );
-    await expect(buildProject({ projectRoot: project, targets: ['node'] })).rejects.toThrow('honnx build does not build a canary (split: v2 at 10%)');
   });
 });

@@ -66,9 +66,10 @@ export function createNodeApp({ functions, engine, searchPaths, serving, workerT
 
   const lockPath = lockFilePath(searchPaths.projectModels);
   const lock = readLockFileSync(lockPath);
+  const versionStore = searchPaths.versionStore ?? searchPaths.cache;
   // A pinned version must be on this machine before anything serves: a mismatch stops the start, naming what is here.
-  const pins = new Map(functions.map((named) => [named.name, resolvePinnedVersion({ name: named.name, definition: named.fn.definition }, lock, searchPaths.cache)]));
-  const canaryProblems = functions.map((named) => resolveCanaryVersion({ name: named.name, definition: named.fn.definition }, searchPaths.cache).problem);
+  const pins = new Map(functions.map((named) => [named.name, resolvePinnedVersion({ name: named.name, definition: named.fn.definition }, lock, versionStore)]));
+  const canaryProblems = functions.map((named) => resolveCanaryVersion({ name: named.name, definition: named.fn.definition }, versionStore).problem);
   const pinProblems = [...[...pins.values()].map((pin) => pin.problem), ...canaryProblems].filter(
     (problem): problem is string => problem !== undefined,
   );
@@ -104,7 +105,7 @@ export function createNodeApp({ functions, engine, searchPaths, serving, workerT
   };
   // Each function's version can change while it serves (honnx models activate, the admin endpoint, SIGHUP).
   const fleet = createFleetController({
-    cacheFolder: searchPaths.cache,
+    cacheFolder: versionStore,
     lockPath,
     functionsFolder,
     memoryLimitBytes: fleetOptions?.memoryLimitBytes,
