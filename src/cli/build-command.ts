@@ -5,6 +5,7 @@ import { formatBuildTable } from '../build/build-table.ts';
 import { BUILD_TARGETS, buildProject, type BuildTarget } from '../build/build-project.ts';
 import type { ModelDelivery } from '../spec/function-definition.ts';
 import { MissingModelsError } from '../runtime/node/create-node-app.ts';
+import { PinnedVersionError } from '../runtime/node/pinned-versions.ts';
 
 export const BUILD_USAGE =
   '  honnx build [--target workers|node] [--function NAME]... [--model-from bundle|assets|r2] [--include-model] [--out DIR]\n' +
@@ -60,6 +61,10 @@ export async function buildCommand(args: string[], projectRoot = process.cwd()):
   } catch (error) {
     if (error instanceof MissingModelsError) {
       console.error(`honnx build cannot resolve every model:\n\n${error.message}`);
+      return 1;
+    }
+    if (error instanceof PinnedVersionError) {
+      console.error(`honnx build cannot find every version it names:\n\n${error.message}`);
       return 1;
     }
     throw error;

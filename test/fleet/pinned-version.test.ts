@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildProject } from '../../src/build/build-project.ts';
+import { buildCommand } from '../../src/cli/build-command.ts';
 import { classifyEndpoint, defineFunction } from '../../src/index.ts';
 import { createNodeEngine } from '../../src/engine/onnxruntime-node.ts';
 import { lockModelFolder } from '../../src/models/lock/lock-folder.ts';
@@ -172,6 +173,14 @@ describe("a function's model reference pins a version", () => {
     await expect(build).rejects.toThrow(`function pinned pins model ${MODEL} (fp32) at version "v9", which this machine does not hold`);
     await expect(build).rejects.toThrow('Pull it (honnx models pull oci://<registry>/<repository>:v9 --update-lock');
     expect(existsSync(join(project, 'dist'))).toBe(false);
+    // honnx build prints it and exits 1, with no stack trace.
+    const printed = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      expect(await withBuildEnvironment(() => buildCommand(['--target', 'node'], project))).toBe(1);
+      expect(printed.mock.calls.join('\n')).toContain('honnx build cannot find every version it names:\n\nfunction pinned pins model');
+    } finally {
+      printed.mockRestore();
+    }
   });
 
   it('defineFunction splits name@version, and refuses a malformed version', () => {
