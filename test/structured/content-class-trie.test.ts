@@ -5,6 +5,7 @@ import { createSeededRandom } from '../../src/tasks/generate/seeded-random.ts';
 import { contentClassTrie } from '../../src/tasks/structured/content-class-trie.ts';
 import { END, isAccepting, push, startValue, StringFrame, type Stack } from '../../src/tasks/structured/json-frames.ts';
 import { compileJsonGrammar } from '../../src/tasks/structured/json-grammar.ts';
+import { compilePattern, intersectAutomata, type CharacterAutomaton } from '../../src/tasks/structured/pattern-automaton.ts';
 import { advanceAll, computeTokenMask, walkFrameMask, type FrameMask } from '../../src/tasks/structured/token-mask.ts';
 import { indexVocabulary } from '../../src/tasks/structured/token-trie.ts';
 import { createTokenizer } from '../../src/text/tokenizer.ts';
@@ -22,6 +23,7 @@ const schemas: { name: string; schema: Record<string, unknown> }[] = [
   { name: 'negated class with non-ASCII', schema: { type: 'string', pattern: '^[^a-z]{1,12}$' } },
   { name: 'unanchored with maxLength', schema: { type: 'string', pattern: '\\d', maxLength: 6 } },
   { name: 'format and pattern', schema: { type: 'string', format: 'email', pattern: '^[a-m]' } },
+  { name: 'format and pattern within a maxLength', schema: { type: 'string', format: 'email', pattern: '^[a-m]', maxLength: 14 } },
   // No pattern: content tokens come from the per-length content masks instead (`contentUpTo`).
   { name: 'bounded string without a pattern', schema: { type: 'string', minLength: 2, maxLength: 9 } },
 ];
@@ -93,4 +95,33 @@ describe('the open-string shortcuts on the Qwen3 vocabulary (151,669 tokens)', (
     }
     expect(compared).toBeGreaterThan(10);
   }, 120_000);
+});
+
+describe('the pattern range checks', () => {
+  const alphabet = [...'abmxz0@.-éüß€'].map((character) => character.codePointAt(0)!);
+  const automata: [string, CharacterAutomaton][] = [
+    ['a determinized pattern', compilePattern('^(?:[a-zé-ü]{2}|[0-9]+@)[^x]{0,4}$')],
+    // Two parts of unequal rests: the intersection's "closer" is the larger one's.
+    ['an intersection', intersectAutomata(compilePattern('^[a-zé-ü]{1,6}$'), compilePattern('^.{0,2}[éa]{2}'))],
+  ];
+  it.each(automata)('of %s are never stricter than its steps (the class trie steps whole characters only)', (_, automaton) => {
+    const random = createSeededRandom(3);
+    let checked = 0;
+    for (let walk = 0; walk < 30; walk++) {
+      let state = automaton.start;
+      for (let length = 0; length < 8 && state >= 0; length++) {
+        const rest = automaton.shortestRest(state);
+        for (const codePoint of alphabet) {
+          const next = automaton.step(state, codePoint);
+          if (next < 0) continue;
+          expect(automaton.allowsRange(state, codePoint, codePoint, false), `U+${codePoint.toString(16)}`).toBe(true);
+          if (automaton.shortestRest(next) < rest) expect(automaton.allowsRange(state, codePoint - 3, codePoint, true), `U+${codePoint.toString(16)}, closer`).toBe(true);
+          checked++;
+        }
+        const taken = alphabet.filter((codePoint) => automaton.step(state, codePoint) >= 0);
+        state = taken.length > 0 ? automaton.step(state, taken[Math.floor(random() * taken.length)]) : -1;
+      }
+    }
+    expect(checked).toBeGreaterThan(50);
+  });
 });

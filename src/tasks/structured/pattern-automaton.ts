@@ -13,7 +13,10 @@ export interface CharacterAutomaton {
   accepts(state: number): boolean;
   /**
    * Some code point in `[low, high]` may come next (a multi-byte character's first bytes narrow it to a range);
-   * with `progress`, one that brings a match a character closer (all a string short of room may take).
+   * with `progress`, one that brings a match a character closer (all a string short of room may take). Never
+   * stricter than `step`: a code point that steps (to a state of smaller `shortestRest`, with `progress`) makes
+   * every range holding it allowed, so a token is allowed by its first bytes whenever its whole characters are
+   * (the content class trie, which steps whole characters only, relies on it).
    */
   allowsRange(state: number, low: number, high: number, progress?: boolean): boolean;
   /** The fewest characters that still lead to a match (0 when it matches already): a `maxLength` must leave room. */
@@ -25,11 +28,6 @@ export interface CharacterAutomaton {
   readonly classStarts: Int32Array;
   /** Some state may take this code point: one it never takes rules out every token holding it, in any state. */
   mayTake(codePoint: number): boolean;
-  /**
-   * `allowsRange` says yes for every range holding a character that `step` takes within the length budget (it is
-   * only ever stricter than a step in an intersection, whose `progress` check is a lower bound of its own).
-   */
-  readonly rangesMatchSteps: boolean;
 }
 
 /** A pattern the automaton cannot express: the message says what is allowed (the grammar turns it into a 400). */
@@ -270,12 +268,16 @@ export function intersectAutomata(first: CharacterAutomaton, second: CharacterAu
     },
     accepts: (state) => first.accepts(pairs[state][0]) && second.accepts(pairs[state][1]),
     // Each allows something in the range; both together may not, which a step then refuses (a rare dead end).
-    allowsRange: (state, low, high, progress) => first.allowsRange(pairs[state][0], low, high, progress) && second.allowsRange(pairs[state][1], low, high, progress),
+    // Closer means the larger rest shrinks: only a part with that rest must get closer, the other only go on.
+    allowsRange(state, low, high, progress) {
+      const [a, b] = pairs[state];
+      const rest = progress ? Math.max(first.shortestRest(a), second.shortestRest(b)) : -1;
+      return first.allowsRange(a, low, high, first.shortestRest(a) === rest) && second.allowsRange(b, low, high, second.shortestRest(b) === rest);
+    },
     // A lower bound: each needs at least its own rest.
     shortestRest: (state) => Math.max(first.shortestRest(pairs[state][0]), second.shortestRest(pairs[state][1])),
     classStarts: mergeClassStarts([first.classStarts, second.classStarts]),
     mayTake: (codePoint) => first.mayTake(codePoint) && second.mayTake(codePoint),
-    rangesMatchSteps: false,
   };
 }
 
@@ -376,6 +378,5 @@ function determinize(states: readonly NfaState[], start: number, end: number): C
     shortestRest: (state) => rests[state],
     classStarts: mergeClassStarts(states.filter((state) => state.ranges).map((state) => state.ranges!.flatMap(([low, high]) => [low, high + 1]))),
     mayTake: (codePoint) => taken.some(([low, high]) => codePoint >= low && codePoint <= high),
-    rangesMatchSteps: true,
   };
 }

@@ -97,11 +97,7 @@ export interface FrameMask {
 
 /** A frame that is only "inside a string, between characters", whose plain-content tokens need no byte walk. */
 function readOpenString(frame: Frame): StringFrame | undefined {
-  if (!(frame instanceof StringFrame) || frame.state !== 0 || frame.pending !== 0) return undefined;
-  const { pattern, maxLength } = frame.node;
-  // An intersection's range checks may refuse a multi-byte character that its steps take (within a bound length):
-  // there only the byte walk agrees with the frame's reading.
-  return !pattern || pattern.rangesMatchSteps || maxLength === Infinity ? frame : undefined;
+  return frame instanceof StringFrame && frame.state === 0 && frame.pending === 0 ? frame : undefined;
 }
 
 /**
