@@ -49,6 +49,32 @@ function refuseParametersOfOtherKind(summarizer: Summarizer, parameters: Summari
   }
 }
 
+/**
+ * Prompt parameters a generative summarizer would not read are refused too: an encoder-decoder reads the text
+ * behind its config's prefix (no chat template, no system prompt, no sentence count to ask for), and `sentences` is
+ * asked of a chat model only through the default instruction in its chat template.
+ */
+function refuseUnreadPromptParameters(summarizer: GenerativeSummarizer, parameters: SummarizeParameters): void {
+  if (summarizer.generator.model.kind === 'encoder-decoder') {
+    const unread = (['sentences', 'use_chat_template', 'system_prompt'] as const).filter((key) => parameters[key] !== undefined);
+    if (unread.length > 0) {
+      throw new InputError(
+        'invalid',
+        `parameter ${unread.join(', ')} does not apply to this encoder-decoder summarizer, which reads the text behind its config's prefix: bound the length with max_new_tokens`,
+      );
+    }
+    return;
+  }
+  const usesChatTemplate = (parameters.use_chat_template ?? summarizer.generator.chatTemplate !== undefined) && summarizer.generator.chatTemplate !== undefined;
+  if (parameters.sentences !== undefined && (!usesChatTemplate || parameters.prompt_template !== undefined)) {
+    const reason = parameters.prompt_template !== undefined ? 'prompt_template replaces the instruction that asks for them' : 'this prompt does not go through a chat template';
+    throw new InputError('invalid', `parameter sentences is asked of a chat model in its default instruction, and ${reason}: say the length in prompt_template, or bound it with max_new_tokens`);
+  }
+  if (parameters.system_prompt !== undefined && !usesChatTemplate) {
+    throw new InputError('invalid', 'parameter system_prompt needs a chat template, and this prompt does not go through one');
+  }
+}
+
 async function summarizeWithSentenceScores(summarizer: ExtractiveSummarizer, texts: string[], parameters: SummarizeParameters, limits: Required<FunctionLimits>) {
   const answers: SummaryAnswer[] = [];
   // One document per run: the model's contract forbids batching documents together.
@@ -152,6 +178,7 @@ export const summarizeEndpoint: TaskEndpoint<Summarizer, string | string[], Summ
   },
   async answer(summarizer, inputs, context) {
     refuseParametersOfOtherKind(summarizer, context.parameters);
+    if (summarizer.kind === 'generative') refuseUnreadPromptParameters(summarizer, context.parameters);
     if (context.stream) return streamGeneratedSummary(summarizer, inputs, context);
     const texts = toTextList(inputs);
     return summarizer.kind === 'extractive'

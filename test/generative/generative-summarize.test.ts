@@ -67,6 +67,16 @@ describe('abstractive summarize on a random-weight Qwen3 (chat template, vocabul
     expect(lines.filter((line) => line.function === 'digest').map((line) => line.confidence)).toEqual([expect.closeTo(direct.confidence, 4), expect.closeTo(direct.confidence, 4)]);
     const over = await send('/digest', postJson({ inputs: ARTICLE, parameters: { max_new_tokens: 9 } }));
     expect(over.status).toBe(413);
+    // sentences is asked in the default chat instruction: a prompt that would not carry it refuses it.
+    for (const [parameters, reason] of [
+      [{ sentences: 2, prompt_template: 'Shorten: {{input}}' }, 'prompt_template replaces the instruction'],
+      [{ sentences: 2, use_chat_template: false }, 'does not go through a chat template'],
+      [{ system_prompt: 'Be brief.', use_chat_template: false }, 'system_prompt needs a chat template'],
+    ] as const) {
+      const refused = await send('/digest', postJson({ inputs: ARTICLE, parameters }));
+      expect(refused.status).toBe(400);
+      expect(((await refused.json()) as { error: { message: string } }).error.message).toContain(reason);
+    }
     await host.release();
   });
 });

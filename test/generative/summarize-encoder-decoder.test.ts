@@ -69,6 +69,15 @@ describe('generative summarize on an encoder-decoder (tiny-t5-encoder-decoder), 
     expect(description).toMatchObject({ kind: 'generative', model_kind: 'encoder-decoder', kv_cache: true, prefix: 'summarize: ', streaming: true });
   });
 
+  it('refuses the prompt parameters an encoder-decoder does not read (sentences, use_chat_template, system_prompt), naming them', async () => {
+    for (const parameters of [{ sentences: 2 }, { use_chat_template: true }, { system_prompt: 'Be brief.' }]) {
+      const response = await app.request('/brief', postJson({ inputs: TEXT, parameters }));
+      expect(response.status).toBe(400);
+      const { error } = (await response.json()) as { error: { message: string } };
+      expect(error.message).toContain(`parameter ${Object.keys(parameters)[0]} does not apply to this encoder-decoder summarizer`);
+    }
+  });
+
   for (const transport of transports) {
     describe(`over the ${transport.name}`, () => {
       let send: (path: string, init?: RequestInit) => Promise<Response>;
