@@ -112,6 +112,7 @@ async function pullCommand(args: string[], project: Project): Promise<number> {
       client,
       cacheFolder: project.searchPaths.cache,
       lockPath: values['no-lock'] ? undefined : project.lockPath,
+      readOnlyLockPath: values['no-lock'] ? project.lockPath : undefined,
       reporter: createProgressReporter(),
       retries: values.retries === undefined ? undefined : Number(values.retries),
     };
@@ -138,7 +139,8 @@ async function pullCommand(args: string[], project: Project): Promise<number> {
       const result =
         entry.source.type === 'oci'
           ? await pullLockedOciModel(entry, project, { timeoutMs, retries: common.retries, signal, plainHttp: process.env.HONNX_REGISTRY_PLAIN_HTTP === '1' })
-          : await pullModel({ ...common, repo: entry.source.type === 'hub' ? entry.source.repo : entry.name, variant: entry.variant });
+          : // Follows the lock whatever --no-lock says: a pull of what the lock pins never writes the lock file.
+            await pullModel({ ...common, lockPath: project.lockPath, readOnlyLockPath: undefined, repo: entry.source.type === 'hub' ? entry.source.repo : entry.name, variant: entry.variant });
       for (const note of result.notes) console.log(note);
       console.log(`${entry.name} (${entry.variant}) → ${result.folder}, ${formatBytes(result.fetchedBytes)} fetched`);
     }

@@ -118,6 +118,7 @@ export async function pullFromRegistry(reference: OciReference, project: Registr
     client,
     cacheFolder: project.searchPaths.cache,
     lockPath: extra.lock ? project.lockPath : undefined,
+    readOnlyLockPath: extra.lock ? undefined : project.lockPath,
     name: extra.name,
     followLock: extra.followLock,
     updateLock: extra.updateLock,

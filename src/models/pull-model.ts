@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, link, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { downloadFile, type DownloadedFile } from './hub/download-file.ts';
 import type { HubClient, HubFile, RepositoryListing } from './hub/hub-client.ts';
@@ -10,7 +10,7 @@ import { findLockEntry, readLockFile, upsertLockEntry, writeLockFile, type LockE
 import { findLockMismatches } from './lock/verify-model.ts';
 import type { ModelVariant } from './model-bundle.ts';
 import { listVariants, selectModelFiles } from './model-file-selection.ts';
-import { recordModelVersion } from './versions/model-versions.ts';
+import { recordModelVersion, type ModelVersion } from './versions/model-versions.ts';
 
 export interface PullModelOptions {
   /** The hub repository id, which is also the model's name in functions, the cache and the lock file. */
@@ -22,6 +22,12 @@ export interface PullModelOptions {
   cacheFolder: string;
   /** The project's lock file, to check against and to update; leave it out to pull without locking. */
   lockPath?: string;
+  /**
+   * A pull without locking (`--no-lock`): the project's lock file, read and never written. When it locks this model
+   * and variant at another version, the pull goes into the version store beside the installed copy instead of
+   * replacing the files the lock points at (a box would then serve, or refuse at its next start, files it did not lock).
+   */
+  readOnlyLockPath?: string;
   client: HubClient;
   reporter?: PullReporter;
   /** Resumed attempts per file after a cut or a timeout. */
@@ -96,9 +102,17 @@ function versionTagOf(source: ModelSource): string | undefined {
  * Keeps what a pull installed as one version of the model (`<cache>/.versions/`), named by its hub commit or OCI
  * manifest digest, so that a running server can swap to it, and back, without the network.
  */
-async function keepVersion(cacheFolder: string, folder: string, entry: LockEntry): Promise<void> {
-  if (entry.source.type === 'folder') return;
-  await recordModelVersion(cacheFolder, folder, entry, lockedRevision(entry.source), versionTagOf(entry.source));
+async function keepVersion(cacheFolder: string, folder: string, entry: LockEntry): Promise<ModelVersion | undefined> {
+  if (entry.source.type === 'folder') return undefined;
+  return recordModelVersion(cacheFolder, folder, entry, lockedRevision(entry.source), versionTagOf(entry.source));
+}
+
+/** A file already installed, staged again for a pull installed elsewhere (beside the locked copy): a hard link, a copy across file systems. */
+async function stageInstalledFile(installed: string, partPath: string): Promise<string> {
+  await mkdir(dirname(partPath), { recursive: true });
+  await rm(partPath, { force: true });
+  await link(installed, partPath).catch(() => copyFile(installed, partPath));
+  return partPath;
 }
 
 /** The files to fetch: what a task needs in this variant, checked against the lock entry when there is one. */
@@ -154,6 +168,7 @@ export async function pullModel(options: PullModelOptions): Promise<PullResult> 
   const locked = lock ? findLockEntry(lock, repo, variant) : undefined;
   const followLock = locked !== undefined && options.revision === undefined;
   const folder = join(cacheFolder, repo);
+  const lockedElsewhere = !options.lockPath && options.readOnlyLockPath ? findLockEntry(await readLockFile(options.readOnlyLockPath), repo, variant) : undefined;
   if (followLock && existsSync(folder) && (await findLockMismatches(folder, locked)).length === 0) {
     await keepVersion(cacheFolder, folder, locked);
     return { folder, entry: locked, fetchedBytes: 0, upToDate: true, lockChange: 'unchanged', notes: [] };
@@ -178,6 +193,10 @@ export async function pullModel(options: PullModelOptions): Promise<PullResult> 
   }
   const files = planFiles(listing, variant, client.endpoint, followLock ? locked : undefined);
   const staging = stagingFolder(cacheFolder, repo, listing.commit);
+  // Not locked, and the lock pins another version (or a folder's files): the installed copy is the locked one and stays
+  // as it is; this version is installed in staging and kept in the version store only.
+  const beside = lockedElsewhere !== undefined && pinnedRevision(lockedElsewhere.source)?.id !== listing.commit;
+  const installFolder = beside ? join(staging, 'installed') : folder;
   const heldBytes = (await Promise.all(files.map((file) => stat(join(staging, `${file.path}.part`)).then((info) => info.size, () => 0)))).reduce((a, b) => a + b, 0);
   reporter.begin({ name: repo, commit: listing.commit, files, heldBytes });
   const staged = new Map<string, string>();
@@ -187,6 +206,7 @@ export async function pullModel(options: PullModelOptions): Promise<PullResult> 
     for (const file of files) {
       if (await isInstalled(folder, file)) {
         lockedFiles.push({ path: file.path, size: file.size!, sha256: file.sha256! });
+        if (beside) staged.set(file.path, await stageInstalledFile(join(folder, file.path), join(staging, `${file.path}.kept`)));
         reporter.fileDone({ path: file.path, size: file.size!, fetched: 0, resumedFrom: 0 });
         continue;
       }
@@ -207,9 +227,20 @@ export async function pullModel(options: PullModelOptions): Promise<PullResult> 
       lockedFiles.push({ path: file.path, size: downloaded.size, sha256: downloaded.sha256 });
       reporter.fileDone(downloaded);
     }
-    await install(folder, staged);
+    await install(installFolder, staged);
   } finally {
     reporter.end();
+  }
+  if (beside) {
+    const entry: LockEntry = { name: repo, variant, source: options.sourceOf?.(listing, revision) ?? { type: 'hub', repo, revision, commit: listing.commit }, files: lockedFiles };
+    const version = (await keepVersion(cacheFolder, installFolder, entry))!;
+    await removeStaging(cacheFolder, repo);
+    notes.push(
+      `${options.readOnlyLockPath} locks ${repo} (${variant}) at ${pinnedRevision(lockedElsewhere.source)?.label ?? 'the files of a folder'}: this pull is not locked, so it was kept in the ` +
+        `version store (${version.folder}) and ${folder} still holds the locked files. Serve it with honnx models activate|canary <function> ${listing.commit.replace(/^sha256:/, '').slice(0, 12)}, ` +
+        'or lock it by pulling again without --no-lock (with --update-lock)',
+    );
+    return { folder: version.folder, entry, fetchedBytes, upToDate: false, lockChange: 'none', notes };
   }
   await removeStaging(cacheFolder, repo);
   // A pull that follows the lock reproduces it byte for byte (every file was checked against it), so the lock

@@ -7,13 +7,13 @@ import { formatProgressLine, RateMeter } from '../../src/models/hub/progress.ts'
 import { readLockFile } from '../../src/models/lock/lock-file.ts';
 import { startMirrorServer, type RunningMirror } from '../../src/models/mirror/mirror-server.ts';
 import { mirrorFolder } from '../support/shared-models.ts';
-import { runModelsCommand } from './run-models-command.ts';
+import { runModelsCommand, useBoxWithoutMirror } from './run-models-command.ts';
 
 const MODEL = 'tinystories-260k';
 
 let root: string;
 let mirror: RunningMirror;
-const saved = { HONNX_MIRROR: process.env.HONNX_MIRROR, HONNX_CACHE: process.env.HONNX_CACHE, HF_ENDPOINT: process.env.HF_ENDPOINT, HF_TOKEN: process.env.HF_TOKEN };
+let restoreEnvironment: () => void;
 
 const run = (...args: string[]) => runModelsCommand(root, args);
 
@@ -22,16 +22,10 @@ beforeAll(async () => {
   await mkdir(join(root, 'models'));
   mirror = await startMirrorServer({ folder: mirrorFolder, port: 0 });
   // The box under test has no mirror folder of its own: models come from the cache, filled over HTTP.
-  process.env.HONNX_MIRROR = join(root, 'no-mirror-here');
-  process.env.HONNX_CACHE = join(root, 'cache');
-  process.env.HF_ENDPOINT = mirror.url;
-  delete process.env.HF_TOKEN;
+  restoreEnvironment = useBoxWithoutMirror(root, mirror.url);
 });
 afterAll(async () => {
-  for (const [key, value] of Object.entries(saved)) {
-    if (value === undefined) delete process.env[key];
-    else process.env[key] = value;
-  }
+  restoreEnvironment();
   await mirror.close();
   await rm(root, { recursive: true, force: true });
 });

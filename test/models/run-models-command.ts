@@ -1,4 +1,5 @@
 import { vi } from 'vitest';
+import { join } from 'node:path';
 import { modelsCommand } from '../../src/cli/models-command.ts';
 
 export interface CommandResult {
@@ -20,4 +21,23 @@ export async function runModelsCommand(projectRoot: string, args: string[]): Pro
     error.mockRestore();
     progress.mockRestore();
   }
+}
+
+/**
+ * The environment of a box under test with no mirror folder of its own: models come into `<root>/cache` over HTTP
+ * from `hubEndpoint`, with no token. Resolves to a function putting the environment back as it was.
+ */
+export function useBoxWithoutMirror(root: string, hubEndpoint: string): () => void {
+  const keys = ['HONNX_MIRROR', 'HONNX_CACHE', 'HF_ENDPOINT', 'HF_TOKEN'] as const;
+  const saved = Object.fromEntries(keys.map((key) => [key, process.env[key]]));
+  process.env.HONNX_MIRROR = join(root, 'no-mirror-here');
+  process.env.HONNX_CACHE = join(root, 'cache');
+  process.env.HF_ENDPOINT = hubEndpoint;
+  delete process.env.HF_TOKEN;
+  return () => {
+    for (const [key, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+  };
 }

@@ -16,6 +16,8 @@ export interface PullOciModelOptions {
   client: RegistryClient;
   cacheFolder: string;
   lockPath?: string;
+  /** A pull without locking: the lock file it never writes, nor replaces the files of (PullModelOptions.readOnlyLockPath). */
+  readOnlyLockPath?: string;
   /** The name functions use; the name it was pushed under (its `dev.honnx.model.name` annotation) by default. */
   name?: string;
   /** Follow the lock entry of this model instead of writing a new one (a deployment pulling what the repository pins). */
@@ -79,6 +81,7 @@ export async function pullOciModel(options: PullOciModelOptions): Promise<OciPul
     variant: artifact.variant,
     cacheFolder: options.cacheFolder,
     lockPath: options.lockPath,
+    readOnlyLockPath: options.readOnlyLockPath,
     client: presentAsRepository(client, reference, fetched, artifact, name),
     reporter: options.reporter,
     retries: options.retries,

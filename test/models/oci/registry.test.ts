@@ -118,6 +118,19 @@ describe.skipIf(registrySkipReason !== undefined)('models as OCI artifacts, agai
     expect((await readLockFile(lockPath())).models[0].source).toMatchObject({ digest: digest1 });
     expect(installedVersion()).toBeUndefined();
 
+    // Not locked (--no-lock), the moved tag goes into the version store beside the locked copy, which stays digest1's.
+    const lockText = await readFile(lockPath(), 'utf8');
+    const unlocked = await run('pull', `oci://${registry.host}/honnx/moving:stable`, '--plain-http', '--no-lock');
+    expect(unlocked.errors).toBe('');
+    expect(unlocked.status).toBe(0);
+    expect(unlocked.output).toContain('this pull is not locked, so it was kept in the version store');
+    expect(installedVersion()).toBeUndefined();
+    expect(await readFile(lockPath(), 'utf8')).toBe(lockText);
+    expect((await run('verify', MODEL)).status).toBe(0);
+    const kept = (await listModelVersions(join(root, 'cache'), MODEL)).find((version) => version.digest === digest2)!;
+    expect(JSON.parse(readFileSync(join(kept.folder, 'config.json'), 'utf8')).honnx_test_version).toBe(2);
+    expect(kept.tag).toBe('stable');
+
     const moved = await run('pull', `oci://${registry.host}/honnx/moving:stable`, '--plain-http', '--update-lock');
     expect(moved.errors).toBe('');
     expect(moved.status).toBe(0);
