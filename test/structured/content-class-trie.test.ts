@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { createSeededRandom } from '../../src/tasks/generate/seeded-random.ts';
 import { contentClassTrie } from '../../src/tasks/structured/content-class-trie.ts';
 import { END, isAccepting, push, startValue, StringFrame, type Stack } from '../../src/tasks/structured/json-frames.ts';
+import { compileJsonSchema } from '../../src/tasks/structured/json-constraint.ts';
 import { compileJsonGrammar } from '../../src/tasks/structured/json-grammar.ts';
 import { compilePattern, intersectAutomata, type CharacterAutomaton } from '../../src/tasks/structured/pattern-automaton.ts';
 import { advanceAll, computeTokenMask, walkFrameMask, type FrameMask } from '../../src/tasks/structured/token-mask.ts';
@@ -95,6 +96,26 @@ describe('the open-string shortcuts on the Qwen3 vocabulary (151,669 tokens)', (
     }
     expect(compared).toBeGreaterThan(10);
   }, 120_000);
+});
+
+describe('a wide mask applied to a row of logits', () => {
+  it('leaves exactly the allowed ids their scores, ids past the vocabulary refused', () => {
+    const constraint = compileJsonSchema({ type: 'string', format: 'uri' }, tokenizer).start(endIds);
+    const quote = tokenizer.tokenToId('"')!;
+    constraint.accept(quote);
+    let states: Stack[] = [];
+    startValue(compileJsonGrammar({ type: 'string', format: 'uri' }), push(END, null), states);
+    states = advanceAll(states, 0x22);
+    const expected = walkedMask(states);
+    // Wider than the vocabulary, as Qwen3's logits are (151,936 for 151,669 tokens).
+    const row = { scores: new Float32Array(151_936).fill(1), candidates: undefined, weights: undefined };
+    constraint.apply(row, { sequence: [quote] });
+    expect(row.candidates).toBeUndefined();
+    const kept: number[] = [];
+    row.scores.forEach((score, id) => score === 1 && kept.push(id));
+    expect(kept).toEqual(expected);
+    expect(row.scores.every((score) => score === 1 || score === -Infinity)).toBe(true);
+  });
 });
 
 describe('the pattern range checks', () => {

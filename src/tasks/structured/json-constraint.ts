@@ -54,7 +54,14 @@ function applyMask(row: ScoreRow, mask: TokenMask): void {
       const word = base >>> 5 < bits.length ? bits[base >>> 5] : 0;
       if (word === 0xffffffff) continue;
       const end = Math.min(base + 32, scores.length);
-      for (let id = base; id < end; id++) if (!((word >>> (id - base)) & 1)) scores[id] = -Infinity;
+      if (word === 0) {
+        for (let id = base; id < end; id++) scores[id] = -Infinity;
+        continue;
+      }
+      // The refused ids of a mixed word, lowest first: one step per refused id, not per id.
+      for (let refused = ~word & (end - base === 32 ? 0xffffffff : (1 << (end - base)) - 1); refused !== 0; refused &= refused - 1) {
+        scores[base + 31 - Math.clz32(refused & -refused)] = -Infinity;
+      }
     }
   }
   row.weights = undefined;
