@@ -351,8 +351,6 @@ function determinize(states: readonly NfaState[], start: number, end: number): C
       accepting.push(set.includes(end));
       const rest = Math.min(...set.map((state) => distance[state]));
       rests.push(rest);
-      progressing.push(mergeRanges(set.flatMap((state) => (states[state].ranges && distance[states[state].target] === rest - 1 ? states[state].ranges! : []))));
-      outgoing.push(mergeRanges(set.flatMap((state) => (states[state].ranges && live[states[state].target] ? states[state].ranges! : []))));
       transitions.push(new Map());
     }
     return id;
@@ -374,7 +372,14 @@ function determinize(states: readonly NfaState[], start: number, end: number): C
       return next;
     },
     accepts: (state) => accepting[state],
-    allowsRange: (state, low, high, progress) => (progress ? progressing : outgoing)[state].some(([from, to]) => from <= high && to >= low),
+    allowsRange(state, low, high, progress) {
+      // Made on first use: a walk of whole characters (the content class trie) never asks for them.
+      const set = sets[state];
+      const ranges = progress
+        ? (progressing[state] ??= mergeRanges(set.flatMap((member) => (states[member].ranges && distance[states[member].target] === rests[state] - 1 ? states[member].ranges! : []))))
+        : (outgoing[state] ??= mergeRanges(set.flatMap((member) => (states[member].ranges && live[states[member].target] ? states[member].ranges! : []))));
+      return ranges.some(([from, to]) => from <= high && to >= low);
+    },
     shortestRest: (state) => rests[state],
     classStarts: mergeClassStarts(states.filter((state) => state.ranges).map((state) => state.ranges!.flatMap(([low, high]) => [low, high + 1]))),
     mayTake: (codePoint) => taken.some(([low, high]) => codePoint >= low && codePoint <= high),
