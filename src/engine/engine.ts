@@ -67,6 +67,12 @@ export interface SessionOptions {
    * load; the engine's default (off, `HONNX_INT8_MATMUL`) applies when unset. The WASM engine serves graphs as exported.
    */
   int8MatMul?: boolean;
+  /**
+   * onnxruntime-node: a causal LM without a `logits_to_keep` input (optimum's exports) gets one, required, at load,
+   * so that a prefill computes the last position's logits only. For callers that feed it (the generate task's
+   * decoder); the WASM engine serves graphs as exported.
+   */
+  logitsToKeep?: boolean;
 }
 
 /** Where a model's bytes come from: a path on disk (native engines map it) or the bytes themselves. */

@@ -1,6 +1,7 @@
 import * as ort from 'onnxruntime-node';
 import type { Engine, SessionOptions } from './engine.ts';
-import { readInt8MatMulSetting, rewriteForInt8MatMul } from './int8-matmul.ts';
+import { readInt8MatMulSetting } from './int8-matmul.ts';
+import { rewriteGraph, type GraphRewrites, type RewrittenGraph } from './rewrite-graph.ts';
 import { wrapSession, type OrtSessionLike } from './wrap-session.ts';
 
 /** Options of the native engine. */
@@ -14,6 +15,18 @@ export interface NodeEngineOptions {
    * own `int8MatMul` wins.
    */
   int8MatMul?: boolean;
+}
+
+/**
+ * The rewritten graph, or undefined to open the file as it is. A file the outline reader cannot walk is no valid
+ * ONNX file; opening it as it is lets ONNX Runtime say what is wrong with it, in its own words.
+ */
+function readRewrittenGraph(path: string, rewrites: GraphRewrites): RewrittenGraph | undefined {
+  try {
+    return rewriteGraph(path, rewrites);
+  } catch {
+    return undefined;
+  }
 }
 
 /** The native engine: onnxruntime-node on the CPU execution provider. */
@@ -32,7 +45,7 @@ export function createNodeEngine(engineOptions: NodeEngineOptions = {}): Engine 
       const int8MatMul = options.int8MatMul ?? engineOptions.int8MatMul ?? readInt8MatMulSetting();
       // A path is rewritten from its structure alone; bytes handed over whole are served as they are (on Node,
       // model folders open by path).
-      const rewritten = int8MatMul && typeof model === 'string' ? rewriteForInt8MatMul(model) : undefined;
+      const rewritten = typeof model === 'string' ? readRewrittenGraph(model, { int8MatMul, logitsToKeep: options.logitsToKeep }) : undefined;
       const session = rewritten
         ? await ort.InferenceSession.create(rewritten.bytes, {
             ...sessionOptions,

@@ -42,8 +42,11 @@ export interface ModelBundle {
   graphPath(graph?: string): string;
   /** onnxruntime-genai's genai_config.json, where the folder is one of its builds. */
   readonly genaiConfig?: GenaiConfig;
-  /** Opens `onnx/<graph>.onnx` in the chosen variant (the genai decoder, in a genai folder). */
-  openSession(graph?: string): Promise<EngineSession>;
+  /**
+   * Opens `onnx/<graph>.onnx` in the chosen variant (the genai decoder, in a genai folder); `options` add to the
+   * bundle's session options for this graph.
+   */
+  openSession(graph?: string, options?: SessionOptions): Promise<EngineSession>;
 }
 
 /** The part of onnxruntime-genai's genai_config.json that honnx reads. */
@@ -85,11 +88,11 @@ export async function loadModelBundle(files: ModelFiles, engine: Engine, options
     engine,
     genaiConfig,
     graphPath,
-    async openSession(graph = 'model') {
+    async openSession(graph = 'model', graphOptions?: SessionOptions) {
       const path = graphPath(graph);
       if (!(await files.has(path))) throw new Error(`model ${files.name} has no ${path} (looked in ${files.location})`);
       const model = files.localPath && engine.acceptsPaths ? files.localPath(path) : await files.readBytes(path);
-      return engine.createSession(model, options.session);
+      return engine.createSession(model, graphOptions ? { ...options.session, ...graphOptions } : options.session);
     },
   };
 }

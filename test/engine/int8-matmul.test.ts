@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine, Feeds } from '../../src/engine/engine.ts';
-import { readInt8MatMulSetting, rewriteForInt8MatMul } from '../../src/engine/int8-matmul.ts';
+import { readInt8MatMulSetting } from '../../src/engine/int8-matmul.ts';
+import { rewriteGraph } from '../../src/engine/rewrite-graph.ts';
 import { createNodeEngine } from '../../src/engine/onnxruntime-node.ts';
 import { decodeModel, readAttribute, type ModelProto, type NodeProto } from '../../src/onnx/index.ts';
 import { synthesizeModel } from '../../src/models/synth/synthesize-model.ts';
@@ -66,8 +67,8 @@ describe('int8 MatMulNBits at load (onnxruntime-node)', () => {
     expect(matMulNBits(original).length).toBeGreaterThan(0);
     expect(matMulNBits(original).every((node) => accuracyLevel(node) === 0)).toBe(true);
 
-    const rewritten = rewriteForInt8MatMul(plain)!;
-    expect(rewritten.rewrittenNodes).toBe(matMulNBits(original).length);
+    const rewritten = rewriteGraph(plain, { int8MatMul: true })!;
+    expect(rewritten.int8MatMulNodes).toBe(matMulNBits(original).length);
     const served = decodeModel(rewritten.bytes);
     expect(matMulNBits(served).map(accuracyLevel)).toEqual(matMulNBits(original).map(() => 4));
     // Only the structure is held: the weights stay in the original file, referenced where they lie.
@@ -119,7 +120,7 @@ describe('int8 MatMulNBits at load (onnxruntime-node)', () => {
   }, 60_000);
 
   it('leaves a graph alone when every MatMulNBits already has a level', () => {
-    expect(rewriteForInt8MatMul(exportedAtFour)).toBeUndefined();
+    expect(rewriteGraph(exportedAtFour, { int8MatMul: true })).toBeUndefined();
   });
 
   it('reads HONNX_INT8_MATMUL as off by default, 1 or 0, and refuses anything else', () => {

@@ -61,7 +61,9 @@ async function openDecoderOnly(model: ModelBundle, maxSequenceLength: number, op
   for (const graph of ['model', 'decoder_model_merged', 'decoder_model']) {
     if (!(await hasGraph(model, graph))) continue;
     const maxRows = await checkMemory(model, model.graphPath(graph), maxSequenceLength, options);
-    const session = await model.openSession(graph).catch((error: Error) => {
+    // Optimum's exports compute logits for every prompt position; the decoder feeds logits_to_keep (1) where the
+    // graph has it, and on Node the engine adds it.
+    const session = await model.openSession(graph, { logitsToKeep: true }).catch((error: Error) => {
       // ONNX Runtime names the operator or type it has no kernel for; say which model and file it was.
       throw new Error(`model ${model.name}: ${model.graphPath(graph)} cannot be loaded: ${error.message}`);
     });
