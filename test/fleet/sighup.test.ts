@@ -83,7 +83,8 @@ describe('SIGHUP on a running honnx serve', () => {
       const before = statuses.length;
       server.kill('SIGHUP');
       await until(async () => (await active()) === digest, 'the swap to v2');
-      expect(output).toContain('"event":"model_activated"');
+      // The log line reaches this process through a pipe, so it may arrive after the answer that shows the swap.
+      await until(async () => output.includes('"event":"model_activated"'), 'the model_activated log line');
       // Requests kept flowing: some were answered while the new version loaded and took over.
       await until(async () => statuses.length > before + 20, 'load after the swap');
     } finally {
