@@ -52,6 +52,12 @@ export interface InferenceSession {
    * own allocation. Neither engine does today: onnxruntime-node 1.30 writes into them and then returns a fresh copy.
    */
   readonly writesIntoOutputs?: boolean;
+  /**
+   * True when a run of several rows, each of more than one token, over a non-empty cache is refused, so callers run
+   * such rows one at a time: ONNX Runtime's CPU GroupQueryAttention (put in at load, `SessionOptions.groupQueryAttention`)
+   * takes one row when a chunk of tokens follows a cache. Single-token steps of many rows are fine.
+   */
+  readonly rowsRunAloneOverCache?: boolean;
   run(feeds: Feeds, outputNames?: readonly string[], options?: RunOptions): Promise<Record<string, Tensor>>;
   release(): Promise<void>;
 }
@@ -73,6 +79,13 @@ export interface SessionOptions {
    * decoder); the WASM engine serves graphs as exported.
    */
   logitsToKeep?: boolean;
+  /**
+   * onnxruntime-node: an optimum causal LM's attention (the cache Concat, the grouped-head repeat, MatMul / Softmax /
+   * MatMul) becomes one com.microsoft GroupQueryAttention a layer, at load, where every layer matches that pattern
+   * (float32 caches); otherwise the graph is served as exported. `HONNX_GROUP_QUERY_ATTENTION=0` turns it off. For the
+   * generate task's decoder; the WASM engine serves graphs as exported.
+   */
+  groupQueryAttention?: boolean;
 }
 
 /** Where a model's bytes come from: a path on disk (native engines map it) or the bytes themselves. */

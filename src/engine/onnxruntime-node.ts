@@ -1,6 +1,6 @@
 import * as ort from 'onnxruntime-node';
 import type { Engine, SessionOptions } from './engine.ts';
-import { readInt8MatMulSetting } from './int8-matmul.ts';
+import { readGroupQueryAttentionSetting, readInt8MatMulSetting } from './rewrite-settings.ts';
 import { rewriteGraph, type GraphRewrites, type RewrittenGraph } from './rewrite-graph.ts';
 import { wrapSession, type OrtSessionLike } from './wrap-session.ts';
 
@@ -45,7 +45,7 @@ export function createNodeEngine(engineOptions: NodeEngineOptions = {}): Engine 
       const int8MatMul = options.int8MatMul ?? engineOptions.int8MatMul ?? readInt8MatMulSetting();
       // A path is rewritten from its structure alone; bytes handed over whole are served as they are (on Node,
       // model folders open by path).
-      const rewritten = typeof model === 'string' ? readRewrittenGraph(model, { int8MatMul, logitsToKeep: options.logitsToKeep }) : undefined;
+      const rewritten = typeof model === 'string' ? readRewrittenGraph(model, { int8MatMul, logitsToKeep: options.logitsToKeep, groupQueryAttention: options.groupQueryAttention === true && readGroupQueryAttentionSetting() }) : undefined;
       const session = rewritten
         ? await ort.InferenceSession.create(rewritten.bytes, {
             ...sessionOptions,
@@ -59,7 +59,8 @@ export function createNodeEngine(engineOptions: NodeEngineOptions = {}): Engine 
       // (a new ArrayBuffer), so preallocating adds a copy and the GC work it was meant to save (measured with
       // bench/slm/allocation.ts: 20 collections, 7 of them major, against 9 minor over 100 steps). Outputs are left to
       // the engine (`writesIntoOutputs` false) until the binding hands back the caller's buffer; `RunOptions.outputs` still works.
-      return wrapSession(session as unknown as OrtSessionLike, ort.Tensor as never, 'cpu', { acceptsOutputs: true });
+      const wrapped = wrapSession(session as unknown as OrtSessionLike, ort.Tensor as never, 'cpu', { acceptsOutputs: true });
+      return rewritten?.groupQueryAttentionLayers ? { ...wrapped, rowsRunAloneOverCache: true } : wrapped;
     },
   };
 }

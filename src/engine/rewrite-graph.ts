@@ -1,6 +1,6 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import { addLogitsToKeep, encodeModel, readModelOutline, setMatMulNBitsAccuracy } from '../onnx/index.ts';
+import { addLogitsToKeep, encodeModel, readModelOutline, setMatMulNBitsAccuracy, useGroupQueryAttention } from '../onnx/index.ts';
 
 /** Which load-time rewrites to apply to a graph. */
 export interface GraphRewrites {
@@ -8,6 +8,8 @@ export interface GraphRewrites {
   int8MatMul?: boolean;
   /** A `logits_to_keep` input on a causal LM that lacks one, so a prefill computes the last position's logits only. */
   logitsToKeep?: boolean;
+  /** com.microsoft GroupQueryAttention in place of an optimum decoder's Concat + head repeat + MatMul attention. */
+  groupQueryAttention?: boolean;
 }
 
 /** A rewritten graph: the small model to open, and the folder its weights are read from. */
@@ -20,6 +22,10 @@ export interface RewrittenGraph {
   int8MatMulNodes: number;
   /** Whether a `logits_to_keep` input was added. */
   logitsToKeep: boolean;
+  /** Layers whose attention became one GroupQueryAttention node (0 when the rewrite was not asked or refused). */
+  groupQueryAttentionLayers: number;
+  /** Why the graph's attention was left as exported, when the GroupQueryAttention rewrite was asked and refused. */
+  groupQueryAttentionRefused?: string;
 }
 
 /**
@@ -29,7 +35,7 @@ export interface RewrittenGraph {
  * nothing is written to disk.
  */
 export function rewriteGraph(path: string, rewrites: GraphRewrites): RewrittenGraph | undefined {
-  if (!rewrites.int8MatMul && !rewrites.logitsToKeep) return undefined;
+  if (!rewrites.int8MatMul && !rewrites.logitsToKeep && !rewrites.groupQueryAttention) return undefined;
   const descriptor = openSync(path, 'r');
   try {
     const readAt = (position: number, length: number) => {
@@ -39,8 +45,16 @@ export function rewriteGraph(path: string, rewrites: GraphRewrites): RewrittenGr
     const { model } = readModelOutline(readAt, fstatSync(descriptor).size, { location: basename(path) });
     const int8MatMulNodes = rewrites.int8MatMul ? setMatMulNBitsAccuracy(model, 4) : 0;
     const logitsToKeep = rewrites.logitsToKeep ? addLogitsToKeep(model) : false;
-    if (int8MatMulNodes === 0 && !logitsToKeep) return undefined;
-    return { bytes: encodeModel(model), externalDataFolder: dirname(path), int8MatMulNodes, logitsToKeep };
+    const attention = rewrites.groupQueryAttention ? useGroupQueryAttention(model) : { layers: 0 };
+    if (int8MatMulNodes === 0 && !logitsToKeep && attention.layers === 0) return undefined;
+    return {
+      bytes: encodeModel(model),
+      externalDataFolder: dirname(path),
+      int8MatMulNodes,
+      logitsToKeep,
+      groupQueryAttentionLayers: attention.layers,
+      ...(attention.refused === undefined ? {} : { groupQueryAttentionRefused: attention.refused }),
+    };
   } finally {
     closeSync(descriptor);
   }

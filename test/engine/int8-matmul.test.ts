@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine, Feeds } from '../../src/engine/engine.ts';
-import { readInt8MatMulSetting } from '../../src/engine/int8-matmul.ts';
+import { readInt8MatMulSetting } from '../../src/engine/rewrite-settings.ts';
 import { rewriteGraph } from '../../src/engine/rewrite-graph.ts';
 import { createNodeEngine } from '../../src/engine/onnxruntime-node.ts';
 import { decodeModel, readAttribute, type ModelProto, type NodeProto } from '../../src/onnx/index.ts';

@@ -31,6 +31,8 @@ const EMPTY_BATCH: DecodeBatch = { lengths: [], width: 0, past: new Map() };
  * back. One runner per sequence of runs that never overlap: the shared step loop, or one lone generation.
  */
 interface DecoderRunner {
+  /** Several rows of more than one token over a cache must run one row at a time (see EngineSession). */
+  rowsRunAlone: boolean;
   advance(batch: DecodeBatch, run: Omit<DecoderRun, 'before' | 'pastWidth'>, keepCache: boolean): Promise<BatchedStep & { logits: Tensor }>;
   allocate: AllocateCache;
   release(batch: DecodeBatch): void;
@@ -75,6 +77,7 @@ function createDecoderRunner(session: EngineSession, signature: DecoderSignature
   };
 
   return {
+    rowsRunAlone: session.rowsRunAloneOverCache === true,
     release,
     allocate: (_type, length) => cachePool.acquire(length),
     async advance(batch, { rows, width, logitPositions = 1 }, keepCache) {
@@ -127,6 +130,8 @@ function createDecoderRunner(session: EngineSession, signature: DecoderSignature
 async function prefillInChunks(runner: DecoderRunner, prompts: readonly (readonly number[])[], chunkTokens: number): Promise<BatchedStep> {
   const width = Math.max(...prompts.map((prompt) => prompt.length));
   const span = Math.max(1, Math.floor(chunkTokens / prompts.length));
+  // Chunks after the first would be several rows of several tokens over a cache.
+  if (runner.rowsRunAlone && prompts.length > 1 && width > span) return prefillOneByOne(runner, prompts, chunkTokens);
   let batch = EMPTY_BATCH;
   let step: BatchedStep | undefined;
   for (let start = 0; start < width; start += span) {
@@ -137,6 +142,24 @@ async function prefillInChunks(runner: DecoderRunner, prompts: readonly (readonl
     batch = step.batch;
   }
   return step!;
+}
+
+/** Each prompt prefilled alone, then the rows joined into one left-padded batch. */
+async function prefillOneByOne(runner: DecoderRunner, prompts: readonly (readonly number[])[], chunkTokens: number): Promise<BatchedStep> {
+  let batch = EMPTY_BATCH;
+  const scores: Float32Array[] = [];
+  for (const prompt of prompts) {
+    const step = await prefillInChunks(runner, [prompt], chunkTokens);
+    // A run's scores may be a view of memory the next run reuses.
+    scores.push(Float32Array.from(step.scores[0]));
+    const joined = joinBatches(batch, step.batch, runner.allocate);
+    if (joined !== batch && joined !== step.batch) {
+      runner.release(batch);
+      runner.release(step.batch);
+    }
+    batch = joined;
+  }
+  return { batch, scores };
 }
 
 /** `continuation`'s tokens from the second on, read at `positions` of a run's logits (the first one predicts token 1). */
@@ -168,7 +191,7 @@ async function scoreWithSharedPrompt(
   const width = Math.max(0, ...continuations.map((continuation) => continuation.length - 1));
   try {
     if (width === 0) return results;
-    const rowsPerRun = Math.max(1, Math.floor(chunkTokens / width));
+    const rowsPerRun = runner.rowsRunAlone ? 1 : Math.max(1, Math.floor(chunkTokens / width));
     for (let start = 0; start < continuations.length; start += rowsPerRun) {
       const group = continuations.slice(start, start + rowsPerRun);
       const batch = gatherRows(group.map(() => ({ batch: prefilled.batch, row: 0 })), undefined, runner.allocate);

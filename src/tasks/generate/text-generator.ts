@@ -62,8 +62,9 @@ async function openDecoderOnly(model: ModelBundle, maxSequenceLength: number, op
     if (!(await hasGraph(model, graph))) continue;
     const maxRows = await checkMemory(model, model.graphPath(graph), maxSequenceLength, options);
     // Optimum's exports compute logits for every prompt position; the decoder feeds logits_to_keep (1) where the
-    // graph has it, and on Node the engine adds it.
-    const session = await model.openSession(graph, { logitsToKeep: true }).catch((error: Error) => {
+    // graph has it, and on Node the engine adds it. On Node their attention also becomes GroupQueryAttention, which
+    // does not copy the cache for every grouped head each step.
+    const session = await model.openSession(graph, { logitsToKeep: true, groupQueryAttention: true }).catch((error: Error) => {
       // ONNX Runtime names the operator or type it has no kernel for; say which model and file it was.
       throw new Error(`model ${model.name}: ${model.graphPath(graph)} cannot be loaded: ${error.message}`);
     });
