@@ -46,6 +46,8 @@ export function createNodeEngine(engineOptions: NodeEngineOptions = {}): Engine 
       // A path is rewritten from its structure alone; bytes handed over whole are served as they are (on Node,
       // model folders open by path).
       const rewritten = typeof model === 'string' ? readRewrittenGraph(model, { int8MatMul, logitsToKeep: options.logitsToKeep, groupQueryAttention: options.groupQueryAttention === true && readGroupQueryAttentionSetting() }) : undefined;
+      // The engine has no logger of its own; a decoder whose attention stays as exported is worth one line at load.
+      if (rewritten?.groupQueryAttentionRefused) console.warn(`honnx: ${model}: attention left as exported, no GroupQueryAttention (${rewritten.groupQueryAttentionRefused})`);
       const session = rewritten
         ? await ort.InferenceSession.create(rewritten.bytes, {
             ...sessionOptions,

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Engine, EngineSession, Feeds, Tensor } from '../../src/engine/engine.ts';
 import { createNodeEngine } from '../../src/engine/onnxruntime-node.ts';
 import { rewriteGraph } from '../../src/engine/rewrite-graph.ts';
@@ -150,6 +150,19 @@ describe('GroupQueryAttention put into optimum decoders at load (onnxruntime-nod
     reader.input = reader.input!.map((input) => (input === 'present.1.value' ? 'present.1.value.copy' : input));
     graph.node!.push(createNode('Identity', ['present.1.value'], ['present.1.value.copy'], {}, { name: 'an_identity' }));
     expect(refusal(edited)).toMatch(/present\.1\.value reaches Identity/);
+  }, 60_000);
+
+  it('a decoder it refuses opens as exported, and the engine says why', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    try {
+      // As the generate task opens a decoder: logits_to_keep is still added, the attention stays.
+      const session = await createNodeEngine({ threads: 1 }).createSession(join(root, 'qwen3-fp16', 'onnx', 'model_fp16.onnx'), { groupQueryAttention: true, logitsToKeep: true });
+      expect(session.inputs.map((input) => input.name)).toContain('logits_to_keep');
+      await session.release();
+      expect(warn.mock.calls.map((call) => String(call[0])).filter((line) => line.includes('GroupQueryAttention'))).toEqual([expect.stringMatching(/model_fp16\.onnx: attention left as exported.*float32/)]);
+    } finally {
+      warn.mockRestore();
+    }
   }, 60_000);
 
   it('HONNX_GROUP_QUERY_ATTENTION=0 turns it off; other values are an error that names the variable', () => {
