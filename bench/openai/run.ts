@@ -44,6 +44,19 @@ const routes: Route[] = [
   },
 ];
 
+/**
+ * `POST /generate` asking the task for what every /v1 request asks it for (`toGenerateParameters`: details, no
+ * prompt echo, the answer's confidence, which costs a log-softmax per token): a one-token /v1 answer minus this one
+ * is what the surface itself adds, and this one minus the plain route is what /v1's parameters cost the task.
+ */
+const likeV1: Route = {
+  name: "POST /generate with /v1's parameters",
+  request: (tokens, stream) => ({
+    path: '/generate',
+    body: { inputs: PROMPT, parameters: { max_new_tokens: tokens, do_sample: false, details: true, return_full_text: false, return_confidence: true }, stream },
+  }),
+};
+
 /** Nanoseconds the server's threads have run on a core (the first field of each thread's schedstat). */
 function readServerCpuNanoseconds(pid: string): number {
   let total = 0;
@@ -88,13 +101,15 @@ function bootstrapMedianInterval(values: number[]): [number, number] {
 }
 
 /** Each route's timings, in rounds: `timings[route][round]`. */
-async function measure(tokens: number, stream: boolean): Promise<Timing[][]> {
-  const timings = routes.map(() => [] as Timing[]);
-  for (let round = 0; round < 5; round++) for (const route of routes) await timeRequest(route, tokens, stream);
+async function measure(tokens: number, stream: boolean, measured: readonly Route[] = routes): Promise<Timing[][]> {
+  const timings = measured.map(() => [] as Timing[]);
+  for (let round = 0; round < 5; round++) for (const route of measured) await timeRequest(route, tokens, stream);
   for (let round = 0; round < rounds; round++) {
-    // Alternate which route goes first, so neither always follows the other.
-    const order = round % 2 === 0 ? [0, 1] : [1, 0];
-    for (const index of order) timings[index].push(await timeRequest(routes[index], tokens, stream));
+    // Rotate which route goes first, so none always follows another.
+    for (let step = 0; step < measured.length; step++) {
+      const index = (round + step) % measured.length;
+      timings[index].push(await timeRequest(measured[index], tokens, stream));
+    }
   }
   return timings;
 }
@@ -117,10 +132,11 @@ function judge(values: number[]): string {
 }
 
 const ratios = (timings: Timing[][], read: (timing: Timing) => number) => timings[1].map((timing, round) => read(timing) / read(timings[0][round]));
-const differences = (timings: Timing[][], read: (timing: Timing) => number) => timings[1].map((timing, round) => read(timing) - read(timings[0][round]));
+const differences = (timings: Timing[][], read: (timing: Timing) => number, from = 0, to = 1) =>
+  timings[to].map((timing, round) => read(timing) - read(timings[from][round]));
 
 const streaming = await measure(streamTokens, true);
-const oneToken = await measure(1, false);
+const oneToken = await measure(1, false, [...routes, likeV1]);
 const wall = (timing: Timing) => timing.milliseconds;
 const cpu = (timing: Timing) => timing.cpuMilliseconds;
 const [streamHf, streamOpenAi] = streaming.map((timings) => median(timings.map(wall)));
@@ -136,7 +152,15 @@ if (serverPid) {
   const [cpuHf, cpuOpenAi] = streaming.map((timings) => median(timings.map(cpu)));
   console.log(`  server CPU per answer: ${cpuHf.toFixed(2)} ms, ${cpuOpenAi.toFixed(2)} ms; /v1 over the function route: ${describePaired(cpuRatios, 4)}: ${judge(cpuRatios)}`);
 }
-const [oneHf, oneOpenAi] = oneToken.map((timings) => median(timings.map(wall)));
-console.log(`one token, not streamed, median of ${rounds}: ${routes[0].name} ${oneHf.toFixed(3)} ms, ${routes[1].name} ${oneOpenAi.toFixed(3)} ms`);
-console.log(`  /v1 minus the function route, per round: ${describePaired(differences(oneToken, wall), 3)} ms wall`);
-if (serverPid) console.log(`  server CPU, /v1 minus the function route: ${describePaired(differences(oneToken, cpu), 3)} ms`);
+const [oneHf, oneOpenAi, oneLikeV1] = oneToken.map((timings) => median(timings.map(wall)));
+console.log(`one token, not streamed, median of ${rounds}: ${routes[0].name} ${oneHf.toFixed(3)} ms, ${routes[1].name} ${oneOpenAi.toFixed(3)} ms, ${likeV1.name} ${oneLikeV1.toFixed(3)} ms`);
+// Route 0: the plain function route, 1: /v1, 2: the function route with /v1's parameters.
+const splits: [string, number, number][] = [
+  ['/v1 minus the function route', 0, 1],
+  ["/v1 minus the function route with /v1's parameters (the surface's own cost)", 2, 1],
+  ["the function route with /v1's parameters minus without (what they cost the task)", 0, 2],
+];
+for (const [label, from, to] of splits) {
+  console.log(`  ${label}, per round: ${describePaired(differences(oneToken, wall, from, to), 3)} ms wall`);
+  if (serverPid) console.log(`    server CPU: ${describePaired(differences(oneToken, cpu, from, to), 3)} ms`);
+}
