@@ -144,21 +144,18 @@ async function prefillInChunks(runner: DecoderRunner, prompts: readonly (readonl
   return step!;
 }
 
-/** Each prompt prefilled alone, then the rows joined into one left-padded batch. */
+/** Each prompt prefilled alone, then every row gathered into one left-padded batch (one copy of each cache). */
 async function prefillOneByOne(runner: DecoderRunner, prompts: readonly (readonly number[])[], chunkTokens: number): Promise<BatchedStep> {
-  let batch = EMPTY_BATCH;
+  const alone: DecodeBatch[] = [];
   const scores: Float32Array[] = [];
   for (const prompt of prompts) {
     const step = await prefillInChunks(runner, [prompt], chunkTokens);
     // A run's scores may be a view of memory the next run reuses.
     scores.push(Float32Array.from(step.scores[0]));
-    const joined = joinBatches(batch, step.batch, runner.allocate);
-    if (joined !== batch && joined !== step.batch) {
-      runner.release(batch);
-      runner.release(step.batch);
-    }
-    batch = joined;
+    alone.push(step.batch);
   }
+  const batch = gatherRows(alone.map((single) => ({ batch: single, row: 0 })), undefined, runner.allocate);
+  for (const single of alone) runner.release(single);
   return { batch, scores };
 }
 
